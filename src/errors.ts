@@ -1,0 +1,210 @@
+/**
+ * Every error hearth raises is a {@link HearthError} with a dotted `code`.
+ * The same code appears in TypeScript, in `run.failed`, in `tool.result` and
+ * on the wire, so a caller can branch on `error.code` wherever it meets one.
+ */
+
+/** Every error code hearth uses. */
+export type ErrorCode =
+  | 'validation.invalid'
+  | 'validation.too_large'
+  | 'validation.method'
+  | 'auth.unauthorized'
+  | 'not_found.thread'
+  | 'not_found.run'
+  | 'not_found.agent'
+  | 'not_found.model_route'
+  | 'not_found.db'
+  | 'not_found.path'
+  | 'state.invalid'
+  | 'state.thread_busy'
+  | 'run.max_turns'
+  | 'run.output_invalid'
+  | 'run.interrupted'
+  | 'tool.invalid_arguments'
+  | 'tool.failed'
+  | 'tool.denied'
+  | 'tool.cancelled'
+  | 'tool.interrupted'
+  | 'provider.auth'
+  | 'provider.rate_limited'
+  | 'provider.unavailable'
+  | 'provider.context_length'
+  | 'provider.bad_response'
+  | 'provider.timeout'
+  | 'storage.busy'
+  | 'storage.failed'
+  | 'storage.corrupt'
+  | 'storage.newer_schema'
+  | 'internal.error'
+
+/** The HTTP status each code maps to (codes that only appear inside events map to 500). */
+export const httpStatusOf: Readonly<Record<ErrorCode, number>> = {
+  'validation.invalid': 400,
+  'validation.too_large': 413,
+  'validation.method': 405,
+  'auth.unauthorized': 401,
+  'not_found.thread': 404,
+  'not_found.run': 404,
+  'not_found.agent': 404,
+  'not_found.model_route': 404,
+  'not_found.db': 404,
+  'not_found.path': 404,
+  'state.invalid': 409,
+  'state.thread_busy': 409,
+  'run.max_turns': 500,
+  'run.output_invalid': 500,
+  'run.interrupted': 500,
+  'tool.invalid_arguments': 500,
+  'tool.failed': 500,
+  'tool.denied': 500,
+  'tool.cancelled': 500,
+  'tool.interrupted': 500,
+  'provider.auth': 502,
+  'provider.rate_limited': 502,
+  'provider.unavailable': 502,
+  'provider.context_length': 502,
+  'provider.bad_response': 502,
+  'provider.timeout': 504,
+  'storage.busy': 503,
+  'storage.failed': 500,
+  'storage.corrupt': 500,
+  'storage.newer_schema': 500,
+  'internal.error': 500,
+}
+
+/** Options every hearth error takes. */
+export interface HearthErrorOptions {
+  /** Structured detail for the client (shown on the wire as `details`). @default {} */
+  details?: Record<string, unknown>
+  /** The underlying error, kept for logs. */
+  cause?: unknown
+}
+
+/** The base class of every hearth error. */
+export class HearthError extends Error {
+  /** The dotted error code, e.g. `state.invalid`. */
+  readonly code: ErrorCode
+  /** Structured detail for the client. */
+  readonly details: Record<string, unknown>
+
+  constructor(code: ErrorCode, message: string, options: HearthErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = new.target.name
+    this.code = code
+    this.details = options.details ?? {}
+  }
+
+  /** The `{ code, message }` pair stored in events and on runs. */
+  toJSON(): { code: ErrorCode; message: string } {
+    return { code: this.code, message: this.message }
+  }
+}
+
+/** Malformed or wrongly typed input (`validation.invalid`, `validation.too_large`, `validation.method`). */
+export class ValidationError extends HearthError {
+  constructor(
+    message: string,
+    options: HearthErrorOptions & { code?: 'validation.invalid' | 'validation.too_large' | 'validation.method' } = {},
+  ) {
+    super(options.code ?? 'validation.invalid', message, options)
+  }
+}
+
+/** A missing or rejected credential (`auth.unauthorized`). */
+export class AuthError extends HearthError {
+  constructor(message = 'Unauthorized', options: HearthErrorOptions = {}) {
+    super('auth.unauthorized', message, options)
+  }
+}
+
+/** An unknown thing, or another org's (`not_found.*`). */
+export class NotFoundError extends HearthError {
+  constructor(
+    code: 'not_found.thread' | 'not_found.run' | 'not_found.agent' | 'not_found.model_route' | 'not_found.db' | 'not_found.path',
+    message: string,
+    options: HearthErrorOptions = {},
+  ) {
+    super(code, message, options)
+  }
+}
+
+/** Not allowed in the current status (`state.invalid`, `state.thread_busy`). */
+export class StateError extends HearthError {
+  constructor(message: string, options: HearthErrorOptions & { code?: 'state.invalid' | 'state.thread_busy' } = {}) {
+    super(options.code ?? 'state.invalid', message, options)
+  }
+}
+
+/** Why a run failed (`run.max_turns`, `run.output_invalid`, `run.interrupted`). */
+export class RunError extends HearthError {
+  constructor(code: 'run.max_turns' | 'run.output_invalid' | 'run.interrupted', message: string, options: HearthErrorOptions = {}) {
+    super(code, message, options)
+  }
+}
+
+/** Why a tool call has an error result (`tool.*`). */
+export class ToolError extends HearthError {
+  constructor(
+    code: 'tool.invalid_arguments' | 'tool.failed' | 'tool.denied' | 'tool.cancelled' | 'tool.interrupted',
+    message: string,
+    options: HearthErrorOptions = {},
+  ) {
+    super(code, message, options)
+  }
+}
+
+/** The codes a provider fails with. */
+export type ProviderErrorCode =
+  | 'provider.auth'
+  | 'provider.rate_limited'
+  | 'provider.unavailable'
+  | 'provider.context_length'
+  | 'provider.bad_response'
+  | 'provider.timeout'
+
+/** The model provider failed (`provider.*`). Providers throw this. */
+export class ProviderError extends HearthError {
+  /** The HTTP status the provider answered with, when there was one. */
+  readonly status: number | undefined
+
+  constructor(code: ProviderErrorCode, message: string, options: HearthErrorOptions & { status?: number } = {}) {
+    super(code, message, options)
+    this.status = options.status
+  }
+}
+
+/** The store failed (`storage.*`). */
+export class StorageError extends HearthError {
+  constructor(
+    code: 'storage.busy' | 'storage.failed' | 'storage.corrupt' | 'storage.newer_schema',
+    message: string,
+    options: HearthErrorOptions = {},
+  ) {
+    super(code, message, options)
+  }
+}
+
+/** A bug in hearth or in user code it called: logged with its stack, never shown to a client. */
+export class InternalError extends HearthError {
+  constructor(message = 'Internal error', options: HearthErrorOptions = {}) {
+    super('internal.error', message, options)
+  }
+}
+
+/** True when `value` is a hearth error (also across duplicated module copies). */
+export function isHearthError(value: unknown): value is HearthError {
+  return (
+    value instanceof HearthError ||
+    (typeof value === 'object' &&
+      value !== null &&
+      typeof (value as { code?: unknown }).code === 'string' &&
+      (value as { code: string }).code in httpStatusOf)
+  )
+}
+
+/** The `{ code, message }` of any thrown value; unknown errors become `internal.error`. */
+export function toErrorInfo(error: unknown): { code: ErrorCode; message: string } {
+  if (isHearthError(error)) return { code: error.code, message: error.message }
+  return { code: 'internal.error', message: 'Internal error' }
+}

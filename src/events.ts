@@ -1,0 +1,95 @@
+/**
+ * The run event union. Every step of a run is one of these plain JSON objects,
+ * with a dense per-run `seq` starting at 1. `data` keys are snake_case because
+ * `data` is stored and sent on the wire as is.
+ */
+import type { ErrorCode } from './errors.js'
+
+/** A JSON value. */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json }
+/** A JSON object. */
+export type JsonObject = { [key: string]: Json }
+
+/** Token usage as stored in event data. */
+export interface UsageData {
+  input_tokens: number
+  output_tokens: number
+  cached_input_tokens: number
+  reasoning_tokens: number
+}
+
+/** Run metrics as stored in `run.completed` and on the run (camelCase there). */
+export interface MetricsData {
+  input_tokens: number
+  output_tokens: number
+  total_tokens: number
+  cached_input_tokens: number
+  reasoning_tokens: number
+  time_to_first_token_ms: number | null
+  duration_ms: number | null
+}
+
+/** A request the run waits on while `waiting_for_input`. */
+export interface InputRequest {
+  kind: 'tool_confirmation'
+  tool_call_id: string
+  tool: string
+  arguments: Json
+  prompt: string
+}
+
+/** `data` of each event type. */
+export interface EventDataMap {
+  'run.queued': { position: number }
+  'run.started': { persona_id: string; route_id: string; model: string; model_provider: string }
+  'message.delta': { content: string; channel: 'text' | 'reasoning' }
+  'message.completed': {
+    role: 'assistant'
+    content: string
+    reasoning_content?: string
+    tool_calls: { id: string; name: string; arguments: string }[]
+    usage: UsageData
+  }
+  'tool.call': { tool_call_id: string; name: string; arguments: Json; requires_confirmation: boolean }
+  'tool.result': {
+    tool_call_id: string
+    name: string
+    output: Json
+    is_error: boolean
+    error_code?: ErrorCode
+    stop_after_call?: boolean
+  }
+  'run.waiting_for_input': { requests: InputRequest[] }
+  'run.input_received': { tool_call_id: string; approved: boolean; content: string }
+  'run.resumed': { reason: 'recovered' | 'input'; discard_after_seq: number }
+  'run.completed': { content: string; metrics: MetricsData }
+  'run.failed': { error: { code: ErrorCode; message: string } }
+  'run.cancelled': { reason: string; content: string }
+}
+
+/** Every event type. */
+export type EventType = keyof EventDataMap
+
+/** The event types that end a run. */
+export const terminalEventTypes: ReadonlySet<EventType> = new Set(['run.completed', 'run.failed', 'run.cancelled'])
+
+/** One event of a run's log. */
+export type RunEvent = {
+  [T in EventType]: {
+    runId: string
+    sessionId: string
+    seq: number
+    type: T
+    data: EventDataMap[T]
+    /** ISO 8601 time (UTC, milliseconds). */
+    createdAt: string
+  }
+}[EventType]
+
+/** The event of type `T`. */
+export type RunEventOf<T extends EventType> = Extract<RunEvent, { type: T }>
+
+/** True for `run.completed`, `run.failed` and `run.cancelled`. */
+export function isTerminalEvent(event: RunEvent): boolean {
+  return terminalEventTypes.has(event.type)
+}

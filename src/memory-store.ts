@@ -1,0 +1,171 @@
+/**
+ * The in-memory Store: the embedded default. No I/O, so it lives in the core.
+ * Everything is lost when the process ends; use `hearth/sqlite` to keep it.
+ */
+import { StorageError } from './errors.js'
+import type { RunEvent } from './events.js'
+import type { Commit, Run, RunQuery, Session, SessionPatch, SessionQuery, Store } from './store.js'
+
+/** Options of {@link memoryStore}. */
+export interface MemoryStoreOptions {
+  /** The store's id (`db_id` of the Agno view). @default 'memory' */
+  id?: string
+}
+
+const byIdDescending = (a: { id: string }, b: { id: string }): number => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
+
+/** A Store that keeps everything in memory. */
+export class MemoryStore implements Store {
+  readonly id: string
+  readonly #sessions = new Map<string, Session>()
+  readonly #runs = new Map<string, Run>()
+  readonly #events = new Map<string, RunEvent[]>()
+  #closed = false
+
+  constructor(options: MemoryStoreOptions = {}) {
+    if (options.id !== undefined && (typeof options.id !== 'string' || options.id === '')) {
+      throw new TypeError(`Expected \`id\` to be a non-empty string, got \`${String(options.id)}\``)
+    }
+    this.id = options.id ?? 'memory'
+  }
+
+  async open(): Promise<void> {
+    this.#closed = false
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+  }
+
+  async insertSession(session: Session): Promise<void> {
+    this.#check()
+    if (this.#sessions.has(session.id)) throw new StorageError('storage.failed', `Session ${session.id} already exists`)
+    this.#sessions.set(session.id, structuredClone(session))
+  }
+
+  async getSession(id: string): Promise<Session | undefined> {
+    this.#check()
+    const session = this.#sessions.get(id)
+    return session === undefined ? undefined : structuredClone(session)
+  }
+
+  async listSessions(query: SessionQuery): Promise<Session[]> {
+    this.#check()
+    const result: Session[] = []
+    for (const session of this.#sessions.values()) {
+      if (session.orgId !== query.orgId) continue
+      if (query.userId !== undefined && session.userId !== query.userId) continue
+      if (query.before !== undefined && session.id >= query.before) continue
+      result.push(session)
+    }
+    return result.sort(byIdDescending).slice(0, query.limit).map((session) => structuredClone(session))
+  }
+
+  async updateSession(id: string, patch: SessionPatch): Promise<Session | undefined> {
+    this.#check()
+    const session = this.#sessions.get(id)
+    if (session === undefined) return undefined
+    const updated = { ...session, ...structuredClone(patch) }
+    this.#sessions.set(id, updated)
+    return structuredClone(updated)
+  }
+
+  async deleteSession(id: string): Promise<boolean> {
+    this.#check()
+    if (!this.#sessions.delete(id)) return false
+    for (const run of this.#runs.values()) {
+      if (run.sessionId !== id) continue
+      this.#runs.delete(run.id)
+      this.#events.delete(run.id)
+    }
+    return true
+  }
+
+  async getRun(id: string): Promise<Run | undefined> {
+    this.#check()
+    const run = this.#runs.get(id)
+    return run === undefined ? undefined : structuredClone(run)
+  }
+
+  async listRuns(query: RunQuery): Promise<Run[]> {
+    this.#check()
+    const ascending = query.order === 'asc'
+    const result: Run[] = []
+    for (const run of this.#runs.values()) {
+      if (query.orgId !== undefined && run.orgId !== query.orgId) continue
+      if (query.sessionId !== undefined && run.sessionId !== query.sessionId) continue
+      if (query.statuses !== undefined && !query.statuses.includes(run.status)) continue
+      if (query.before !== undefined && (ascending ? run.id <= query.before : run.id >= query.before)) continue
+      result.push(run)
+    }
+    result.sort(byIdDescending)
+    if (ascending) result.reverse()
+    return result.slice(0, query.limit).map((run) => structuredClone(run))
+  }
+
+  async commit(commit: Commit): Promise<void> {
+    this.#check()
+    // Validate everything first so a rejected commit writes nothing.
+    const inserted = commit.insertRun
+    if (inserted !== undefined) {
+      if (this.#runs.has(inserted.id)) throw new StorageError('storage.failed', `Run ${inserted.id} already exists`)
+      if (!this.#sessions.has(inserted.sessionId)) throw new StorageError('storage.failed', `Session ${inserted.sessionId} does not exist`)
+      if (inserted.lastSeq !== 0) throw new StorageError('storage.failed', 'A new run must have lastSeq 0')
+    }
+    const runId = commit.run?.id ?? commit.events?.[0]?.runId ?? inserted?.id
+    const existing = runId === undefined ? undefined : runId === inserted?.id ? inserted : this.#runs.get(runId)
+    if (runId !== undefined && existing === undefined) throw new StorageError('storage.failed', `Run ${runId} does not exist`)
+    const events = commit.events
+    if (events !== undefined && events.length > 0) {
+      let expected = (existing as Run).lastSeq + 1
+      for (const event of events) {
+        if (event.runId !== runId) throw new StorageError('storage.failed', 'All events of a commit must belong to one run')
+        if (event.seq !== expected) {
+          throw new StorageError('storage.failed', `Event seq ${event.seq} of run ${runId} is not the next one (${expected})`)
+        }
+        expected++
+      }
+    }
+    const sessionState = commit.sessionState
+    if (sessionState !== undefined && !this.#sessions.has(sessionState.sessionId)) {
+      throw new StorageError('storage.failed', `Session ${sessionState.sessionId} does not exist`)
+    }
+
+    if (inserted !== undefined) {
+      this.#runs.set(inserted.id, structuredClone(inserted))
+      this.#events.set(inserted.id, [])
+    }
+    if (runId !== undefined) {
+      const run = this.#runs.get(runId) as Run
+      if (commit.run !== undefined) Object.assign(run, structuredClone(commit.run.patch))
+      if (events !== undefined && events.length > 0) {
+        const log = this.#events.get(runId) as RunEvent[]
+        for (const event of events) log.push(event)
+        run.lastSeq += events.length
+      }
+    }
+    if (sessionState !== undefined) {
+      const session = this.#sessions.get(sessionState.sessionId) as Session
+      session.state = structuredClone(sessionState.state)
+      session.updatedAt = sessionState.updatedAt
+    }
+  }
+
+  async readEvents(runId: string, afterSeq: number, limit: number): Promise<RunEvent[]> {
+    this.#check()
+    const log = this.#events.get(runId)
+    if (log === undefined) return []
+    // seq is dense from 1, so the event with seq n sits at index n - 1.
+    const start = Math.max(0, Math.floor(afterSeq))
+    return log.slice(start, start + limit)
+  }
+
+  #check(): void {
+    if (this.#closed) throw new StorageError('storage.failed', 'The store is closed')
+  }
+}
+
+/** Creates the in-memory Store. */
+export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+  return new MemoryStore(options)
+}

@@ -1,0 +1,114 @@
+/**
+ * The ModelProvider interface: how the agent loop talks to a model. A provider
+ * turns a {@link ModelRequest} into a stream of {@link ModelChunk}s. It fails by
+ * throwing a `ProviderError` (`provider.*` code), retries 429 and 5xx answers
+ * itself, and stops at once when `options.signal` aborts.
+ */
+
+/** A JSON Schema object, as produced by zod's `z.toJSONSchema`. */
+export type JsonSchema = Record<string, unknown>
+
+/** A tool call the model asked for. `arguments` is the raw JSON text the model produced. */
+export interface ToolCall {
+  id: string
+  name: string
+  arguments: string
+}
+
+/** Fields every message may carry when it is stored on a run. */
+export interface MessageMeta {
+  /** ISO time the message was added to the run. */
+  createdAt?: string
+  /** True for messages of the session's earlier runs. */
+  fromHistory?: boolean
+}
+
+/** A system prompt. */
+export interface SystemMessage extends MessageMeta {
+  role: 'system'
+  content: string
+}
+
+/** The user's input. */
+export interface UserMessage extends MessageMeta {
+  role: 'user'
+  content: string
+}
+
+/** One model turn's answer. */
+export interface AssistantMessage extends MessageMeta {
+  role: 'assistant'
+  content: string
+  toolCalls?: ToolCall[]
+  reasoningContent?: string
+  usage?: Usage
+}
+
+/** A tool's result, answering the assistant's call `toolCallId`. */
+export interface ToolMessage extends MessageMeta {
+  role: 'tool'
+  toolCallId: string
+  name: string
+  content: string
+  isError?: boolean
+  /** True when the tool's `stopAfterCall` ended the run here. */
+  stopAfterToolCall?: boolean
+}
+
+/** A message of a conversation. */
+export type Message = SystemMessage | UserMessage | AssistantMessage | ToolMessage
+
+/** A tool as the model sees it. */
+export interface ToolSpec {
+  name: string
+  description: string
+  parameters: JsonSchema
+}
+
+/** One request to a model. */
+export interface ModelRequest {
+  model: string
+  messages: Message[]
+  tools: ToolSpec[]
+  /** Present when the agent has an `outputSchema`: the answer must be JSON of this schema. */
+  responseFormat?: { name: string; schema: JsonSchema }
+}
+
+/** Token usage of one model turn. */
+export interface Usage {
+  inputTokens: number
+  outputTokens: number
+  cachedInputTokens?: number
+  reasoningTokens?: number
+}
+
+/** Why a model turn ended. */
+export type FinishReason = 'stop' | 'tool_calls' | 'length' | 'content_filter'
+
+/** One piece of a model's streamed answer. */
+export type ModelChunk =
+  | { type: 'text-delta'; text: string }
+  | { type: 'reasoning-delta'; text: string }
+  | { type: 'tool-call'; id: string; name: string; arguments: string }
+  | ({ type: 'usage' } & Usage)
+  | { type: 'finish'; reason: FinishReason }
+
+/** Prices in USD per million tokens. */
+export interface Pricing {
+  /** USD per million (uncached) input tokens. */
+  inputPerMillion: number
+  /** USD per million cached input tokens. @default inputPerMillion */
+  cachedInputPerMillion?: number
+  /** USD per million output tokens. */
+  outputPerMillion: number
+}
+
+/** A model backend. Adapters (`hearth/openai`) and `hearth/testing` implement it. */
+export interface ModelProvider {
+  /** Streams one model turn. Throws a `ProviderError` on failure; stops when `signal` aborts. */
+  stream(request: ModelRequest, options: { signal: AbortSignal }): AsyncIterable<ModelChunk>
+  /** The provider's own price for a model, used when a route sets none. */
+  pricing?(model: string): Pricing | undefined
+  /** A short name shown as `model_provider` (e.g. `OpenAI`). @default the key in `providers` */
+  readonly name?: string
+}

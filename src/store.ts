@@ -1,0 +1,159 @@
+/**
+ * The Store interface and the records it keeps. A store is small, async and
+ * atomic where it says so: `commit` writes a run's patch, its events and the
+ * session state in one transaction. Every store runs the contract suite in
+ * `test/contracts/store.contract.ts`.
+ */
+import type { JsonObject, RunEvent, InputRequest } from './events.js'
+import type { ErrorCode } from './errors.js'
+import type { Message } from './model.js'
+
+/** Who started something. */
+export interface Caller {
+  userId: string | null
+  name?: string
+  email?: string
+}
+
+/** A session (thread): a conversation that runs belong to. */
+export interface Session {
+  id: string
+  orgId: string
+  userId: string | null
+  type: 'agent'
+  /** The default agent (`key` or `key@version`) of the session's runs. */
+  agent: string | null
+  title: string | null
+  metadata: JsonObject
+  /** A JSON object tools may read and write (`ctx.state`). */
+  state: JsonObject
+  createdBy: Caller | null
+  createdAt: string
+  updatedAt: string
+}
+
+/** The six statuses of a run. */
+export type RunStatus = 'queued' | 'running' | 'waiting_for_input' | 'completed' | 'failed' | 'cancelled'
+
+/** All run statuses, in lifecycle order. */
+export const runStatuses: readonly RunStatus[] = ['queued', 'running', 'waiting_for_input', 'completed', 'failed', 'cancelled']
+
+/** True for `completed`, `failed` and `cancelled`. */
+export function isTerminalStatus(status: RunStatus): boolean {
+  return status === 'completed' || status === 'failed' || status === 'cancelled'
+}
+
+/** Token and timing figures of a run. */
+export interface RunMetrics {
+  inputTokens: number
+  outputTokens: number
+  totalTokens: number
+  cachedInputTokens: number
+  reasoningTokens: number
+  timeToFirstTokenMs: number | null
+  durationMs: number | null
+}
+
+/** A run: one execution of the agent loop on a session. */
+export interface Run {
+  id: string
+  sessionId: string
+  orgId: string
+  traceId: string
+  /** The resolved agent, `key@version`. */
+  personaId: string
+  routeId: string
+  model: string
+  modelProvider: string
+  status: RunStatus
+  input: string
+  content: string | null
+  reasoningContent: string | null
+  /** The run's own messages (system, user, assistant, tool); history is not copied. */
+  messages: Message[]
+  metrics: RunMetrics
+  totalCostUsd: number
+  cacheHitRate: number
+  creditsUsed: number
+  error: { code: ErrorCode; message: string } | null
+  /** The open requests while `waiting_for_input`, else `[]`. */
+  pendingInput: InputRequest[]
+  createdBy: Caller | null
+  /** The seq of the run's last committed event (0 before the first). */
+  lastSeq: number
+  createdAt: string
+  startedAt: string | null
+  completedAt: string | null
+  failedAt: string | null
+  cancelledAt: string | null
+}
+
+/** The fields of a run that `commit` may change. */
+export type RunPatch = Partial<Omit<Run, 'id' | 'sessionId' | 'orgId' | 'createdAt' | 'lastSeq'>>
+
+/** The fields of a session that `updateSession` may change. */
+export type SessionPatch = Partial<Pick<Session, 'title' | 'metadata' | 'state' | 'agent'>> & { updatedAt: string }
+
+/** A page of sessions, newest first. */
+export interface SessionQuery {
+  orgId: string
+  userId?: string
+  /** Items per page. */
+  limit: number
+  /** Only sessions older than this session id. */
+  before?: string
+}
+
+/** A page of runs, newest first unless `order` says otherwise. */
+export interface RunQuery {
+  orgId?: string
+  sessionId?: string
+  statuses?: readonly RunStatus[]
+  limit: number
+  /** Only runs older than this run id (with `order: 'asc'`, newer). */
+  before?: string
+  /** @default 'desc' */
+  order?: 'asc' | 'desc'
+}
+
+/** One atomic write: all of it commits, or none of it. */
+export interface Commit {
+  /** A new run to insert (its `lastSeq` must be 0). */
+  insertRun?: Run
+  /** A patch to an existing run (or to `insertRun`). */
+  run?: { id: string; patch: RunPatch }
+  /**
+   * Events to append, all of one run, in seq order. The first must carry the
+   * run's `lastSeq + 1` and the rest follow densely; otherwise the commit fails
+   * with `storage.failed` and writes nothing. The run's `lastSeq` advances.
+   */
+  events?: readonly RunEvent[]
+  /** The session state tools wrote during the step. */
+  sessionState?: { sessionId: string; state: JsonObject; updatedAt: string }
+}
+
+/** Storage for sessions, runs and their event logs. */
+export interface Store {
+  /** The store's id (`db_id` of the Agno view). */
+  readonly id: string
+  /** Opens the store (creates or migrates it). Errors are `StorageError`s. */
+  open(): Promise<void>
+  /** Waits for pending writes, then closes. */
+  close(): Promise<void>
+
+  insertSession(session: Session): Promise<void>
+  getSession(id: string): Promise<Session | undefined>
+  listSessions(query: SessionQuery): Promise<Session[]>
+  /** Returns the updated session, or undefined when there is none. */
+  updateSession(id: string, patch: SessionPatch): Promise<Session | undefined>
+  /** Deletes a session with its runs and their events. Returns false when there was none. */
+  deleteSession(id: string): Promise<boolean>
+
+  getRun(id: string): Promise<Run | undefined>
+  listRuns(query: RunQuery): Promise<Run[]>
+
+  /** Applies one atomic write. */
+  commit(commit: Commit): Promise<void>
+  /** A run's events with `seq > afterSeq`, in order, at most `limit`. */
+  readEvents(runId: string, afterSeq: number, limit: number): Promise<RunEvent[]>
+}

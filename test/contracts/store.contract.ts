@@ -1,0 +1,356 @@
+/**
+ * The Store contract: every Store adapter runs this whole suite unchanged.
+ *
+ *   runStoreContract('sqlite', async () => ({ store: sqliteStore({ path }), reopen: ... }))
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createId, createTraceId } from '../../src/ids.js'
+import type { RunEvent } from '../../src/events.js'
+import type { Run, Session, Store } from '../../src/store.js'
+
+/** What a contract factory returns. */
+export interface StoreFixture {
+  store: Store
+  /** Closes the store and opens a new one on the same data (omit for stores that keep nothing). */
+  reopen?: () => Promise<Store>
+  /** Removes files and the like. */
+  cleanup?: () => Promise<void>
+}
+
+const iso = (offset = 0): string => new Date(Date.UTC(2026, 0, 1) + offset).toISOString()
+
+export function makeSession(overrides: Partial<Session> = {}): Session {
+  return {
+    id: createId('thr'),
+    orgId: 'org_a',
+    userId: 'user_1',
+    type: 'agent',
+    agent: 'support',
+    title: 'A title',
+    metadata: { tag: 'x' },
+    state: {},
+    createdBy: { userId: 'user_1', name: 'Alice' },
+    createdAt: iso(),
+    updatedAt: iso(),
+    ...overrides,
+  }
+}
+
+export function makeRun(session: Session, overrides: Partial<Run> = {}): Run {
+  return {
+    id: createId('run'),
+    sessionId: session.id,
+    orgId: session.orgId,
+    traceId: createTraceId(),
+    personaId: 'support@1',
+    routeId: 'default',
+    model: 'test-model',
+    modelProvider: 'scripted',
+    status: 'queued',
+    input: 'hello',
+    content: null,
+    reasoningContent: null,
+    messages: [],
+    metrics: {
+      inputTokens: 0,
+      outputTokens: 0,
+      totalTokens: 0,
+      cachedInputTokens: 0,
+      reasoningTokens: 0,
+      timeToFirstTokenMs: null,
+      durationMs: null,
+    },
+    totalCostUsd: 0,
+    cacheHitRate: 0,
+    creditsUsed: 0,
+    error: null,
+    pendingInput: [],
+    createdBy: { userId: 'user_1', name: 'Alice', email: 'a@example.com' },
+    lastSeq: 0,
+    createdAt: iso(),
+    startedAt: null,
+    completedAt: null,
+    failedAt: null,
+    cancelledAt: null,
+    ...overrides,
+  }
+}
+
+export function makeDelta(run: Run, seq: number, content = `d${seq}`): RunEvent {
+  return { runId: run.id, sessionId: run.sessionId, seq, type: 'message.delta', data: { content, channel: 'text' }, createdAt: iso(seq) }
+}
+
+/** Runs the whole Store contract against the stores `factory` makes. */
+export function runStoreContract(name: string, factory: () => Promise<StoreFixture>): void {
+  describe(`Store contract: ${name}`, () => {
+    let fixture: StoreFixture
+    let store: Store
+
+    beforeEach(async () => {
+      fixture = await factory()
+      store = fixture.store
+      await store.open()
+    })
+
+    afterEach(async () => {
+      await store.close().catch(() => {})
+      await fixture.cleanup?.()
+    })
+
+    async function sessionWithRun(sessionOverrides: Partial<Session> = {}): Promise<{ session: Session; run: Run }> {
+      const session = makeSession(sessionOverrides)
+      await store.insertSession(session)
+      const run = makeRun(session)
+      await store.commit({ insertRun: run })
+      return { session, run }
+    }
+
+    it('has a non-empty string id', () => {
+      expect(typeof store.id).toBe('string')
+      expect(store.id.length).toBeGreaterThan(0)
+    })
+
+    it('creates, reads, updates and deletes a session', async () => {
+      const session = makeSession({ metadata: { nested: { a: [1, 2] } } })
+      await store.insertSession(session)
+      expect(await store.getSession(session.id)).toEqual(session)
+      const updated = await store.updateSession(session.id, { title: 'New', state: { count: 2 }, updatedAt: iso(5) })
+      expect(updated).toEqual({ ...session, title: 'New', state: { count: 2 }, updatedAt: iso(5) })
+      expect(await store.getSession(session.id)).toEqual(updated)
+      expect(await store.deleteSession(session.id)).toBe(true)
+      expect(await store.getSession(session.id)).toBeUndefined()
+      expect(await store.deleteSession(session.id)).toBe(false)
+      expect(await store.updateSession(session.id, { title: 'x', updatedAt: iso() })).toBeUndefined()
+    })
+
+    it('returns copies: changing a returned record does not change the store', async () => {
+      const session = makeSession()
+      await store.insertSession(session)
+      const read = (await store.getSession(session.id)) as Session
+      read.title = 'mutated'
+      read.metadata.tag = 'mutated'
+      expect(await store.getSession(session.id)).toEqual(session)
+    })
+
+    it('rejects a duplicate session id', async () => {
+      const session = makeSession()
+      await store.insertSession(session)
+      await expect(store.insertSession(session)).rejects.toMatchObject({ code: 'storage.failed' })
+    })
+
+    it('lists sessions newest first, by org and user, with a cursor', async () => {
+      const sessions: Session[] = []
+      for (let index = 0; index < 5; index++) {
+        const session = makeSession({ userId: index % 2 === 0 ? 'even' : 'odd' })
+        sessions.push(session)
+        await store.insertSession(session)
+      }
+      await store.insertSession(makeSession({ orgId: 'org_b' }))
+      const ids = sessions.map((session) => session.id).reverse()
+      const firstPage = await store.listSessions({ orgId: 'org_a', limit: 2 })
+      expect(firstPage.map((session) => session.id)).toEqual(ids.slice(0, 2))
+      const secondPage = await store.listSessions({ orgId: 'org_a', limit: 2, before: firstPage[1]?.id })
+      expect(secondPage.map((session) => session.id)).toEqual(ids.slice(2, 4))
+      const evens = await store.listSessions({ orgId: 'org_a', userId: 'even', limit: 10 })
+      expect(evens.map((session) => session.id)).toEqual(ids.filter((_, index) => index % 2 === 0))
+      expect(await store.listSessions({ orgId: 'org_c', limit: 10 })).toEqual([])
+    })
+
+    it('inserts a run and reads it back', async () => {
+      const { run } = await sessionWithRun()
+      expect(await store.getRun(run.id)).toEqual(run)
+      expect(await store.getRun('run_missing')).toBeUndefined()
+    })
+
+    it('commits a run patch and events together and advances lastSeq', async () => {
+      const { run } = await sessionWithRun()
+      const events = [1, 2, 3].map((seq) => makeDelta(run, seq))
+      await store.commit({ run: { id: run.id, patch: { status: 'running', startedAt: iso(1) } }, events })
+      const read = await store.getRun(run.id)
+      expect(read).toMatchObject({ status: 'running', startedAt: iso(1), lastSeq: 3 })
+      expect(await store.readEvents(run.id, 0, 100)).toEqual(events)
+    })
+
+    it('inserts a run with its first event in one commit', async () => {
+      const session = makeSession()
+      await store.insertSession(session)
+      const run = makeRun(session)
+      await store.commit({
+        insertRun: run,
+        run: { id: run.id, patch: { status: 'running' } },
+        events: [{ runId: run.id, sessionId: session.id, seq: 1, type: 'run.started', data: { persona_id: 'support@1', route_id: 'default', model: 'm', model_provider: 'p' }, createdAt: iso() }],
+      })
+      expect(await store.getRun(run.id)).toMatchObject({ status: 'running', lastSeq: 1 })
+    })
+
+    it('keeps seq dense: a gap or a duplicate fails and writes nothing', async () => {
+      const { run } = await sessionWithRun()
+      await store.commit({ events: [makeDelta(run, 1)] })
+      await expect(store.commit({ run: { id: run.id, patch: { status: 'running' } }, events: [makeDelta(run, 3)] })).rejects.toMatchObject({
+        code: 'storage.failed',
+      })
+      await expect(store.commit({ events: [makeDelta(run, 1)] })).rejects.toMatchObject({ code: 'storage.failed' })
+      await expect(store.commit({ events: [makeDelta(run, 2), makeDelta(run, 4)] })).rejects.toMatchObject({ code: 'storage.failed' })
+      const read = await store.getRun(run.id)
+      expect(read).toMatchObject({ status: 'queued', lastSeq: 1 })
+      expect((await store.readEvents(run.id, 0, 100)).map((event) => event.seq)).toEqual([1])
+    })
+
+    it('fails a commit for an unknown run and writes none of it', async () => {
+      const { session, run } = await sessionWithRun()
+      await expect(
+        store.commit({
+          run: { id: 'run_missing', patch: { status: 'running' } },
+          sessionState: { sessionId: session.id, state: { touched: true }, updatedAt: iso(9) },
+        }),
+      ).rejects.toMatchObject({ code: 'storage.failed' })
+      expect((await store.getSession(session.id))?.state).toEqual({})
+      expect((await store.getRun(run.id))?.status).toBe('queued')
+    })
+
+    it('rejects a run for a missing session and a duplicate run id', async () => {
+      const session = makeSession()
+      await expect(store.commit({ insertRun: makeRun(session) })).rejects.toMatchObject({ code: 'storage.failed' })
+      const { run } = await sessionWithRun()
+      await expect(store.commit({ insertRun: run })).rejects.toMatchObject({ code: 'storage.failed' })
+    })
+
+    it('writes session state in the same commit as the events', async () => {
+      const { session, run } = await sessionWithRun()
+      await store.commit({ events: [makeDelta(run, 1)], sessionState: { sessionId: session.id, state: { cart: ['a'] }, updatedAt: iso(7) } })
+      expect(await store.getSession(session.id)).toMatchObject({ state: { cart: ['a'] }, updatedAt: iso(7) })
+    })
+
+    it('reads events after a seq, with a limit', async () => {
+      const { run } = await sessionWithRun()
+      const events = Array.from({ length: 10 }, (_, index) => makeDelta(run, index + 1))
+      await store.commit({ events: events.slice(0, 4) })
+      await store.commit({ events: events.slice(4) })
+      expect((await store.readEvents(run.id, 3, 4)).map((event) => event.seq)).toEqual([4, 5, 6, 7])
+      expect((await store.readEvents(run.id, 8, 100)).map((event) => event.seq)).toEqual([9, 10])
+      expect(await store.readEvents(run.id, 10, 100)).toEqual([])
+      expect(await store.readEvents('run_missing', 0, 100)).toEqual([])
+    })
+
+    it('keeps every event field, including nested data and unicode', async () => {
+      const { run } = await sessionWithRun()
+      const event: RunEvent = {
+        runId: run.id,
+        sessionId: run.sessionId,
+        seq: 1,
+        type: 'tool.result',
+        data: { tool_call_id: 'c1', name: 'lookup', output: { items: [1, 'zwei', null, { drei: true }], text: 'héllo \u{1F525}' }, is_error: false },
+        createdAt: iso(1),
+      }
+      await store.commit({ events: [event] })
+      expect(await store.readEvents(run.id, 0, 10)).toEqual([event])
+    })
+
+    it('lists runs newest first by org, session and status, with a cursor', async () => {
+      const { session } = await sessionWithRun()
+      const other = makeSession()
+      await store.insertSession(other)
+      const runs: Run[] = []
+      for (let index = 0; index < 6; index++) {
+        const run = makeRun(index % 2 === 0 ? session : other, { status: index % 3 === 0 ? 'completed' : 'queued' })
+        runs.push(run)
+        await store.commit({ insertRun: run })
+      }
+      const foreign = makeSession({ orgId: 'org_b' })
+      await store.insertSession(foreign)
+      await store.commit({ insertRun: makeRun(foreign) })
+
+      const all = await store.listRuns({ orgId: 'org_a', limit: 100 })
+      expect(all).toHaveLength(7)
+      const ids = all.map((run) => run.id)
+      expect([...ids].sort().reverse()).toEqual(ids)
+
+      const page1 = await store.listRuns({ orgId: 'org_a', limit: 3 })
+      const page2 = await store.listRuns({ orgId: 'org_a', limit: 3, before: page1[2]?.id })
+      expect([...page1, ...page2].map((run) => run.id)).toEqual(ids.slice(0, 6))
+
+      const inOther = await store.listRuns({ sessionId: other.id, limit: 100 })
+      expect(inOther.map((run) => run.id)).toEqual(runs.filter((run) => run.sessionId === other.id).map((run) => run.id).reverse())
+
+      const completed = await store.listRuns({ orgId: 'org_a', statuses: ['completed'], limit: 100 })
+      expect(completed.map((run) => run.id)).toEqual(runs.filter((run) => run.status === 'completed').map((run) => run.id).reverse())
+
+      const ascending = await store.listRuns({ sessionId: session.id, limit: 2, order: 'asc' })
+      expect(ascending.map((run) => run.id)).toEqual(ids.slice().reverse().slice(0, 2))
+      const ascending2 = await store.listRuns({ sessionId: session.id, limit: 10, order: 'asc', before: ascending[1]?.id })
+      expect(ascending2.map((run) => run.id)).toEqual(runs.filter((run) => run.sessionId === session.id).map((run) => run.id).slice(1))
+
+      const anyOrg = await store.listRuns({ statuses: ['queued'], limit: 100 })
+      expect(anyOrg.some((run) => run.orgId === 'org_b')).toBe(true)
+    })
+
+    it('keeps orgs apart in lists', async () => {
+      await sessionWithRun({ orgId: 'org_a' })
+      await sessionWithRun({ orgId: 'org_b' })
+      const a = await store.listRuns({ orgId: 'org_a', limit: 100 })
+      const b = await store.listRuns({ orgId: 'org_b', limit: 100 })
+      expect(a.every((run) => run.orgId === 'org_a')).toBe(true)
+      expect(b.every((run) => run.orgId === 'org_b')).toBe(true)
+      expect(a.length + b.length).toBe(2)
+      expect((await store.listSessions({ orgId: 'org_b', limit: 100 })).every((session) => session.orgId === 'org_b')).toBe(true)
+    })
+
+    it('deletes a session with its runs and their events', async () => {
+      const { session, run } = await sessionWithRun()
+      await store.commit({ events: [makeDelta(run, 1), makeDelta(run, 2)] })
+      const { run: kept } = await sessionWithRun()
+      expect(await store.deleteSession(session.id)).toBe(true)
+      expect(await store.getRun(run.id)).toBeUndefined()
+      expect(await store.readEvents(run.id, 0, 100)).toEqual([])
+      expect(await store.getRun(kept.id)).toBeDefined()
+    })
+
+    it('keeps the terminal run record whole (messages, metrics, error)', async () => {
+      const { run } = await sessionWithRun()
+      const patch = {
+        status: 'failed' as const,
+        content: 'partial',
+        messages: [
+          { role: 'user' as const, content: 'hi', createdAt: iso() },
+          { role: 'assistant' as const, content: '', toolCalls: [{ id: 'c1', name: 'x', arguments: '{}' }], createdAt: iso() },
+          { role: 'tool' as const, toolCallId: 'c1', name: 'x', content: 'boom', isError: true, createdAt: iso() },
+        ],
+        metrics: { ...run.metrics, inputTokens: 10, outputTokens: 5, totalTokens: 15, durationMs: 12, timeToFirstTokenMs: 3 },
+        totalCostUsd: 0.000123,
+        cacheHitRate: 0.5,
+        creditsUsed: 1,
+        error: { code: 'provider.unavailable' as const, message: 'down' },
+        pendingInput: [],
+        failedAt: iso(3),
+      }
+      await store.commit({ run: { id: run.id, patch } })
+      expect(await store.getRun(run.id)).toEqual({ ...run, ...patch })
+    })
+
+    it('keeps committed data across a reopen', async () => {
+      if (fixture.reopen === undefined) return
+      const { session, run } = await sessionWithRun()
+      await store.commit({ run: { id: run.id, patch: { status: 'running' } }, events: [makeDelta(run, 1), makeDelta(run, 2)] })
+      store = await fixture.reopen()
+      await store.open()
+      expect(await store.getSession(session.id)).toEqual(session)
+      expect(await store.getRun(run.id)).toMatchObject({ status: 'running', lastSeq: 2 })
+      expect((await store.readEvents(run.id, 0, 10)).map((event) => event.seq)).toEqual([1, 2])
+    })
+
+    it('commits many concurrent commits of many runs without losing any', async () => {
+      const runs: Run[] = []
+      for (let index = 0; index < 20; index++) runs.push((await sessionWithRun()).run)
+      await Promise.all(
+        runs.flatMap((run) => [
+          store.commit({ events: [makeDelta(run, 1), makeDelta(run, 2)] }),
+          store.commit({ events: [makeDelta(run, 3)] }),
+        ]),
+      )
+      for (const run of runs) {
+        expect((await store.readEvents(run.id, 0, 10)).map((event) => event.seq)).toEqual([1, 2, 3])
+        expect((await store.getRun(run.id))?.lastSeq).toBe(3)
+      }
+    })
+  })
+}
