@@ -1,0 +1,149 @@
+/**
+ * Agents (personas): immutable `key@version` definitions, and the registry
+ * that resolves `key` (the latest version) or `key@version`.
+ */
+import type { z } from 'zod'
+import { NotFoundError, StateError, ValidationError } from './errors.js'
+import type { JsonSchema, ToolSpec } from './model.js'
+import { toJsonSchema, toToolSpec, type Tool } from './tools.js'
+
+/** An agent as the user defines it. */
+export interface AgentDefinition {
+  /** The agent's key: letters, digits, `_`, `-` and `.`. */
+  key: string
+  /** A positive integer; a `key@version` never changes once defined. */
+  version: number
+  /** The system prompt. @default '' */
+  instructions?: string
+  /** The tools the model may call. @default [] */
+  tools?: readonly Tool[]
+  /** The route used when the run names none. @default 'default' */
+  route?: string
+  /** Model turns before the run fails with `run.max_turns`. @default 10 */
+  maxTurns?: number
+  /** When set, the final answer must be JSON of this schema (`run.output_invalid` otherwise). */
+  outputSchema?: z.ZodType
+  /** A display name (Agno's `agent_name`). @default key */
+  name?: string
+}
+
+/** An agent after validation, with what the loop needs precomputed. */
+export interface Agent {
+  readonly key: string
+  readonly version: number
+  /** `key@version`. */
+  readonly id: string
+  readonly name: string
+  readonly instructions: string
+  readonly tools: ReadonlyMap<string, Tool>
+  readonly toolSpecs: readonly ToolSpec[]
+  readonly route: string | undefined
+  readonly maxTurns: number
+  readonly outputSchema: z.ZodType | undefined
+  readonly responseFormat: { name: string; schema: JsonSchema } | undefined
+  /** A canonical text of the definition, to detect a redefinition with other content. */
+  readonly fingerprint: string
+}
+
+const keyPattern = /^[A-Za-z0-9_.-]{1,128}$/
+
+function compile(definition: AgentDefinition): Agent {
+  if (typeof definition !== 'object' || definition === null) throw new ValidationError('Expected an agent definition object')
+  const { key, version } = definition
+  if (typeof key !== 'string' || !keyPattern.test(key)) {
+    throw new ValidationError(`Expected agent \`key\` to match ${String(keyPattern)}, got \`${String(key)}\``)
+  }
+  if (!Number.isSafeInteger(version) || version < 1) {
+    throw new ValidationError(`Expected \`version\` of agent \`${key}\` to be a positive integer, got \`${String(version)}\``)
+  }
+  const maxTurns = definition.maxTurns ?? 10
+  if (!Number.isSafeInteger(maxTurns) || maxTurns < 1) {
+    throw new ValidationError(`Expected \`maxTurns\` of agent \`${key}\` to be a positive integer, got \`${String(maxTurns)}\``)
+  }
+  if (definition.instructions !== undefined && typeof definition.instructions !== 'string') {
+    throw new ValidationError(`Expected \`instructions\` of agent \`${key}\` to be a string`)
+  }
+  if (definition.route !== undefined && (typeof definition.route !== 'string' || definition.route === '')) {
+    throw new ValidationError(`Expected \`route\` of agent \`${key}\` to be a non-empty string`)
+  }
+  const tools = new Map<string, Tool>()
+  for (const entry of definition.tools ?? []) {
+    if (typeof entry !== 'object' || entry === null || typeof entry.execute !== 'function') {
+      throw new ValidationError(`Expected the tools of agent \`${key}\` to be made with tool()`)
+    }
+    if (tools.has(entry.name)) throw new ValidationError(`Agent \`${key}\` has two tools named \`${entry.name}\``)
+    tools.set(entry.name, entry)
+  }
+  const toolSpecs = [...tools.values()].map(toToolSpec)
+  const responseFormat = definition.outputSchema === undefined ? undefined : { name: 'output', schema: toJsonSchema(definition.outputSchema) }
+  const instructions = definition.instructions ?? ''
+  const fingerprint = JSON.stringify([instructions, toolSpecs, definition.route ?? null, maxTurns, responseFormat ?? null, definition.name ?? null])
+  return {
+    key,
+    version,
+    id: `${key}@${version}`,
+    name: definition.name ?? key,
+    instructions,
+    tools,
+    toolSpecs,
+    route: definition.route,
+    maxTurns,
+    outputSchema: definition.outputSchema,
+    responseFormat,
+    fingerprint,
+  }
+}
+
+/** Holds every defined agent version. */
+export class AgentRegistry {
+  readonly #versions = new Map<string, Map<number, Agent>>()
+
+  /** Defines `key@version`. Defining it again with other content fails with `state.invalid`. */
+  define(definition: AgentDefinition): Agent {
+    const agent = compile(definition)
+    let versions = this.#versions.get(agent.key)
+    const existing = versions?.get(agent.version)
+    if (existing !== undefined) {
+      if (existing.fingerprint !== agent.fingerprint) {
+        throw new StateError(`Agent ${agent.id} is already defined with other content; define a new version instead`)
+      }
+      return existing
+    }
+    if (versions === undefined) {
+      versions = new Map()
+      this.#versions.set(agent.key, versions)
+    }
+    versions.set(agent.version, agent)
+    return agent
+  }
+
+  /** Resolves `key` (latest version) or `key@version`; `not_found.agent` otherwise. */
+  resolve(reference: string): Agent {
+    if (typeof reference !== 'string' || reference === '') throw new ValidationError('Expected an agent reference `key` or `key@version`')
+    const at = reference.lastIndexOf('@')
+    const key = at === -1 ? reference : reference.slice(0, at)
+    const versions = this.#versions.get(key)
+    if (versions !== undefined) {
+      if (at === -1) {
+        let latest: Agent | undefined
+        for (const agent of versions.values()) if (latest === undefined || agent.version > latest.version) latest = agent
+        if (latest !== undefined) return latest
+      } else {
+        const version = Number(reference.slice(at + 1))
+        const agent = Number.isSafeInteger(version) ? versions.get(version) : undefined
+        if (agent !== undefined) return agent
+      }
+    }
+    throw new NotFoundError('not_found.agent', `Agent ${reference} is not defined`)
+  }
+
+  /** The key of the first agent defined, if any. */
+  firstKey(): string | undefined {
+    return this.#versions.keys().next().value
+  }
+
+  /** Every defined version. */
+  list(): Agent[] {
+    return [...this.#versions.values()].flatMap((versions) => [...versions.values()])
+  }
+}

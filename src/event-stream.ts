@@ -1,0 +1,192 @@
+/**
+ * Subscriptions as async iterables. `EventHub` fans committed events out to
+ * live readers; `readRunEvents` replays a run's log from the store and then
+ * follows it live, with no gap and no duplicate, and never buffers without
+ * bound: a reader that falls behind drops its live buffer and reads the log
+ * again from where it was.
+ */
+import { EventEmitter } from 'eventemitter3'
+import { NotFoundError } from './errors.js'
+import { isTerminalEvent, type RunEvent } from './events.js'
+import { isTerminalStatus, type Store } from './store.js'
+
+const allRuns = '*'
+
+/** Fans committed events out to subscribers. */
+export class EventHub {
+  readonly #emitter = new EventEmitter()
+
+  /** Passes committed events to their run's subscribers and to the global feed. */
+  publish(events: readonly RunEvent[]): void {
+    const emitter = this.#emitter
+    for (const event of events) {
+      emitter.emit(event.runId, event)
+      emitter.emit(allRuns, event)
+    }
+  }
+
+  /** Calls `listener` for each committed event of `runId` (`'*'`: of every run). Returns the unsubscribe. */
+  subscribe(runId: string, listener: (event: RunEvent) => void): () => void {
+    this.#emitter.on(runId, listener)
+    return () => {
+      this.#emitter.off(runId, listener)
+    }
+  }
+}
+
+/** A bounded queue of live events for one reader. */
+class LiveBuffer {
+  readonly events: RunEvent[] = []
+  head = 0
+  overflowed = false
+  #wake: (() => void) | undefined
+  readonly #limit: number
+
+  constructor(limit: number) {
+    this.#limit = limit
+  }
+
+  readonly push = (event: RunEvent): void => {
+    if (this.overflowed) return
+    if (this.events.length - this.head >= this.#limit) {
+      // Too far behind: forget the buffer, the reader goes back to the log.
+      this.overflowed = true
+      this.events.length = 0
+      this.head = 0
+    } else {
+      this.events.push(event)
+    }
+    const wake = this.#wake
+    this.#wake = undefined
+    wake?.()
+  }
+
+  next(): RunEvent | undefined {
+    if (this.head >= this.events.length) {
+      if (this.head > 0) {
+        this.events.length = 0
+        this.head = 0
+      }
+      return undefined
+    }
+    return this.events[this.head++]
+  }
+
+  wait(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal?.aborted) return resolve()
+      this.#wake = resolve
+      signal?.addEventListener('abort', () => resolve(), { once: true })
+    })
+  }
+}
+
+/** Options of a run's event stream. */
+export interface RunEventsOptions {
+  /** Start after this seq (0: from the first event). @default 0 */
+  afterSeq?: number
+  /** Live events buffered per reader before it falls back to reading the log. @default 1024 */
+  bufferLimit?: number
+  /** Ends the iteration early when aborted. */
+  signal?: AbortSignal
+}
+
+const pageSize = 256
+
+/**
+ * A run's events after `afterSeq`: replayed from the store, then live, ending
+ * after the terminal event. Throws `not_found.run` for an unknown run.
+ */
+export async function* readRunEvents(store: Store, hub: EventHub, runId: string, options: RunEventsOptions = {}): AsyncGenerator<RunEvent> {
+  let cursor = Math.max(0, Math.floor(options.afterSeq ?? 0))
+  const limit = options.bufferLimit ?? 1024
+  const signal = options.signal
+  for (;;) {
+    const buffer = new LiveBuffer(limit)
+    const unsubscribe = hub.subscribe(runId, buffer.push)
+    try {
+      // Catch up from the log; subscribing first means nothing committed meanwhile is missed.
+      for (;;) {
+        const page = await store.readEvents(runId, cursor, pageSize)
+        for (const event of page) {
+          if (event.seq !== cursor + 1) continue
+          cursor = event.seq
+          yield event
+          if (isTerminalEvent(event)) return
+          if (signal?.aborted) return
+        }
+        if (page.length < pageSize) break
+      }
+      // Anything committed after the subscription is in the buffer, so only a
+      // finished run whose end we are past (or an unknown run) stops here.
+      const run = await store.getRun(runId)
+      if (run === undefined) throw new NotFoundError('not_found.run', `Run ${runId} does not exist`)
+      if (isTerminalStatus(run.status) && cursor >= run.lastSeq) return
+      // Live.
+      for (;;) {
+        if (signal?.aborted) return
+        if (buffer.overflowed) break
+        const event = buffer.next()
+        if (event === undefined) {
+          await buffer.wait(signal)
+          continue
+        }
+        if (event.seq <= cursor) continue
+        if (event.seq !== cursor + 1) break
+        cursor = event.seq
+        yield event
+        if (isTerminalEvent(event)) return
+      }
+    } finally {
+      unsubscribe()
+    }
+  }
+}
+
+/** Options of the global feed. */
+export interface FeedOptions {
+  /** Events buffered before the oldest are dropped. @default 10000 */
+  bufferLimit?: number
+  /** Ends the iteration when aborted. */
+  signal?: AbortSignal
+}
+
+/**
+ * Every event committed from now on, of every run. A consumer more than
+ * `bufferLimit` events behind loses the oldest; each event carries `runId` and
+ * `seq`, so `runEvents(runId, { afterSeq })` fills any hole exactly.
+ */
+export async function* readAllEvents(hub: EventHub, options: FeedOptions = {}): AsyncGenerator<RunEvent> {
+  const limit = options.bufferLimit ?? 10_000
+  const queue: RunEvent[] = []
+  let head = 0
+  let wake: (() => void) | undefined
+  const unsubscribe = hub.subscribe(allRuns, (event) => {
+    if (queue.length - head >= limit) head++
+    queue.push(event)
+    const resolve = wake
+    wake = undefined
+    resolve?.()
+  })
+  const signal = options.signal
+  try {
+    for (;;) {
+      if (signal?.aborted) return
+      if (head < queue.length) {
+        const event = queue[head++] as RunEvent
+        if (head > 4096 && head * 2 > queue.length) {
+          queue.splice(0, head)
+          head = 0
+        }
+        yield event
+        continue
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve
+        signal?.addEventListener('abort', () => resolve(), { once: true })
+      })
+    }
+  } finally {
+    unsubscribe()
+  }
+}

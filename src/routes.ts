@@ -1,0 +1,88 @@
+/**
+ * Routes name a provider and a model, with pricing; and the cost figures a
+ * run's usage gives under that pricing.
+ */
+import { NotFoundError, ValidationError } from './errors.js'
+import type { ModelProvider, Pricing } from './model.js'
+import type { RunMetrics } from './store.js'
+
+/** A named provider + model. */
+export interface Route {
+  /** The key of the provider in `providers`. */
+  provider: string
+  /** The model name sent to the provider. */
+  model: string
+  /** USD per million tokens. @default the provider's own `pricing(model)`, else free */
+  pricing?: Pricing
+}
+
+/** A route after resolution. */
+export interface ResolvedRoute {
+  id: string
+  provider: ModelProvider
+  providerName: string
+  model: string
+  pricing: Pricing | undefined
+}
+
+function checkPricing(pricing: unknown, where: string): void {
+  if (pricing === undefined) return
+  const value = pricing as Record<string, unknown>
+  const fields = ['inputPerMillion', 'outputPerMillion', 'cachedInputPerMillion'] as const
+  for (const field of fields) {
+    const number = value?.[field]
+    if (number === undefined && field === 'cachedInputPerMillion') continue
+    if (typeof number !== 'number' || !Number.isFinite(number) || number < 0) {
+      throw new ValidationError(`Expected \`${where}.pricing.${field}\` to be a non-negative number, got \`${String(number)}\``)
+    }
+  }
+}
+
+/** Validates the `routes` option against `providers`. */
+export function checkRoutes(routes: Record<string, Route>, providers: Record<string, ModelProvider>): void {
+  for (const [id, route] of Object.entries(routes)) {
+    if (typeof route !== 'object' || route === null) throw new ValidationError(`Expected route \`${id}\` to be an object`)
+    if (typeof route.model !== 'string' || route.model === '') {
+      throw new ValidationError(`Expected \`routes.${id}.model\` to be a non-empty string`)
+    }
+    if (typeof route.provider !== 'string' || providers[route.provider] === undefined) {
+      throw new ValidationError(`Route \`${id}\` names provider \`${String(route.provider)}\`, which is not in \`providers\``)
+    }
+    checkPricing(route.pricing, `routes.${id}`)
+  }
+}
+
+/** Resolves a route id; `not_found.model_route` when there is none. */
+export function resolveRoute(id: string, routes: Record<string, Route>, providers: Record<string, ModelProvider>): ResolvedRoute {
+  const route = Object.hasOwn(routes, id) ? routes[id] : undefined
+  if (route === undefined) throw new NotFoundError('not_found.model_route', `Route ${id} is not defined`)
+  const provider = providers[route.provider] as ModelProvider
+  return {
+    id,
+    provider,
+    providerName: provider.name ?? route.provider,
+    model: route.model,
+    pricing: route.pricing ?? provider.pricing?.(route.model),
+  }
+}
+
+/** The money figures of a run. */
+export interface CostFigures {
+  totalCostUsd: number
+  cacheHitRate: number
+  creditsUsed: number
+}
+
+/** Cost, cache hit rate and credits from metrics: cached tokens are part of the input tokens. */
+export function costOf(metrics: RunMetrics, pricing: Pricing | undefined, creditsPerUsd: number): CostFigures {
+  const cached = Math.min(metrics.cachedInputTokens, metrics.inputTokens)
+  const cacheHitRate = metrics.inputTokens > 0 ? cached / metrics.inputTokens : 0
+  if (pricing === undefined) return { totalCostUsd: 0, cacheHitRate, creditsUsed: 0 }
+  const micro =
+    (metrics.inputTokens - cached) * pricing.inputPerMillion +
+    cached * (pricing.cachedInputPerMillion ?? pricing.inputPerMillion) +
+    metrics.outputTokens * pricing.outputPerMillion
+  // Round to 1e-10 USD so float noise does not show up in records.
+  const totalCostUsd = Math.round((micro / 1_000_000) * 1e10) / 1e10
+  return { totalCostUsd, cacheHitRate, creditsUsed: Math.round(totalCostUsd * creditsPerUsd) }
+}

@@ -1,0 +1,123 @@
+/**
+ * RunLog: the single writer of one run's events. It hands out dense seqs,
+ * batches what the loop appends in one tick into one `store.commit`, and only
+ * after that commit resolves passes the events to subscribers ("stored before
+ * seen"). A terminal event seals the log: later appends are dropped, which is
+ * how a cancelled run drops a slow tool's late result.
+ */
+import type { EventDataMap, EventType, RunEvent } from './events.js'
+import { terminalEventTypes } from './events.js'
+import type { EventHub } from './event-stream.js'
+import { applyEvent, type RunState } from './run-state.js'
+import type { Commit, Run, RunPatch, Store } from './store.js'
+import type { JsonObject } from './events.js'
+
+/** Appends past this many uncommitted events make the loop wait for a commit. */
+export const maxBacklog = 512
+
+/** Writes one run's events. */
+export class RunLog {
+  readonly runId: string
+  readonly sessionId: string
+  readonly state: RunState
+  /** The seq of the last event appended. */
+  seq: number
+  /** True once a terminal event was appended. */
+  sealed = false
+  /** The error of a failed commit; once set, the log writes nothing more. */
+  broken: unknown = undefined
+
+  readonly #store: Store
+  readonly #hub: EventHub
+  #pending: RunEvent[] = []
+  #insert: Run | undefined
+  #patch: RunPatch | undefined
+  #sessionState: Commit['sessionState']
+  #chain: Promise<void> = Promise.resolve()
+  #scheduled = false
+
+  constructor(store: Store, hub: EventHub, run: Pick<Run, 'id' | 'sessionId' | 'lastSeq'>, state: RunState) {
+    this.#store = store
+    this.#hub = hub
+    this.runId = run.id
+    this.sessionId = run.sessionId
+    this.seq = run.lastSeq
+    this.state = state
+  }
+
+  /** Events appended and not committed yet. */
+  get backlog(): number {
+    return this.#pending.length
+  }
+
+  /** Inserts the run itself with the next commit. */
+  insert(run: Run): void {
+    this.#insert = run
+  }
+
+  /** Appends an event (applied to `state` at once, committed with the next flush). Dropped once sealed. */
+  append<T extends EventType>(type: T, data: EventDataMap[T], timeMs = Date.now()): RunEvent | undefined {
+    if (this.sealed || this.broken !== undefined) return undefined
+    const event = { runId: this.runId, sessionId: this.sessionId, seq: ++this.seq, type, data, createdAt: new Date(timeMs).toISOString() } as RunEvent
+    applyEvent(this.state, event, timeMs)
+    this.#pending.push(event)
+    if (terminalEventTypes.has(type)) this.sealed = true
+    this.#schedule()
+    return event
+  }
+
+  /** Changes run fields in the same commit as the events appended around it. */
+  patch(patch: RunPatch): void {
+    if (this.broken !== undefined) return
+    this.#patch = this.#patch === undefined ? patch : Object.assign(this.#patch, patch)
+    this.#schedule()
+  }
+
+  /** Writes the session state with the next commit. */
+  setSessionState(state: JsonObject, updatedAt: string): void {
+    this.#sessionState = { sessionId: this.sessionId, state, updatedAt }
+    this.#schedule()
+  }
+
+  /** Commits everything appended so far; resolves once it is stored and published. */
+  flush(): Promise<void> {
+    if (this.broken !== undefined) return Promise.reject(this.broken)
+    if (this.#pending.length === 0 && this.#patch === undefined && this.#insert === undefined && this.#sessionState === undefined) {
+      return this.#chain
+    }
+    const commit: Commit = {}
+    if (this.#insert !== undefined) commit.insertRun = this.#insert
+    if (this.#patch !== undefined) commit.run = { id: this.runId, patch: this.#patch }
+    const events = this.#pending
+    if (events.length > 0) commit.events = events
+    if (this.#sessionState !== undefined) commit.sessionState = this.#sessionState
+    this.#insert = undefined
+    this.#patch = undefined
+    this.#sessionState = undefined
+    this.#pending = []
+    this.#chain = this.#chain.then(
+      () => this.#store.commit(commit).then(() => this.#hub.publish(events), (error: unknown) => this.#fail(error)),
+    )
+    return this.#chain
+  }
+
+  #fail(error: unknown): never {
+    this.broken ??= error
+    this.#pending = []
+    throw this.broken
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return
+    this.#scheduled = true
+    // setImmediate lets every append of this tick (a burst of deltas) share one commit.
+    setImmediate(this.#autoFlush)
+  }
+
+  readonly #autoFlush = (): void => {
+    this.#scheduled = false
+    this.flush().catch(() => {
+      // Recorded in `broken`; the loop reports it at its next await.
+    })
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * The state of a run as a fold over its events. The agent loop applies each
+ * event it emits through `applyEvent`, and a run read back from the store
+ * (after a restart, or to answer input) is rebuilt by folding its log with the
+ * same function, so the two can never disagree: the log is the truth.
+ */
+import type { EventDataMap, InputRequest, Json, MetricsData, RunEvent, UsageData } from './events.js'
+import type { Message, ToolCall } from './model.js'
+import type { RunMetrics } from './store.js'
+
+/** A tool result as stored in `tool.result`. */
+export type ToolResultData = EventDataMap['tool.result']
+
+/** The open tool calls of the latest model turn. */
+export interface ToolPhase {
+  /** The calls of the turn, in the model's order. */
+  calls: ToolCall[]
+  /** `tool.call` data of the calls announced so far. */
+  announced: Map<string, EventDataMap['tool.call']>
+  results: Map<string, ToolResultData>
+  /** Requests of `run.waiting_for_input`, when the run waits. */
+  requests: InputRequest[]
+  answers: Map<string, { approved: boolean; content: string }>
+}
+
+/** Everything the loop needs to continue a run. */
+export interface RunState {
+  /** The run's own messages: system, user, then assistant and tool messages. */
+  messages: Message[]
+  /** Model turns completed. */
+  turns: number
+  /** Text and reasoning streamed in the current, unfinished turn. */
+  partialText: string
+  partialReasoning: string
+  /** Seq of the last event of a completed step: a resumed run discards what follows. */
+  stepSeq: number
+  toolPhase: ToolPhase | undefined
+  /** Set when a `stopAfterCall` tool ended the run: its output as text. */
+  stopContent: string | undefined
+  reasoning: string[]
+  usage: { inputTokens: number; outputTokens: number; cachedInputTokens: number; reasoningTokens: number }
+  startedAtMs: number | undefined
+  firstTokenAtMs: number | undefined
+  endedAtMs: number | undefined
+  terminal: boolean
+}
+
+/** A fresh state for a run with these first messages. */
+export function createRunState(messages: Message[]): RunState {
+  return {
+    messages,
+    turns: 0,
+    partialText: '',
+    partialReasoning: '',
+    stepSeq: 0,
+    toolPhase: undefined,
+    stopContent: undefined,
+    reasoning: [],
+    usage: { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 },
+    startedAtMs: undefined,
+    firstTokenAtMs: undefined,
+    endedAtMs: undefined,
+    terminal: false,
+  }
+}
+
+/** Text a tool's output becomes in the conversation. */
+export function outputText(output: Json): string {
+  return typeof output === 'string' ? output : JSON.stringify(output)
+}
+
+function finishToolPhase(state: RunState, phase: ToolPhase, createdAt: string): void {
+  for (const call of phase.calls) {
+    const result = phase.results.get(call.id) as ToolResultData
+    const message: Message = { role: 'tool', toolCallId: call.id, name: call.name, content: outputText(result.output), createdAt }
+    if (result.is_error) message.isError = true
+    if (result.stop_after_call === true && !result.is_error) {
+      message.stopAfterToolCall = true
+      state.stopContent ??= message.content
+    }
+    state.messages.push(message)
+  }
+  state.toolPhase = undefined
+}
+
+/**
+ * Applies one event to the state. `timeMs` is the event's time as a number
+ * (the loop passes the clock it stamped the event with, a replay parses it).
+ */
+export function applyEvent(state: RunState, event: RunEvent, timeMs: number): void {
+  switch (event.type) {
+    case 'message.delta':
+      state.firstTokenAtMs ??= timeMs
+      if (event.data.channel === 'text') state.partialText += event.data.content
+      else state.partialReasoning += event.data.content
+      return
+    case 'run.started':
+      state.startedAtMs = timeMs
+      state.stepSeq = event.seq
+      return
+    case 'message.completed': {
+      const data = event.data
+      const message: Message = { role: 'assistant', content: data.content, createdAt: event.createdAt }
+      if (data.tool_calls.length > 0) message.toolCalls = data.tool_calls
+      if (data.reasoning_content !== undefined && data.reasoning_content !== '') {
+        message.reasoningContent = data.reasoning_content
+        state.reasoning.push(data.reasoning_content)
+      }
+      message.usage = {
+        inputTokens: data.usage.input_tokens,
+        outputTokens: data.usage.output_tokens,
+        cachedInputTokens: data.usage.cached_input_tokens,
+        reasoningTokens: data.usage.reasoning_tokens,
+      }
+      state.messages.push(message)
+      state.turns++
+      state.usage.inputTokens += data.usage.input_tokens
+      state.usage.outputTokens += data.usage.output_tokens
+      state.usage.cachedInputTokens += data.usage.cached_input_tokens
+      state.usage.reasoningTokens += data.usage.reasoning_tokens
+      state.partialText = ''
+      state.partialReasoning = ''
+      state.toolPhase =
+        data.tool_calls.length === 0
+          ? undefined
+          : { calls: data.tool_calls, announced: new Map(), results: new Map(), requests: [], answers: new Map() }
+      state.stepSeq = event.seq
+      return
+    }
+    case 'tool.call':
+      state.toolPhase?.announced.set(event.data.tool_call_id, event.data)
+      state.stepSeq = event.seq
+      return
+    case 'tool.result': {
+      const phase = state.toolPhase
+      state.stepSeq = event.seq
+      if (phase === undefined) return
+      phase.results.set(event.data.tool_call_id, event.data)
+      if (phase.results.size === phase.calls.length) finishToolPhase(state, phase, event.createdAt)
+      return
+    }
+    case 'run.waiting_for_input':
+      if (state.toolPhase !== undefined) state.toolPhase.requests = event.data.requests
+      state.stepSeq = event.seq
+      return
+    case 'run.input_received':
+      state.toolPhase?.answers.set(event.data.tool_call_id, { approved: event.data.approved, content: event.data.content })
+      state.stepSeq = event.seq
+      return
+    case 'run.resumed':
+      // The interrupted turn's deltas are void; its retry streams them again.
+      state.partialText = ''
+      state.partialReasoning = ''
+      state.stepSeq = event.seq
+      return
+    case 'run.completed':
+    case 'run.failed':
+    case 'run.cancelled':
+      state.terminal = true
+      state.endedAtMs = timeMs
+      state.stepSeq = event.seq
+      return
+    case 'run.queued':
+      return
+  }
+}
+
+/** Rebuilds a run's state from its first messages and its whole log. */
+export function replayRunState(messages: Message[], events: readonly RunEvent[]): RunState {
+  const state = createRunState(messages)
+  for (const event of events) applyEvent(state, event, Date.parse(event.createdAt))
+  return state
+}
+
+/** Open requests: asked for and not answered yet. */
+export function openRequests(phase: ToolPhase | undefined): InputRequest[] {
+  if (phase === undefined) return []
+  return phase.requests.filter((request) => !phase.answers.has(request.tool_call_id))
+}
+
+/** Usage as event data. */
+export function usageData(usage: { inputTokens: number; outputTokens: number; cachedInputTokens?: number; reasoningTokens?: number }): UsageData {
+  return {
+    input_tokens: usage.inputTokens,
+    output_tokens: usage.outputTokens,
+    cached_input_tokens: usage.cachedInputTokens ?? 0,
+    reasoning_tokens: usage.reasoningTokens ?? 0,
+  }
+}
+
+/** The run's metrics so far. */
+export function metricsOf(state: RunState, nowMs: number): RunMetrics {
+  const { inputTokens, outputTokens, cachedInputTokens, reasoningTokens } = state.usage
+  const started = state.startedAtMs
+  return {
+    inputTokens,
+    outputTokens,
+    totalTokens: inputTokens + outputTokens,
+    cachedInputTokens,
+    reasoningTokens,
+    timeToFirstTokenMs: started === undefined || state.firstTokenAtMs === undefined ? null : state.firstTokenAtMs - started,
+    durationMs: started === undefined ? null : (state.endedAtMs ?? nowMs) - started,
+  }
+}
+
+/** Metrics as event data. */
+export function metricsData(metrics: RunMetrics): MetricsData {
+  return {
+    input_tokens: metrics.inputTokens,
+    output_tokens: metrics.outputTokens,
+    total_tokens: metrics.totalTokens,
+    cached_input_tokens: metrics.cachedInputTokens,
+    reasoning_tokens: metrics.reasoningTokens,
+    time_to_first_token_ms: metrics.timeToFirstTokenMs,
+    duration_ms: metrics.durationMs,
+  }
+}

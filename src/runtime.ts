@@ -1,0 +1,427 @@
+/**
+ * Runtime: the object an app holds. It wires the store, the providers, the
+ * agents, the scheduler and the event hub, and checks every argument before
+ * anything is written.
+ */
+import { AgentRegistry, type Agent, type AgentDefinition } from './agents.js'
+import { NotFoundError, StateError, ValidationError } from './errors.js'
+import { EventHub, readAllEvents, readRunEvents, type FeedOptions, type RunEventsOptions } from './event-stream.js'
+import type { RunEvent } from './events.js'
+import { createId, createTraceId } from './ids.js'
+import { memoryStore } from './memory-store.js'
+import type { ModelProvider } from './model.js'
+import { checkRoutes, resolveRoute, type Route } from './routes.js'
+import { RunHandle } from './run-handle.js'
+import { RunLog } from './run-log.js'
+import { createRunState, replayRunState } from './run-state.js'
+import { initialMessages, Scheduler, type ActiveRun } from './scheduler.js'
+import { Sessions, type CreateSessionOptions, type ListSessionsOptions, type Scope, type UpdateSessionOptions } from './sessions.js'
+import { isTerminalStatus, runStatuses, type Caller, type Run, type RunStatus, type Session, type Store } from './store.js'
+import { checkObject, optionalCaller, optionalChoice, optionalString, pageLimit, utf8Length } from './validate.js'
+
+/** Options of {@link Runtime.open}. */
+export interface RuntimeOptions {
+  /** Where sessions, runs and events are kept. @default memoryStore() */
+  store?: Store
+  /** Model providers by name, referred to by routes. @default {} */
+  providers?: Record<string, ModelProvider>
+  /** Named provider + model pairs; a run uses its `routeId`, else its agent's route, else `default`. @default {} */
+  routes?: Record<string, Route>
+  /** Agents defined at open. More can be added with `defineAgent`. @default [] */
+  agents?: readonly AgentDefinition[]
+  /** The agent of a run whose session and request name none. @default the first agent defined */
+  defaultAgent?: string
+  /** Runs executing at once. @default 16 */
+  concurrency?: number
+  /** Tool calls of one model turn executed at once. @default 8 */
+  toolConcurrency?: number
+  /** `creditsUsed = round(totalCostUsd * creditsPerUsd)`. @default 1000 */
+  creditsPerUsd?: number
+  /** What happens to runs found running in the store at open: continue them, or fail them with `run.interrupted`. @default 'resume' */
+  recovery?: 'resume' | 'fail'
+  /** Largest run input in UTF-8 bytes. @default 1048576 */
+  maxInputBytes?: number
+}
+
+/** Options of {@link Runtime.createRun}. */
+export interface CreateRunOptions {
+  /** The user's message. */
+  input: string
+  /** `key` or `key@version`. @default the session's agent, else the runtime's default agent */
+  personaId?: string
+  /** @default the agent's route, else 'default' */
+  routeId?: string
+  /** What to do when the session already has an active run. @default 'enqueue' */
+  multitask?: 'reject' | 'enqueue' | 'interrupt'
+  createdBy?: Caller
+  /** Scope: the run's session must belong to this org. */
+  orgId?: string
+}
+
+/** Options of {@link Runtime.listRuns}. */
+export interface ListRunsOptions {
+  orgId?: string
+  sessionId?: string
+  status?: RunStatus | readonly RunStatus[]
+  /** 1 to 100. @default 20 */
+  limit?: number
+  /** The id of the previous page's last run. */
+  before?: string
+  /** 'desc': newest first; 'asc': oldest first (`before` then means "after"). @default 'desc' */
+  order?: 'asc' | 'desc'
+}
+
+/** An answer to a waiting run. */
+export interface InputOptions {
+  /** The answer (at most 32,768 bytes of UTF-8). Without `approved`, `approve` or `yes` approves. @default '' */
+  content?: string
+  approved?: boolean
+  /** The request answered. @default the oldest open one */
+  toolCallId?: string
+  orgId?: string
+}
+
+/** Max bytes of `submitInput` content. */
+export const maxInputContentBytes = 32_768
+
+function positiveInteger(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new TypeError(`Expected \`${name}\` to be a positive integer, got \`${String(value)}\``)
+  }
+  return value
+}
+
+/** An agent runtime inside this process. Create one with {@link Runtime.open}. */
+export class Runtime {
+  readonly #store: Store
+  readonly #providers: Record<string, ModelProvider>
+  readonly #routes: Record<string, Route>
+  readonly #agents = new AgentRegistry()
+  readonly #hub = new EventHub()
+  readonly #scheduler: Scheduler
+  readonly #options: RuntimeOptions
+  readonly #sessions: Sessions
+  #closed = false
+
+  private constructor(options: RuntimeOptions) {
+    const store = options.store ?? memoryStore()
+    this.#sessions = new Sessions({
+      store,
+      resolveAgent: (reference) => this.#agents.resolve(reference),
+      cancelSessionRuns: (sessionId) => this.#cancelSessionRuns(sessionId),
+      assertOpen: () => this.#assertOpen(),
+    })
+    this.#options = options
+    this.#store = store
+    this.#providers = { ...(options.providers ?? {}) }
+    this.#routes = { ...(options.routes ?? {}) }
+    checkRoutes(this.#routes, this.#providers)
+    const creditsPerUsd = options.creditsPerUsd ?? 1000
+    if (typeof creditsPerUsd !== 'number' || !Number.isFinite(creditsPerUsd) || creditsPerUsd < 0) {
+      throw new TypeError(`Expected \`creditsPerUsd\` to be a non-negative number, got \`${String(creditsPerUsd)}\``)
+    }
+    if (options.recovery !== undefined && options.recovery !== 'resume' && options.recovery !== 'fail') {
+      throw new TypeError(`Expected \`recovery\` to be 'resume' or 'fail', got \`${String(options.recovery)}\``)
+    }
+    this.#scheduler = new Scheduler({
+      store,
+      hub: this.#hub,
+      concurrency: positiveInteger(options.concurrency, 'concurrency', 16),
+      toolConcurrency: positiveInteger(options.toolConcurrency, 'toolConcurrency', 8),
+      creditsPerUsd,
+    })
+    positiveInteger(options.maxInputBytes, 'maxInputBytes', 1)
+    for (const definition of options.agents ?? []) this.#agents.define(definition)
+    if (options.defaultAgent !== undefined) this.#agents.resolve(options.defaultAgent)
+  }
+
+  /** Opens the store (storage errors surface here), defines the agents and recovers unfinished runs. */
+  static async open(options: RuntimeOptions = {}): Promise<Runtime> {
+    if (typeof options !== 'object' || options === null) throw new TypeError('Expected `options` to be an object')
+    const runtime = new Runtime(options)
+    await runtime.#store.open()
+    try {
+      await runtime.#recover()
+    } catch (error) {
+      await runtime.#store.close().catch(() => {})
+      throw error
+    }
+    return runtime
+  }
+
+  /** The store this runtime writes to. */
+  get store(): Store {
+    return this.#store
+  }
+
+  /** Defines an agent version; redefining `key@version` with other content fails with `state.invalid`. */
+  defineAgent(definition: AgentDefinition): Agent {
+    return this.#agents.define(definition)
+  }
+
+  /** Resolves `key` (latest) or `key@version`. */
+  getAgent(reference: string): Agent {
+    return this.#agents.resolve(reference)
+  }
+
+  /** Creates a session (thread). `not_found.agent` when `agent` names no defined agent. */
+  createSession(options: CreateSessionOptions = {}): Promise<Session> {
+    return this.#sessions.create(options)
+  }
+
+  /** A session; `not_found.thread` when unknown or of another org. */
+  getSession(sessionId: string, scope: Scope = {}): Promise<Session> {
+    return this.#sessions.get(sessionId, scope)
+  }
+
+  /** Sessions of an org (and user), newest first, with the cursor `before`. */
+  listSessions(options: ListSessionsOptions = {}): Promise<Session[]> {
+    return this.#sessions.list(options)
+  }
+
+  /** Changes a session's title, metadata, state or default agent. */
+  updateSession(sessionId: string, changes: UpdateSessionOptions, scope: Scope = {}): Promise<Session> {
+    return this.#sessions.update(sessionId, changes, scope)
+  }
+
+  /** Deletes a session with its runs and events, cancelling its active and queued runs first. */
+  deleteSession(sessionId: string, scope: Scope = {}): Promise<void> {
+    return this.#sessions.delete(sessionId, scope)
+  }
+
+  /** Starts a run on a session. Resolves once the run is stored; it executes in the background. */
+  async createRun(sessionId: string, options: CreateRunOptions): Promise<RunHandle> {
+    this.#assertOpen()
+    const body = checkObject(options, 'options')
+    if (typeof body.input !== 'string') throw new ValidationError('Expected `input` to be a string')
+    const input = body.input
+    const maxBytes = this.#options.maxInputBytes ?? 1_048_576
+    if (utf8Length(input) > maxBytes) {
+      throw new ValidationError(`\`input\` is larger than ${maxBytes} bytes`, { code: 'validation.too_large' })
+    }
+    const personaId = optionalString(body.personaId, 'personaId', { nonEmpty: true })
+    const routeId = optionalString(body.routeId, 'routeId', { nonEmpty: true })
+    const multitask = optionalChoice(body.multitask, 'multitask', ['reject', 'enqueue', 'interrupt'] as const) ?? 'enqueue'
+    const createdBy = optionalCaller(body.createdBy, 'createdBy') ?? null
+    const orgId = optionalString(body.orgId, 'orgId')
+    const session = await this.getSession(sessionId, { orgId })
+    const reference = personaId ?? session.agent ?? this.#options.defaultAgent ?? this.#agents.firstKey()
+    if (reference === undefined) throw new NotFoundError('not_found.agent', 'No agent is defined')
+    const agent = this.#agents.resolve(reference)
+    const route = resolveRoute(routeId ?? agent.route ?? 'default', this.#routes, this.#providers)
+
+    if (this.#scheduler.isBusy(session.id)) {
+      if (multitask === 'reject') {
+        throw new StateError(`Session ${session.id} already has an active run`, { code: 'state.thread_busy' })
+      }
+      if (multitask === 'interrupt') await this.#cancelSessionRuns(session.id, 'Interrupted by a newer run')
+    }
+    const now = new Date().toISOString()
+    const run: Run = {
+      id: createId('run'),
+      sessionId: session.id,
+      orgId: session.orgId,
+      traceId: createTraceId(),
+      personaId: agent.id,
+      routeId: route.id,
+      model: route.model,
+      modelProvider: route.providerName,
+      status: 'queued',
+      input,
+      content: null,
+      reasoningContent: null,
+      messages: [],
+      metrics: { inputTokens: 0, outputTokens: 0, totalTokens: 0, cachedInputTokens: 0, reasoningTokens: 0, timeToFirstTokenMs: null, durationMs: null },
+      totalCostUsd: 0,
+      cacheHitRate: 0,
+      creditsUsed: 0,
+      error: null,
+      pendingInput: [],
+      createdBy,
+      lastSeq: 0,
+      createdAt: now,
+      startedAt: null,
+      completedAt: null,
+      failedAt: null,
+      cancelledAt: null,
+    }
+    const log = new RunLog(this.#store, this.#hub, run, createRunState(initialMessages(agent, input, now)))
+    log.insert(run)
+    const position = this.#scheduler.waitPosition(session.id)
+    if (position > 0) log.append('run.queued', { position })
+    const active = this.#scheduler.track(run, log, agent, route)
+    // Join the lane before the first await so concurrent createRun calls keep their order.
+    this.#scheduler.enqueue(active, multitask === 'interrupt')
+    try {
+      await log.flush()
+    } catch (error) {
+      this.#scheduler.drop(active)
+      throw error
+    }
+    this.#scheduler.markReady(active)
+    return new RunHandle(this, run)
+  }
+
+  /** A run's record; `not_found.run` when unknown or of another org. */
+  async getRun(runId: string, scope: { orgId?: string | undefined } = {}): Promise<Run> {
+    if (typeof runId !== 'string' || runId === '') throw new ValidationError('Expected `runId` to be a non-empty string')
+    const run = await this.#store.getRun(runId)
+    if (run === undefined || (scope.orgId !== undefined && run.orgId !== scope.orgId)) {
+      throw new NotFoundError('not_found.run', `Run ${runId} does not exist`)
+    }
+    return run
+  }
+
+  /** A handle on an existing run. */
+  async run(runId: string, scope: { orgId?: string } = {}): Promise<RunHandle> {
+    return new RunHandle(this, await this.getRun(runId, scope))
+  }
+
+  /** Runs, newest first, by org, session and status, with the cursor `before`. */
+  async listRuns(options: ListRunsOptions = {}): Promise<Run[]> {
+    checkObject(options, 'options')
+    const limit = pageLimit(options.limit)
+    const orgId = optionalString(options.orgId, 'orgId')
+    const sessionId = optionalString(options.sessionId, 'sessionId')
+    const statuses = options.status === undefined ? undefined : typeof options.status === 'string' ? [options.status] : options.status
+    if (statuses !== undefined) for (const status of statuses) optionalChoice(status, 'status', runStatuses)
+    const before = optionalString(options.before, 'before', { nonEmpty: true })
+    if (before !== undefined) {
+      const cursor = await this.#store.getRun(before)
+      if (cursor === undefined || (orgId !== undefined && cursor.orgId !== orgId)) {
+        throw new ValidationError(`Unknown cursor \`before\`: ${before}`)
+      }
+    }
+    const order = optionalChoice(options.order, 'order', ['asc', 'desc'] as const) ?? 'desc'
+    return this.#store.listRuns({ orgId, sessionId, statuses, limit, before, order })
+  }
+
+  /** A page of a run's stored events after `afterSeq` (no waiting for live ones). */
+  async readEvents(runId: string, options: { afterSeq?: number; limit?: number; orgId?: string } = {}): Promise<RunEvent[]> {
+    const afterSeq = options.afterSeq ?? 0
+    if (typeof afterSeq !== 'number' || !Number.isInteger(afterSeq) || afterSeq < 0) {
+      throw new ValidationError(`Expected \`afterSeq\` to be a non-negative integer, got \`${String(afterSeq)}\``)
+    }
+    const limit = options.limit ?? 1000
+    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) {
+      throw new ValidationError(`Expected \`limit\` to be a positive integer, got \`${String(limit)}\``)
+    }
+    await this.getRun(runId, { orgId: options.orgId })
+    return this.#store.readEvents(runId, afterSeq, limit)
+  }
+
+  /** A run's events after `afterSeq`: replay, then live, ending after the terminal event. */
+  runEvents(runId: string, options: RunEventsOptions & { orgId?: string } = {}): AsyncIterable<RunEvent> {
+    const afterSeq = options.afterSeq ?? 0
+    if (typeof afterSeq !== 'number' || !Number.isInteger(afterSeq) || afterSeq < 0) {
+      throw new ValidationError(`Expected \`afterSeq\` to be a non-negative integer, got \`${String(afterSeq)}\``)
+    }
+    const store = this.#store
+    const hub = this.#hub
+    const getRun = (): Promise<Run> => this.getRun(runId, { orgId: options.orgId })
+    return {
+      async *[Symbol.asyncIterator]() {
+        if (options.orgId !== undefined) await getRun()
+        yield* readRunEvents(store, hub, runId, options)
+      },
+    }
+  }
+
+  /** Every event committed from now on, of every run (for dashboards). */
+  events(options: FeedOptions = {}): AsyncIterable<RunEvent> {
+    const hub = this.#hub
+    return { [Symbol.asyncIterator]: () => readAllEvents(hub, options) }
+  }
+
+  /** Resolves with the run's record once it has ended. */
+  async waitForRun(runId: string): Promise<Run> {
+    const active = this.#scheduler.get(runId)
+    if (active !== undefined) {
+      await active.done
+      return this.getRun(runId)
+    }
+    const run = await this.getRun(runId)
+    if (isTerminalStatus(run.status)) return run
+    for await (const event of readRunEvents(this.#store, this.#hub, runId, { afterSeq: run.lastSeq })) void event
+    return this.getRun(runId)
+  }
+
+  /** Answers a waiting run's request; resolves once `run.input_received` is committed. */
+  async submitInput(runId: string, input: InputOptions): Promise<void> {
+    this.#assertOpen()
+    const body = checkObject(input, 'input')
+    const content = optionalString(body.content, 'content') ?? ''
+    if (body.approved !== undefined && typeof body.approved !== 'boolean') throw new ValidationError('Expected `approved` to be a boolean')
+    const toolCallId = optionalString(body.toolCallId, 'toolCallId', { nonEmpty: true })
+    if (utf8Length(content) > maxInputContentBytes) {
+      throw new ValidationError(`\`content\` is larger than ${maxInputContentBytes} bytes`, { code: 'validation.too_large' })
+    }
+    const orgId = optionalString(body.orgId, 'orgId')
+    const active = this.#scheduler.get(runId)
+    if (active === undefined || (orgId !== undefined && active.run.orgId !== orgId)) {
+      const run = await this.getRun(runId, { orgId })
+      throw new StateError(`Run ${runId} is ${run.status}, not waiting for input`)
+    }
+    await this.#scheduler.submitInput(active, { content, approved: body.approved as boolean | undefined, toolCallId })
+  }
+
+  /** Cancels a run in any non-terminal status; resolves once `run.cancelled` is committed. */
+  async cancelRun(runId: string, options: { reason?: string; orgId?: string } = {}): Promise<void> {
+    this.#assertOpen()
+    const reason = optionalString(options.reason, 'reason') ?? 'Cancelled'
+    const active = this.#scheduler.get(runId)
+    if (active === undefined || (options.orgId !== undefined && active.run.orgId !== options.orgId)) {
+      const run = await this.getRun(runId, { orgId: options.orgId })
+      throw new StateError(`Run ${runId} is ${run.status} and cannot be cancelled`)
+    }
+    await this.#scheduler.cancel(active, reason)
+  }
+
+  /** Stops taking runs, interrupts executing ones (a durable store recovers them), waits for commits, closes the store. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.#scheduler.close()
+    await this.#store.close()
+  }
+
+  async #cancelSessionRuns(sessionId: string, reason = 'The session was deleted'): Promise<void> {
+    for (const active of this.#scheduler.runsOf(sessionId)) {
+      await this.#scheduler.cancel(active, reason).catch((error: unknown) => {
+        if (!(error instanceof StateError)) throw error
+      })
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StateError('The runtime is closed')
+  }
+
+  async #recover(): Promise<void> {
+    const mode = this.#options.recovery ?? 'resume'
+    const runs = await this.#store.listRuns({ statuses: ['running', 'waiting_for_input', 'queued'], limit: Number.MAX_SAFE_INTEGER, order: 'asc' })
+    const sorted = [...runs.filter((run) => run.status !== 'queued'), ...runs.filter((run) => run.status === 'queued')]
+    for (const run of sorted) {
+      const events: RunEvent[] = []
+      for (;;) {
+        const page = await this.#store.readEvents(run.id, events.length, 1000)
+        events.push(...page)
+        if (page.length < 1000) break
+      }
+      let agent: Agent
+      let route
+      try {
+        agent = this.#agents.resolve(run.personaId)
+        route = resolveRoute(run.routeId, this.#routes, this.#providers)
+      } catch (error) {
+        console.error('hearth: run %s cannot be recovered: %s', run.id, (error as Error).message)
+        continue
+      }
+      const state = replayRunState(initialMessages(agent, run.input, run.createdAt), events)
+      const log = new RunLog(this.#store, this.#hub, run, state)
+      const active: ActiveRun = this.#scheduler.track(run, log, agent, route)
+      this.#scheduler.recover(active, events, mode)
+    }
+  }
+}

@@ -1,0 +1,338 @@
+/**
+ * The scheduler: which run executes when. One active run per session (a
+ * lane), a global limit on runs executing at once (p-queue), and the moves
+ * between statuses that happen outside the loop: start, wait, answer, cancel,
+ * recover. Every status change goes through the run's RunLog, so it commits
+ * with its event.
+ */
+import PQueue from 'p-queue'
+import { failRun, finalPatch, runAgentLoop, type LoopContext } from './agent-loop.js'
+import type { Agent } from './agents.js'
+import { StateError, ValidationError } from './errors.js'
+import type { EventHub } from './event-stream.js'
+import type { JsonObject, RunEvent } from './events.js'
+import type { Message } from './model.js'
+import type { ResolvedRoute } from './routes.js'
+import { RunLog } from './run-log.js'
+import { openRequests } from './run-state.js'
+import type { Run, Store } from './store.js'
+
+/** A run this runtime holds in memory until it ends. */
+export interface ActiveRun {
+  run: Run
+  log: RunLog
+  agent: Agent
+  route: ResolvedRoute
+  controller: AbortController
+  /** False until the run's insert is committed. */
+  ready: boolean
+  /** True while a loop stretch is queued or executing. */
+  executing: boolean
+  /** Resolves when the run leaves this runtime (ended, or the runtime closed). */
+  done: Promise<void>
+  release: () => void
+}
+
+interface Lane {
+  active: ActiveRun | undefined
+  queue: ActiveRun[]
+}
+
+/** Settings of the scheduler. */
+export interface SchedulerOptions {
+  store: Store
+  hub: EventHub
+  concurrency: number
+  toolConcurrency: number
+  creditsPerUsd: number
+}
+
+class ClosingSignal extends Error {
+  constructor() {
+    super('The runtime is closing')
+  }
+}
+
+/** The first messages of a run: its agent's instructions and its input. */
+export function initialMessages(agent: Agent, input: string, createdAt: string): Message[] {
+  const messages: Message[] = []
+  if (agent.instructions !== '') messages.push({ role: 'system', content: agent.instructions, createdAt })
+  messages.push({ role: 'user', content: input, createdAt })
+  return messages
+}
+
+/** Decides when runs execute, and moves them between statuses. */
+export class Scheduler {
+  readonly #options: SchedulerOptions
+  readonly #queue: PQueue
+  readonly #lanes = new Map<string, Lane>()
+  readonly #active = new Map<string, ActiveRun>()
+  #closing = false
+
+  constructor(options: SchedulerOptions) {
+    this.#options = options
+    this.#queue = new PQueue({ concurrency: options.concurrency })
+  }
+
+  /** The run if this runtime holds it. */
+  get(runId: string): ActiveRun | undefined {
+    return this.#active.get(runId)
+  }
+
+  /** True when a run on the session is active or queued. */
+  isBusy(sessionId: string): boolean {
+    const lane = this.#lanes.get(sessionId)
+    return lane !== undefined && (lane.active !== undefined || lane.queue.length > 0)
+  }
+
+  /** The active run of a session and the runs queued behind it. */
+  runsOf(sessionId: string): ActiveRun[] {
+    const lane = this.#lanes.get(sessionId)
+    if (lane === undefined) return []
+    return lane.active === undefined ? [...lane.queue] : [lane.active, ...lane.queue]
+  }
+
+  /** Where a new run would wait: 0 when it would start at once. */
+  waitPosition(sessionId: string): number {
+    const lane = this.#lanes.get(sessionId)
+    if (lane !== undefined && (lane.active !== undefined || lane.queue.length > 0)) return lane.queue.length + 1
+    const queue = this.#queue
+    return queue.pending + queue.size >= this.#options.concurrency ? queue.size + 1 : 0
+  }
+
+  /** Makes an ActiveRun around a run record and its log. */
+  track(run: Run, log: RunLog, agent: Agent, route: ResolvedRoute): ActiveRun {
+    let release!: () => void
+    const done = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const active: ActiveRun = { run, log, agent, route, controller: new AbortController(), ready: false, executing: false, done, release }
+    this.#active.set(run.id, active)
+    return active
+  }
+
+  /** Puts a run in its session's lane (at the front with `first`). Starts it once it is ready and first. */
+  enqueue(active: ActiveRun, first = false): void {
+    const lane = this.#lane(active.run.sessionId)
+    if (first) lane.queue.unshift(active)
+    else lane.queue.push(active)
+    this.#pump(lane)
+  }
+
+  /** Makes a waiting or running run the active one of its lane (used by recovery). */
+  hold(active: ActiveRun): void {
+    this.#lane(active.run.sessionId).active = active
+  }
+
+  /** Marks a run's insert as committed, so it may start. */
+  markReady(active: ActiveRun): void {
+    active.ready = true
+    const lane = this.#lanes.get(active.run.sessionId)
+    if (lane !== undefined) this.#pump(lane)
+  }
+
+  /** Forgets a run whose insert failed. */
+  drop(active: ActiveRun): void {
+    this.#leave(active)
+  }
+
+  /** Schedules a loop stretch of a held run (after input, or on recovery). */
+  resume(active: ActiveRun): void {
+    this.#schedule(active)
+  }
+
+  #lane(sessionId: string): Lane {
+    let lane = this.#lanes.get(sessionId)
+    if (lane === undefined) {
+      lane = { active: undefined, queue: [] }
+      this.#lanes.set(sessionId, lane)
+    }
+    return lane
+  }
+
+  #pump(lane: Lane): void {
+    if (lane.active !== undefined || this.#closing) return
+    const next = lane.queue[0]
+    if (next === undefined || !next.ready) return
+    lane.queue.shift()
+    lane.active = next
+    this.#schedule(next)
+  }
+
+  #schedule(active: ActiveRun): void {
+    active.executing = true
+    this.#queue.add(() => this.#execute(active)).catch((error: unknown) => {
+      console.error('hearth: run %s stopped on an error', active.run.id, error)
+      active.executing = false
+      this.#leave(active)
+    })
+  }
+
+  async #execute(active: ActiveRun): Promise<void> {
+    const { log, run } = active
+    if (log.sealed || active.controller.signal.aborted) {
+      active.executing = false
+      return
+    }
+    const { store } = this.#options
+    if (log.state.startedAtMs === undefined) {
+      const now = Date.now()
+      log.append(
+        'run.started',
+        { persona_id: run.personaId, route_id: run.routeId, model: run.model, model_provider: run.modelProvider },
+        now,
+      )
+      log.patch({ status: 'running', startedAt: new Date(now).toISOString() })
+    }
+    const [session, history] = await Promise.all([store.getSession(run.sessionId), this.#history(run)])
+    const context: LoopContext = {
+      log,
+      agent: active.agent,
+      route: active.route,
+      history,
+      signal: active.controller.signal,
+      sessionState: (session?.state ?? {}) as JsonObject,
+      toolConcurrency: this.#options.toolConcurrency,
+      creditsPerUsd: this.#options.creditsPerUsd,
+    }
+    let outcome
+    try {
+      outcome = await runAgentLoop(context)
+    } finally {
+      active.executing = false
+    }
+    if (outcome === 'finished') this.#leave(active)
+    else if (outcome === 'aborted' && active.controller.signal.reason instanceof ClosingSignal) {
+      // Closing: keep what was appended; the next runtime on this store recovers the run.
+      await log.flush().catch(() => {})
+    }
+  }
+
+  /** The messages of the session's earlier completed runs, oldest first. */
+  async #history(run: Run): Promise<Message[]> {
+    const runs = await this.#options.store.listRuns({ sessionId: run.sessionId, statuses: ['completed'], limit: 1000, order: 'asc' })
+    const messages: Message[] = []
+    for (const earlier of runs) {
+      if (earlier.id >= run.id) break
+      for (const message of earlier.messages) if (message.role !== 'system') messages.push({ ...message, fromHistory: true })
+    }
+    return messages
+  }
+
+  #leave(active: ActiveRun): void {
+    if (this.#active.get(active.run.id) !== active) return
+    this.#active.delete(active.run.id)
+    const lane = this.#lanes.get(active.run.sessionId)
+    if (lane !== undefined) {
+      if (lane.active === active) lane.active = undefined
+      const index = lane.queue.indexOf(active)
+      if (index !== -1) lane.queue.splice(index, 1)
+      if (lane.active === undefined && lane.queue.length === 0) this.#lanes.delete(active.run.sessionId)
+      else this.#pump(lane)
+    }
+    active.release()
+  }
+
+  /** Answers one open request of a waiting run; resumes it when none is left open. */
+  async submitInput(active: ActiveRun, input: { content: string; approved?: boolean; toolCallId?: string }): Promise<void> {
+    const { log } = active
+    const phase = log.state.toolPhase
+    const open = openRequests(phase)
+    if (log.sealed || active.executing || open.length === 0) {
+      throw new StateError(`Run ${active.run.id} is not waiting for input`)
+    }
+    const request = input.toolCallId === undefined ? open[0] : open.find((entry) => entry.tool_call_id === input.toolCallId)
+    if (request === undefined) {
+      throw new ValidationError(`Run ${active.run.id} has no open request for tool call ${String(input.toolCallId)}`, {
+        details: { open: open.map((entry) => entry.tool_call_id) },
+      })
+    }
+    const approved = input.approved ?? /^(approve|yes)$/i.test(input.content.trim())
+    log.append('run.input_received', { tool_call_id: request.tool_call_id, approved, content: input.content })
+    const remaining = openRequests(phase)
+    log.patch(remaining.length === 0 ? { status: 'running', pendingInput: [] } : { pendingInput: remaining })
+    if (remaining.length === 0) active.executing = true
+    try {
+      await log.flush()
+    } catch (error) {
+      active.executing = false
+      throw error
+    }
+    if (remaining.length === 0) this.#schedule(active)
+  }
+
+  /** Cancels a run in any non-terminal status; resolves once `run.cancelled` is committed. */
+  async cancel(active: ActiveRun, reason: string): Promise<void> {
+    const { log } = active
+    if (log.sealed) throw new StateError(`Run ${active.run.id} has already ended`)
+    active.controller.abort(new Error(reason))
+    const state = log.state
+    const phase = state.toolPhase
+    if (phase !== undefined) {
+      for (const call of phase.calls) {
+        if (phase.results.has(call.id)) continue
+        if (!phase.announced.has(call.id)) {
+          log.append('tool.call', { tool_call_id: call.id, name: call.name, arguments: call.arguments, requires_confirmation: false })
+        }
+        log.append('tool.result', { tool_call_id: call.id, name: call.name, output: `Cancelled: ${reason}`, is_error: true, error_code: 'tool.cancelled' })
+      }
+    }
+    const now = Date.now()
+    const patch = finalPatch(state, 'cancelled', state.partialText, active.route, this.#options.creditsPerUsd, now)
+    log.append('run.cancelled', { reason, content: state.partialText }, now)
+    log.patch(patch)
+    await log.flush()
+    // An executing loop sees the abort and returns 'aborted'; the lane moves on now.
+    this.#leave(active)
+  }
+
+  /**
+   * Takes over a run found unfinished in the store. `resume` continues it
+   * from its last completed step; `fail` ends it with `run.interrupted`.
+   */
+  recover(active: ActiveRun, events: readonly RunEvent[], mode: 'resume' | 'fail'): void {
+    const { log, run } = active
+    active.ready = true
+    if (run.status === 'queued') return this.enqueue(active)
+    this.hold(active)
+    if (run.status === 'waiting_for_input' && openRequests(log.state.toolPhase).length > 0) return
+    const phase = log.state.toolPhase
+    const interrupt = (callId: string, name: string): void => {
+      log.append('tool.result', { tool_call_id: callId, name, output: 'Interrupted: the process executing this call stopped', is_error: true, error_code: 'tool.interrupted' })
+    }
+    if (mode === 'fail') {
+      if (phase !== undefined) for (const call of phase.calls) if (!phase.results.has(call.id)) interrupt(call.id, call.name)
+      failRun({ log, route: active.route, creditsPerUsd: this.#options.creditsPerUsd }, { code: 'run.interrupted', message: 'The process executing this run stopped' })
+      log.flush().then(
+        () => this.#leave(active),
+        (error: unknown) => console.error('hearth: could not fail interrupted run %s', run.id, error),
+      )
+      return
+    }
+    const discardAfter = log.state.stepSeq
+    log.append('run.resumed', { reason: 'recovered', discard_after_seq: discardAfter })
+    if (phase !== undefined) {
+      for (const call of phase.calls) {
+        const announced = phase.announced.get(call.id)
+        if (announced === undefined || phase.results.has(call.id)) continue
+        const started = !announced.requires_confirmation || phase.answers.get(call.id)?.approved === true
+        if (started && active.agent.tools.get(call.name)?.idempotent !== true) interrupt(call.id, call.name)
+      }
+    }
+    if (events.length > 0 && log.state.startedAtMs !== undefined) log.patch({ status: 'running' })
+    this.#schedule(active)
+  }
+
+  /** Stops taking runs, interrupts executing ones without ending them, and waits for their commits. */
+  async close(): Promise<void> {
+    this.#closing = true
+    const closing = new ClosingSignal()
+    for (const active of this.#active.values()) active.controller.abort(closing)
+    this.#queue.clear()
+    await this.#queue.onIdle()
+    await Promise.all([...this.#active.values()].map((active) => active.log.flush().catch(() => {})))
+    for (const active of this.#active.values()) active.release()
+    this.#active.clear()
+    this.#lanes.clear()
+  }
+}
