@@ -1,13 +1,13 @@
 import { z } from 'zod'
 import { Runtime, tool, type AgentDefinition, type RunEvent, type RuntimeOptions } from '../src/index.js'
-import { scriptedModel, type ScriptedTurn, type ScriptedModelOptions } from '../src/testing/index.js'
+import { scriptedModel, type ScriptedTurn, type ScriptedModelOptions, type TurnPicker } from '../src/testing/index.js'
 
 /** A runtime on the memory store with one scripted provider and one agent. */
 export async function openRuntime(
-  script: readonly ScriptedTurn[] | ((request: Parameters<Parameters<typeof scriptedModel>[0] & Function>[0], index: number) => ScriptedTurn),
+  script: readonly ScriptedTurn[] | TurnPicker,
   options: Partial<RuntimeOptions> & { agent?: Partial<AgentDefinition>; model?: ScriptedModelOptions } = {},
 ) {
-  const model = scriptedModel(script as never, options.model)
+  const model = scriptedModel(script, options.model)
   const { agent, model: _model, ...rest } = options
   const runtime = await Runtime.open({
     providers: { scripted: model },
