@@ -1,0 +1,174 @@
+/**
+ * openaiProvider(): a {@link ModelProvider} on the official `openai` client,
+ * for OpenAI and every server that speaks its Chat Completions API (Ollama,
+ * vLLM, LM Studio, llama.cpp's server, OpenRouter), with OpenAI's Responses
+ * API as a second mode.
+ */
+import { OpenAI } from 'openai'
+import { ProviderError } from '../../src/errors.js'
+import type { ModelChunk, ModelProvider, ModelRequest, Pricing } from '../../src/model.js'
+import { toChatRequest } from './chat-request.js'
+import { chatCompletionChunks } from './chat-stream.js'
+import { guardedStream, type ClientStream } from './guarded-stream.js'
+import { lookUpPrice, openaiPrices } from './pricing.js'
+import { toResponsesRequest } from './responses-request.js'
+import { responsesChunks } from './responses-stream.js'
+
+/** Options of {@link openaiProvider}. */
+export interface OpenAIProviderOptions {
+  /** The API key. @default process.env.OPENAI_API_KEY */
+  apiKey?: string
+  /**
+   * Where the API lives, e.g. `http://127.0.0.1:11434/v1` for Ollama.
+   * @default process.env.OPENAI_BASE_URL, else `https://api.openai.com/v1`
+   */
+  baseURL?: string
+  /** The OpenAI organization id sent with each request. @default process.env.OPENAI_ORG_ID */
+  organization?: string
+  /** Headers sent with every request (OpenRouter's `HTTP-Referer`, a proxy's auth). @default {} */
+  defaultHeaders?: Record<string, string>
+  /** How often a 408, 409, 429, 5xx or failed connection is retried, honouring `retry-after`. @default 2 */
+  maxRetries?: number
+  /**
+   * Milliseconds to wait for the response to start, and then for each next
+   * piece of the stream, before failing with `provider.timeout`.
+   * @default 600000 (10 minutes)
+   */
+  timeout?: number
+  /** `'chat'`: Chat Completions, which compatible servers speak. `'responses'`: OpenAI's Responses API. @default 'chat' */
+  api?: 'chat' | 'responses'
+  /**
+   * Prices in USD per million tokens by model name, added to and replacing
+   * entries of the built-in table of OpenAI's models. A route's own `pricing` wins.
+   * @default {}
+   */
+  pricing?: Record<string, Pricing>
+  /**
+   * Fields merged into every request body, for what hearth does not model:
+   * `{ temperature: 0 }`, `{ reasoning_effort: 'low' }`, `{ reasoning: { summary: 'auto' } }`.
+   * A field set to `undefined` is left out (`{ stream_options: undefined }` for servers that reject it).
+   * @default {}
+   */
+  extraBody?: Record<string, unknown>
+  /** Shown as `model_provider`. @default 'OpenAI' for api.openai.com, else the key in `providers` */
+  name?: string
+  /** A client to use instead of building one (an `AzureOpenAI`, or one with a custom `fetch`); the connection options above are then ignored. */
+  client?: OpenAI
+}
+
+const openaiBaseURL = 'https://api.openai.com/v1'
+// Servers that need no key still get an Authorization header; the client insists on one.
+const placeholderKey = 'no-key'
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function optionalString(options: OpenAIProviderOptions, key: 'apiKey' | 'baseURL' | 'organization' | 'name'): void {
+  const value = options[key]
+  if (value !== undefined && typeof value !== 'string') {
+    throw new TypeError(`Expected \`${key}\` to be a string, got \`${String(value)}\` (${typeof value})`)
+  }
+}
+
+function validate(options: OpenAIProviderOptions): void {
+  const raw: unknown = options
+  if (!isPlainObject(raw)) throw new TypeError('Expected openaiProvider options to be an object')
+  for (const key of ['apiKey', 'baseURL', 'organization', 'name'] as const) optionalString(options, key)
+  if (options.baseURL !== undefined) {
+    if (!URL.canParse(options.baseURL)) throw new TypeError(`Expected \`baseURL\` to be an absolute URL, got \`${options.baseURL}\``)
+  }
+  if (options.defaultHeaders !== undefined) {
+    if (!isPlainObject(options.defaultHeaders) || !Object.values(options.defaultHeaders).every((value) => typeof value === 'string')) {
+      throw new TypeError('Expected `defaultHeaders` to be an object of strings')
+    }
+  }
+  const { maxRetries, timeout } = options
+  if (maxRetries !== undefined && !(Number.isInteger(maxRetries) && maxRetries >= 0)) {
+    throw new TypeError(`Expected \`maxRetries\` to be an integer from 0, got \`${String(maxRetries)}\` (${typeof maxRetries})`)
+  }
+  if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0 && timeout <= 2_147_483_647)) {
+    throw new TypeError(`Expected \`timeout\` to be a positive integer of milliseconds, got \`${String(timeout)}\` (${typeof timeout})`)
+  }
+  if (options.api !== undefined && options.api !== 'chat' && options.api !== 'responses') {
+    throw new TypeError(`Expected \`api\` to be 'chat' or 'responses', got \`${String(options.api)}\``)
+  }
+  if (options.pricing !== undefined && !isPlainObject(options.pricing)) {
+    throw new TypeError('Expected `pricing` to be an object of prices by model name')
+  }
+  for (const [model, price] of Object.entries(options.pricing ?? {})) {
+    if (!isPlainObject(price) || typeof price.inputPerMillion !== 'number' || typeof price.outputPerMillion !== 'number') {
+      throw new TypeError(`Expected \`pricing['${model}']\` to have numeric \`inputPerMillion\` and \`outputPerMillion\``)
+    }
+  }
+  if (options.extraBody !== undefined && !isPlainObject(options.extraBody)) {
+    throw new TypeError('Expected `extraBody` to be an object')
+  }
+  if (options.client !== undefined && !(options.client instanceof OpenAI)) {
+    throw new TypeError('Expected `client` to be an instance of OpenAI from the `openai` package')
+  }
+}
+
+function environment(name: string): string | undefined {
+  const value = process.env[name]?.trim()
+  return value === undefined || value === '' ? undefined : value
+}
+
+/** Builds the client, or returns why there is none (no key for OpenAI itself). */
+function createClient(options: OpenAIProviderOptions, baseURL: string): OpenAI | ProviderError {
+  if (options.client !== undefined) return options.client
+  let apiKey = options.apiKey ?? environment('OPENAI_API_KEY')
+  if (apiKey === undefined || apiKey === '') {
+    if (baseURL === openaiBaseURL) {
+      return new ProviderError('provider.auth', 'No OpenAI API key: pass `apiKey` to openaiProvider() or set OPENAI_API_KEY')
+    }
+    apiKey = placeholderKey
+  }
+  const organization = options.organization ?? environment('OPENAI_ORG_ID')
+  return new OpenAI({
+    apiKey,
+    baseURL,
+    ...(organization === undefined ? {} : { organization }),
+    defaultHeaders: options.defaultHeaders ?? {},
+    maxRetries: options.maxRetries ?? 2,
+    timeout: options.timeout ?? 600_000,
+  })
+}
+
+/**
+ * A ModelProvider for OpenAI and OpenAI-compatible servers. Reads
+ * `OPENAI_API_KEY`, `OPENAI_BASE_URL` and `OPENAI_ORG_ID` for options not
+ * given. Throws a TypeError on malformed options; a missing key for OpenAI
+ * itself fails each request with `provider.auth` instead.
+ */
+export function openaiProvider(options: OpenAIProviderOptions = {}): ModelProvider {
+  validate(options)
+  const baseURL = (options.baseURL ?? environment('OPENAI_BASE_URL') ?? openaiBaseURL).replace(/\/+$/, '')
+  const client = createClient(options, baseURL)
+  const api = options.api ?? 'chat'
+  const idleTimeoutMs = options.timeout ?? (client instanceof OpenAI ? client.timeout : 600_000)
+  const extraBody = { ...options.extraBody }
+  const prices: Record<string, Pricing> = { ...openaiPrices, ...options.pricing }
+  const name = options.name ?? (options.client === undefined && baseURL === openaiBaseURL ? 'OpenAI' : undefined)
+
+  function start(request: ModelRequest, signal: AbortSignal): AsyncIterable<ModelChunk> {
+    if (!(client instanceof OpenAI)) throw client
+    if (api === 'responses') {
+      const body = toResponsesRequest(request, extraBody)
+      return responsesChunks(
+        guardedStream(() => client.responses.create(body, { signal }) as Promise<ClientStream<never>>, signal, idleTimeoutMs),
+      )
+    }
+    const body = toChatRequest(request, extraBody)
+    return chatCompletionChunks(guardedStream(() => client.chat.completions.create(body, { signal }), signal, idleTimeoutMs))
+  }
+
+  return {
+    ...(name === undefined ? {} : { name }),
+    pricing: (model) => lookUpPrice(prices, model),
+    async *stream(request, { signal }) {
+      if (signal.aborted) throw signal.reason
+      yield* start(request, signal)
+    },
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Built-in prices of OpenAI's common models, so `total_cost_usd` is right
+ * without configuration. A route's own `pricing` wins over this table, and
+ * `openaiProvider({ pricing })` adds to it or replaces entries.
+ */
+import type { Pricing } from '../../src/model.js'
+
+/**
+ * USD per million tokens, Standard tier, text tokens.
+ * Source: https://platform.openai.com/docs/pricing, as listed in August 2025.
+ * Prices change: check the page and override with `pricing` when they do.
+ */
+export const openaiPrices: Readonly<Record<string, Pricing>> = Object.freeze({
+  'gpt-5': { inputPerMillion: 1.25, cachedInputPerMillion: 0.125, outputPerMillion: 10 },
+  'gpt-5-mini': { inputPerMillion: 0.25, cachedInputPerMillion: 0.025, outputPerMillion: 2 },
+  'gpt-5-nano': { inputPerMillion: 0.05, cachedInputPerMillion: 0.005, outputPerMillion: 0.4 },
+  'gpt-4.1': { inputPerMillion: 2, cachedInputPerMillion: 0.5, outputPerMillion: 8 },
+  'gpt-4.1-mini': { inputPerMillion: 0.4, cachedInputPerMillion: 0.1, outputPerMillion: 1.6 },
+  'gpt-4.1-nano': { inputPerMillion: 0.1, cachedInputPerMillion: 0.025, outputPerMillion: 0.4 },
+  'gpt-4o': { inputPerMillion: 2.5, cachedInputPerMillion: 1.25, outputPerMillion: 10 },
+  'gpt-4o-mini': { inputPerMillion: 0.15, cachedInputPerMillion: 0.075, outputPerMillion: 0.6 },
+  o3: { inputPerMillion: 2, cachedInputPerMillion: 0.5, outputPerMillion: 8 },
+  'o4-mini': { inputPerMillion: 1.1, cachedInputPerMillion: 0.275, outputPerMillion: 4.4 },
+  'o3-mini': { inputPerMillion: 1.1, cachedInputPerMillion: 0.55, outputPerMillion: 4.4 },
+  o1: { inputPerMillion: 15, cachedInputPerMillion: 7.5, outputPerMillion: 60 },
+  'o1-mini': { inputPerMillion: 1.1, cachedInputPerMillion: 0.55, outputPerMillion: 4.4 },
+  'gpt-4-turbo': { inputPerMillion: 10, outputPerMillion: 30 },
+  'gpt-3.5-turbo': { inputPerMillion: 0.5, outputPerMillion: 1.5 },
+})
+
+const datedSnapshot = /-\d{4}-\d{2}-\d{2}$/
+const vendorPrefix = /^openai\//
+
+/**
+ * The name a model is priced under: a dated snapshot (`gpt-4o-mini-2024-07-18`)
+ * is priced as its base model, and OpenRouter's `openai/` prefix is dropped.
+ */
+export function priceKeyOf(model: string): string {
+  return model.replace(vendorPrefix, '').replace(datedSnapshot, '')
+}
+
+const warned = new Set<string>()
+const free: Pricing = Object.freeze({ inputPerMillion: 0, cachedInputPerMillion: 0, outputPerMillion: 0 })
+
+/**
+ * The price of `model` from `table` (exact name first, then its base name).
+ * An unknown model is free, and says so in one process warning
+ * (`HEARTH_UNKNOWN_MODEL_PRICE`) per model name per process.
+ */
+export function lookUpPrice(table: Readonly<Record<string, Pricing>>, model: string): Pricing {
+  const key = Object.hasOwn(table, model) ? model : priceKeyOf(model)
+  const price = Object.hasOwn(table, key) ? table[key] : undefined
+  if (price !== undefined) return price
+  if (!warned.has(model)) {
+    warned.add(model)
+    process.emitWarning(
+      `hearth/openai has no price for model "${model}", so its runs cost 0. Set \`pricing\` on its route or on openaiProvider() to count its cost.`,
+      { code: 'HEARTH_UNKNOWN_MODEL_PRICE' },
+    )
+  }
+  return free
+}

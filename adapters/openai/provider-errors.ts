@@ -1,0 +1,84 @@
+/**
+ * Maps what the `openai` client throws to a {@link ProviderError} whose code
+ * says what a user can do about it. The original error stays as `cause`, and
+ * the HTTP status, when there was one, as `status`.
+ */
+import { APIConnectionError, APIConnectionTimeoutError, APIError, OpenAIError } from 'openai'
+import { ProviderError, type ProviderErrorCode } from '../../src/errors.js'
+
+const contextLengthPattern =
+  /context[_ ]length|context window|context size|maximum context|too many tokens|prompt is too long|reduce the length/i
+
+/** Error codes servers put in a JSON error body (OpenAI's, vLLM's and llama.cpp's). */
+const codeByServerCode: Readonly<Record<string, ProviderErrorCode>> = {
+  context_length_exceeded: 'provider.context_length',
+  exceed_context_size_error: 'provider.context_length',
+  string_above_max_length: 'provider.context_length',
+  rate_limit_exceeded: 'provider.rate_limited',
+  insufficient_quota: 'provider.rate_limited',
+  invalid_api_key: 'provider.auth',
+  server_error: 'provider.unavailable',
+  server_overloaded: 'provider.unavailable',
+  service_unavailable: 'provider.unavailable',
+}
+
+/** The code for an error object a server sent inside a stream (no HTTP status). */
+export function codeOfServerError(code: unknown, type: unknown, message: string): ProviderErrorCode {
+  for (const candidate of [code, type]) {
+    if (typeof candidate === 'string' && Object.hasOwn(codeByServerCode, candidate)) {
+      return codeByServerCode[candidate] as ProviderErrorCode
+    }
+  }
+  if (contextLengthPattern.test(message)) return 'provider.context_length'
+  return 'provider.bad_response'
+}
+
+function codeOfStatus(status: number, error: APIError): ProviderErrorCode {
+  if (status === 401 || status === 403) return 'provider.auth'
+  if (status === 429) return 'provider.rate_limited'
+  if (status === 408) return 'provider.timeout'
+  if (status >= 500) return 'provider.unavailable'
+  if (status === 413) return 'provider.context_length'
+  return codeOfServerError(error.code, error.type, error.message) === 'provider.context_length'
+    ? 'provider.context_length'
+    : 'provider.bad_response'
+}
+
+const hints: Readonly<Record<ProviderErrorCode, string>> = {
+  'provider.auth': 'the provider rejected the credentials',
+  'provider.rate_limited': 'the provider is rate limiting this key',
+  'provider.unavailable': 'the provider is unavailable',
+  'provider.context_length': 'the conversation is longer than the model accepts',
+  'provider.bad_response': 'the provider answered something hearth cannot use',
+  'provider.timeout': 'the provider did not answer in time',
+}
+
+function providerError(code: ProviderErrorCode, detail: string, cause: unknown, status?: number): ProviderError {
+  const prefix = status === undefined ? hints[code] : `${hints[code]} (HTTP ${status})`
+  return new ProviderError(code, `${prefix}: ${detail}`, { cause, ...(status === undefined ? {} : { status }) })
+}
+
+/** A {@link ProviderError} for anything thrown while requesting or reading a stream. */
+export function toProviderError(error: unknown): ProviderError {
+  if (error instanceof ProviderError) return error
+  if (error instanceof APIConnectionTimeoutError) {
+    return providerError('provider.timeout', 'the request timed out', error)
+  }
+  if (error instanceof APIConnectionError) {
+    return providerError('provider.unavailable', error.message, error)
+  }
+  if (error instanceof APIError) {
+    if (error.status === undefined) {
+      return providerError(codeOfServerError(error.code, error.type, error.message), error.message, error)
+    }
+    return providerError(codeOfStatus(error.status, error), error.message, error, error.status)
+  }
+  if (error instanceof SyntaxError) {
+    return providerError('provider.bad_response', `a stream chunk is not valid JSON (${error.message})`, error)
+  }
+  if (error instanceof OpenAIError) return providerError('provider.bad_response', error.message, error)
+  // Whatever else escapes the client while reading is the transport failing
+  // (undici's "terminated" when the connection closes mid-stream).
+  const message = error instanceof Error ? error.message : String(error)
+  return providerError('provider.unavailable', `the connection failed mid-stream (${message})`, error)
+}
