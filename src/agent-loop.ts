@@ -79,7 +79,8 @@ function complete(context: LoopContext, content: string): void {
 
 function requestMessages(context: LoopContext): Message[] {
   const own = context.log.state.messages
-  if (context.history.length === 0) return own
+  // A copy: the provider may keep the request, and the run's list keeps growing.
+  if (context.history.length === 0) return own.slice()
   const first = own[0]
   return first?.role === 'system' ? [first, ...context.history, ...own.slice(1)] : [...context.history, ...own]
 }

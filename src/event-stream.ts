@@ -152,15 +152,19 @@ export interface FeedOptions {
 }
 
 /**
- * Every event committed from now on, of every run. A consumer more than
+ * Every event committed after this call, of every run. A consumer more than
  * `bufferLimit` events behind loses the oldest; each event carries `runId` and
- * `seq`, so `runEvents(runId, { afterSeq })` fills any hole exactly.
+ * `seq`, so `runEvents(runId, { afterSeq })` fills any hole exactly. The
+ * subscription starts at once (not at the first `next()`), and ends on
+ * `return()` (a `break` out of `for await`) or when `signal` aborts.
  */
-export async function* readAllEvents(hub: EventHub, options: FeedOptions = {}): AsyncGenerator<RunEvent> {
+export function readAllEvents(hub: EventHub, options: FeedOptions = {}): AsyncIterableIterator<RunEvent> {
   const limit = options.bufferLimit ?? 10_000
-  const queue: RunEvent[] = []
+  const signal = options.signal
+  let queue: RunEvent[] = []
   let head = 0
   let wake: (() => void) | undefined
+  let done = false
   const unsubscribe = hub.subscribe(allRuns, (event) => {
     if (queue.length - head >= limit) head++
     queue.push(event)
@@ -168,25 +172,39 @@ export async function* readAllEvents(hub: EventHub, options: FeedOptions = {}): 
     wake = undefined
     resolve?.()
   })
-  const signal = options.signal
-  try {
-    for (;;) {
-      if (signal?.aborted) return
-      if (head < queue.length) {
-        const event = queue[head++] as RunEvent
-        if (head > 4096 && head * 2 > queue.length) {
-          queue.splice(0, head)
-          head = 0
-        }
-        yield event
-        continue
-      }
-      await new Promise<void>((resolve) => {
-        wake = resolve
-        signal?.addEventListener('abort', () => resolve(), { once: true })
-      })
+  const finish = (): IteratorResult<RunEvent> => {
+    if (!done) {
+      done = true
+      unsubscribe()
+      queue = []
+      wake?.()
     }
-  } finally {
-    unsubscribe()
+    return { done: true, value: undefined }
+  }
+  signal?.addEventListener('abort', () => finish(), { once: true })
+  if (signal?.aborted) finish()
+  return {
+    async next(): Promise<IteratorResult<RunEvent>> {
+      for (;;) {
+        if (done) return { done: true, value: undefined }
+        if (head < queue.length) {
+          const event = queue[head++] as RunEvent
+          if (head > 4096 && head * 2 > queue.length) {
+            queue.splice(0, head)
+            head = 0
+          }
+          return { done: false, value: event }
+        }
+        await new Promise<void>((resolve) => {
+          wake = resolve
+        })
+      }
+    },
+    async return(): Promise<IteratorResult<RunEvent>> {
+      return finish()
+    },
+    [Symbol.asyncIterator]() {
+      return this
+    },
   }
 }

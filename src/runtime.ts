@@ -328,10 +328,9 @@ export class Runtime {
     }
   }
 
-  /** Every event committed from now on, of every run (for dashboards). */
-  events(options: FeedOptions = {}): AsyncIterable<RunEvent> {
-    const hub = this.#hub
-    return { [Symbol.asyncIterator]: () => readAllEvents(hub, options) }
+  /** Every event committed from this call on, of every run (for dashboards). Subscribes at once. */
+  events(options: FeedOptions = {}): AsyncIterableIterator<RunEvent> {
+    return readAllEvents(this.#hub, options)
   }
 
   /** Resolves with the run's record once it has ended. */
