@@ -64,6 +64,15 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
+function isHttpUrl(value: string): boolean {
+  try {
+    const { protocol } = new URL(value)
+    return protocol === 'http:' || protocol === 'https:'
+  } catch {
+    return false
+  }
+}
+
 function optionalString(options: OpenAIProviderOptions, key: 'apiKey' | 'baseURL' | 'organization' | 'name'): void {
   const value = options[key]
   if (value !== undefined && typeof value !== 'string') {
@@ -75,8 +84,8 @@ function validate(options: OpenAIProviderOptions): void {
   const raw: unknown = options
   if (!isPlainObject(raw)) throw new TypeError('Expected openaiProvider options to be an object')
   for (const key of ['apiKey', 'baseURL', 'organization', 'name'] as const) optionalString(options, key)
-  if (options.baseURL !== undefined) {
-    if (!URL.canParse(options.baseURL)) throw new TypeError(`Expected \`baseURL\` to be an absolute URL, got \`${options.baseURL}\``)
+  if (options.baseURL !== undefined && !isHttpUrl(options.baseURL)) {
+    throw new TypeError(`Expected \`baseURL\` to be an http or https URL, got \`${options.baseURL}\``)
   }
   if (options.defaultHeaders !== undefined) {
     if (!isPlainObject(options.defaultHeaders) || !Object.values(options.defaultHeaders).every((value) => typeof value === 'string')) {

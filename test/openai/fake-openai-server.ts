@@ -53,6 +53,8 @@ export interface FakeOpenAIServer {
   enqueue(...replies: FakeReply[]): void
   /** Answers requests when the queue is empty. @default 404 with an OpenAI error body */
   setDefault(handler: (request: RecordedRequest) => FakeReply): void
+  /** Forgets requests, queued replies and the default handler, between tests. */
+  reset(): void
   /** Resolves when a client closes a connection mid-reply (at once if one already did). */
   waitForClientClose(timeoutMs?: number): Promise<RecordedRequest>
   close(): Promise<void>
@@ -164,6 +166,12 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
     enqueue: (...replies) => void queue.push(...replies),
     setDefault(handler) {
       fallback = handler
+    },
+    reset() {
+      requests.length = 0
+      closedByClient.length = 0
+      queue.length = 0
+      fallback = () => notFound
     },
     waitForClientClose(timeoutMs = 2000) {
       const already = closedByClient[0]
