@@ -70,6 +70,9 @@ export async function* guardedStream<T>(
     if (signal.aborted) throw signal.reason
     completed = true
   } finally {
-    if (!completed) stream.controller.abort()
+    if (!completed) {
+      stream.controller.abort()
+      iterator.return?.().catch(() => undefined)
+    }
   }
 }

@@ -9,7 +9,7 @@ import { ProviderError } from '../../src/errors.js'
 import type { ModelChunk, ModelProvider, ModelRequest, Pricing } from '../../src/model.js'
 import { toChatRequest } from './chat-request.js'
 import { chatCompletionChunks } from './chat-stream.js'
-import { guardedStream, type ClientStream } from './guarded-stream.js'
+import { guardedStream } from './guarded-stream.js'
 import { lookUpPrice, openaiPrices } from './pricing.js'
 import { toResponsesRequest } from './responses-request.js'
 import { responsesChunks } from './responses-stream.js'
@@ -106,8 +106,13 @@ function validate(options: OpenAIProviderOptions): void {
     throw new TypeError('Expected `pricing` to be an object of prices by model name')
   }
   for (const [model, price] of Object.entries(options.pricing ?? {})) {
-    if (!isPlainObject(price) || typeof price.inputPerMillion !== 'number' || typeof price.outputPerMillion !== 'number') {
-      throw new TypeError(`Expected \`pricing['${model}']\` to have numeric \`inputPerMillion\` and \`outputPerMillion\``)
+    if (!isPlainObject(price)) throw new TypeError(`Expected \`pricing['${model}']\` to be an object`)
+    for (const field of ['inputPerMillion', 'cachedInputPerMillion', 'outputPerMillion']) {
+      const value = price[field]
+      if (value === undefined && field === 'cachedInputPerMillion') continue
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+        throw new TypeError(`Expected \`pricing['${model}'].${field}\` to be a non-negative number, got \`${String(value)}\` (${typeof value})`)
+      }
     }
   }
   if (options.extraBody !== undefined && !isPlainObject(options.extraBody)) {
@@ -123,14 +128,12 @@ function environment(name: string): string | undefined {
   return value === undefined || value === '' ? undefined : value
 }
 
-/** Builds the client, or returns why there is none (no key for OpenAI itself). */
-function createClient(options: OpenAIProviderOptions, baseURL: string): OpenAI | ProviderError {
+/** Builds the client; none when there is no key for OpenAI itself. */
+function createClient(options: OpenAIProviderOptions, baseURL: string): OpenAI | undefined {
   if (options.client !== undefined) return options.client
   let apiKey = options.apiKey ?? environment('OPENAI_API_KEY')
   if (apiKey === undefined || apiKey === '') {
-    if (baseURL === openaiBaseURL) {
-      return new ProviderError('provider.auth', 'No OpenAI API key: pass `apiKey` to openaiProvider() or set OPENAI_API_KEY')
-    }
+    if (baseURL === openaiBaseURL) return undefined
     apiKey = placeholderKey
   }
   const organization = options.organization ?? environment('OPENAI_ORG_ID')
@@ -155,18 +158,18 @@ export function openaiProvider(options: OpenAIProviderOptions = {}): ModelProvid
   const baseURL = (options.baseURL ?? environment('OPENAI_BASE_URL') ?? openaiBaseURL).replace(/\/+$/, '')
   const client = createClient(options, baseURL)
   const api = options.api ?? 'chat'
-  const idleTimeoutMs = options.timeout ?? (client instanceof OpenAI ? client.timeout : 600_000)
+  const idleTimeoutMs = options.timeout ?? client?.timeout ?? 600_000
   const extraBody = { ...options.extraBody }
   const prices: Record<string, Pricing> = { ...openaiPrices, ...options.pricing }
   const name = options.name ?? (options.client === undefined && baseURL === openaiBaseURL ? 'OpenAI' : undefined)
 
   function start(request: ModelRequest, signal: AbortSignal): AsyncIterable<ModelChunk> {
-    if (!(client instanceof OpenAI)) throw client
+    if (client === undefined) {
+      throw new ProviderError('provider.auth', 'No OpenAI API key: pass `apiKey` to openaiProvider() or set OPENAI_API_KEY')
+    }
     if (api === 'responses') {
       const body = toResponsesRequest(request, extraBody)
-      return responsesChunks(
-        guardedStream(() => client.responses.create(body, { signal }) as Promise<ClientStream<never>>, signal, idleTimeoutMs),
-      )
+      return responsesChunks(guardedStream(() => client.responses.create(body, { signal }), signal, idleTimeoutMs))
     }
     const body = toChatRequest(request, extraBody)
     return chatCompletionChunks(guardedStream(() => client.chat.completions.create(body, { signal }), signal, idleTimeoutMs))

@@ -44,7 +44,8 @@ describe('options', () => {
     ['maxRetries', { maxRetries: -1 }, 'Expected `maxRetries` to be an integer from 0, got `-1` (number)'],
     ['timeout', { timeout: 1.5 }, 'Expected `timeout` to be a positive integer of milliseconds, got `1.5` (number)'],
     ['api', { api: 'completions' }, "Expected `api` to be 'chat' or 'responses', got `completions`"],
-    ['pricing', { pricing: { 'my-model': { inputPerMillion: '1' } } }, "Expected `pricing['my-model']` to have numeric `inputPerMillion` and `outputPerMillion`"],
+    ['pricing', { pricing: { 'my-model': { inputPerMillion: '1', outputPerMillion: 1 } } }, "Expected `pricing['my-model'].inputPerMillion` to be a non-negative number, got `1` (string)"],
+    ['pricing', { pricing: { 'my-model': { inputPerMillion: 1, outputPerMillion: -2 } } }, "Expected `pricing['my-model'].outputPerMillion` to be a non-negative number, got `-2` (number)"],
     ['extraBody', { extraBody: [] }, 'Expected `extraBody` to be an object'],
     ['client', { client: {} }, 'Expected `client` to be an instance of OpenAI from the `openai` package'],
   ])('throws a precise TypeError for a malformed `%s`', (_, options, message) => {
