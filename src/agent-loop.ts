@@ -30,6 +30,8 @@ export interface LoopContext {
   /** Tool calls of one turn executed at once. */
   toolConcurrency: number
   creditsPerUsd: number
+  /** Arguments already validated in this process, by tool call id (a resumed run validates again). */
+  parsedArguments?: Map<string, unknown>
 }
 
 /** How a stretch of the loop ended. */
@@ -129,7 +131,7 @@ function needsConfirmation(definition: Tool, args: unknown): boolean {
 }
 
 /** Validates one call's arguments: the parsed JSON, or why it is unusable. */
-function checkArguments(definition: Tool | undefined, call: ToolCall): { args: Json; problem?: string } {
+function checkArguments(definition: Tool | undefined, call: ToolCall): { args: Json; data?: unknown; problem?: string } {
   if (definition === undefined) return { args: call.arguments, problem: `Unknown tool "${call.name}"` }
   let args: Json
   try {
@@ -139,7 +141,7 @@ function checkArguments(definition: Tool | undefined, call: ToolCall): { args: J
   }
   const parsed = definition.input.safeParse(args)
   if (!parsed.success) return { args, problem: `Invalid arguments for ${call.name}: ${z.prettifyError(parsed.error)}` }
-  return { args }
+  return { args, data: parsed.data }
 }
 
 function toJson(value: unknown): Json {
@@ -169,8 +171,8 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 async function executeCall(context: LoopContext, phase: ToolPhase, call: ToolCall): Promise<void> {
   const { log, signal } = context
   const definition = context.agent.tools.get(call.name) as Tool
-  const announced = phase.announced.get(call.id)
-  const parsed = definition.input.safeParse(announced?.arguments ?? {})
+  const known = context.parsedArguments?.get(call.id)
+  const parsed = known === undefined ? definition.input.safeParse(phase.announced.get(call.id)?.arguments ?? {}) : { success: true as const, data: known }
   try {
     if (!parsed.success) throw new Error(z.prettifyError(parsed.error))
     const toolContext = { signal, runId: log.runId, sessionId: log.sessionId, toolCallId: call.id, state: context.sessionState }
@@ -202,8 +204,9 @@ async function runToolPhase(context: LoopContext, phase: ToolPhase): Promise<'co
   for (const call of phase.calls) {
     if (phase.announced.has(call.id)) continue
     const definition = agent.tools.get(call.name)
-    const { args, problem } = checkArguments(definition, call)
-    const requiresConfirmation = problem === undefined && needsConfirmation(definition as Tool, args)
+    const { args, data, problem } = checkArguments(definition, call)
+    const requiresConfirmation = problem === undefined && needsConfirmation(definition as Tool, data)
+    if (data !== undefined) (context.parsedArguments ??= new Map()).set(call.id, data)
     log.append('tool.call', { tool_call_id: call.id, name: call.name, arguments: args, requires_confirmation: requiresConfirmation })
     if (problem !== undefined) {
       log.append('tool.result', { tool_call_id: call.id, name: call.name, output: problem, is_error: true, error_code: 'tool.invalid_arguments' })

@@ -25,6 +25,8 @@ export interface AgentDefinition {
   outputSchema?: z.ZodType
   /** A display name (Agno's `agent_name`). @default key */
   name?: string
+  /** How many of the session's latest completed runs a new run sees as history. @default 10 */
+  historyRuns?: number
 }
 
 /** An agent after validation, with what the loop needs precomputed. */
@@ -41,6 +43,7 @@ export interface Agent {
   readonly maxTurns: number
   readonly outputSchema: z.ZodType | undefined
   readonly responseFormat: { name: string; schema: JsonSchema } | undefined
+  readonly historyRuns: number
   /** A canonical text of the definition, to detect a redefinition with other content. */
   readonly fingerprint: string
 }
@@ -60,6 +63,10 @@ function compile(definition: AgentDefinition): Agent {
   if (!Number.isSafeInteger(maxTurns) || maxTurns < 1) {
     throw new ValidationError(`Expected \`maxTurns\` of agent \`${key}\` to be a positive integer, got \`${String(maxTurns)}\``)
   }
+  const historyRuns = definition.historyRuns ?? 10
+  if (!Number.isSafeInteger(historyRuns) || historyRuns < 0) {
+    throw new ValidationError(`Expected \`historyRuns\` of agent \`${key}\` to be a non-negative integer, got \`${String(historyRuns)}\``)
+  }
   if (definition.instructions !== undefined && typeof definition.instructions !== 'string') {
     throw new ValidationError(`Expected \`instructions\` of agent \`${key}\` to be a string`)
   }
@@ -77,7 +84,7 @@ function compile(definition: AgentDefinition): Agent {
   const toolSpecs = [...tools.values()].map(toToolSpec)
   const responseFormat = definition.outputSchema === undefined ? undefined : { name: 'output', schema: toJsonSchema(definition.outputSchema) }
   const instructions = definition.instructions ?? ''
-  const fingerprint = JSON.stringify([instructions, toolSpecs, definition.route ?? null, maxTurns, responseFormat ?? null, definition.name ?? null])
+  const fingerprint = JSON.stringify([instructions, toolSpecs, definition.route ?? null, maxTurns, responseFormat ?? null, definition.name ?? null, historyRuns])
   return {
     key,
     version,
@@ -90,6 +97,7 @@ function compile(definition: AgentDefinition): Agent {
     maxTurns,
     outputSchema: definition.outputSchema,
     responseFormat,
+    historyRuns,
     fingerprint,
   }
 }

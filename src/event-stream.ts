@@ -97,7 +97,13 @@ const pageSize = 256
  * A run's events after `afterSeq`: replayed from the store, then live, ending
  * after the terminal event. Throws `not_found.run` for an unknown run.
  */
-export async function* readRunEvents(store: Store, hub: EventHub, runId: string, options: RunEventsOptions = {}): AsyncGenerator<RunEvent> {
+export async function* readRunEvents(
+  store: Store,
+  hub: EventHub,
+  runId: string,
+  options: RunEventsOptions = {},
+  isLive: (runId: string) => boolean = () => false,
+): AsyncGenerator<RunEvent> {
   let cursor = Math.max(0, Math.floor(options.afterSeq ?? 0))
   const limit = options.bufferLimit ?? 1024
   const signal = options.signal
@@ -119,9 +125,11 @@ export async function* readRunEvents(store: Store, hub: EventHub, runId: string,
       }
       // Anything committed after the subscription is in the buffer, so only a
       // finished run whose end we are past (or an unknown run) stops here.
-      const run = await store.getRun(runId)
-      if (run === undefined) throw new NotFoundError('not_found.run', `Run ${runId} does not exist`)
-      if (isTerminalStatus(run.status) && cursor >= run.lastSeq) return
+      if (!isLive(runId)) {
+        const run = await store.getRun(runId)
+        if (run === undefined) throw new NotFoundError('not_found.run', `Run ${runId} does not exist`)
+        if (isTerminalStatus(run.status) && cursor >= run.lastSeq) return
+      }
       // Live.
       for (;;) {
         if (signal?.aborted) return

@@ -26,9 +26,12 @@ function nextRandom(time: number): string {
     if (index >= 0) lastRandom[index] = (lastRandom[index] as number) + 1
   } else {
     lastTime = time
-    crypto.getRandomValues(lastRandom)
+    if (poolOffset + 16 > pool.length) {
+      crypto.getRandomValues(pool)
+      poolOffset = 0
+    }
     // Keep headroom below the top so increments within a millisecond cannot wrap.
-    for (let index = 0; index < 16; index++) lastRandom[index] = (lastRandom[index] as number) & (index === 0 ? 15 : 31)
+    for (let index = 0; index < 16; index++) lastRandom[index] = (pool[poolOffset++] as number) & (index === 0 ? 15 : 31)
   }
   let out = ''
   for (let index = 0; index < 16; index++) out += alphabet[lastRandom[index] as number]
@@ -41,11 +44,18 @@ export function createId(prefix: string): string {
   return `${prefix}_${encodeTime(time)}${nextRandom(time)}`
 }
 
+// Random bytes are drawn 4 KiB at a time: one system call per 256 trace ids.
+const pool = new Uint8Array(4096)
+let poolOffset = pool.length
+const hex = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'))
+
 /** A W3C-style trace id: 32 lowercase hex characters. */
 export function createTraceId(): string {
-  const bytes = new Uint8Array(16)
-  crypto.getRandomValues(bytes)
+  if (poolOffset + 16 > pool.length) {
+    crypto.getRandomValues(pool)
+    poolOffset = 0
+  }
   let out = ''
-  for (const byte of bytes) out += byte.toString(16).padStart(2, '0')
+  for (let index = 0; index < 16; index++) out += hex[pool[poolOffset++] as number]
   return out
 }

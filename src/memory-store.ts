@@ -20,6 +20,8 @@ export class MemoryStore implements Store {
   readonly #sessions = new Map<string, Session>()
   readonly #runs = new Map<string, Run>()
   readonly #events = new Map<string, RunEvent[]>()
+  /** Run ids of each session, in insertion order. */
+  readonly #sessionRuns = new Map<string, string[]>()
   #closed = false
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -73,11 +75,11 @@ export class MemoryStore implements Store {
   async deleteSession(id: string): Promise<boolean> {
     this.#check()
     if (!this.#sessions.delete(id)) return false
-    for (const run of this.#runs.values()) {
-      if (run.sessionId !== id) continue
-      this.#runs.delete(run.id)
-      this.#events.delete(run.id)
+    for (const runId of this.#sessionRuns.get(id) ?? []) {
+      this.#runs.delete(runId)
+      this.#events.delete(runId)
     }
+    this.#sessionRuns.delete(id)
     return true
   }
 
@@ -91,7 +93,8 @@ export class MemoryStore implements Store {
     this.#check()
     const ascending = query.order === 'asc'
     const result: Run[] = []
-    for (const run of this.#runs.values()) {
+    const candidates = query.sessionId === undefined ? this.#runs.values() : this.#runsOfSession(query.sessionId)
+    for (const run of candidates) {
       if (query.orgId !== undefined && run.orgId !== query.orgId) continue
       if (query.sessionId !== undefined && run.sessionId !== query.sessionId) continue
       if (query.statuses !== undefined && !query.statuses.includes(run.status)) continue
@@ -101,6 +104,10 @@ export class MemoryStore implements Store {
     result.sort(byIdDescending)
     if (ascending) result.reverse()
     return result.slice(0, query.limit).map((run) => structuredClone(run))
+  }
+
+  *#runsOfSession(sessionId: string): Generator<Run> {
+    for (const runId of this.#sessionRuns.get(sessionId) ?? []) yield this.#runs.get(runId) as Run
   }
 
   async commit(commit: Commit): Promise<void> {
@@ -134,6 +141,9 @@ export class MemoryStore implements Store {
     if (inserted !== undefined) {
       this.#runs.set(inserted.id, structuredClone(inserted))
       this.#events.set(inserted.id, [])
+      const ids = this.#sessionRuns.get(inserted.sessionId)
+      if (ids === undefined) this.#sessionRuns.set(inserted.sessionId, [inserted.id])
+      else ids.push(inserted.id)
     }
     if (runId !== undefined) {
       const run = this.#runs.get(runId) as Run

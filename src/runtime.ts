@@ -320,10 +320,11 @@ export class Runtime {
     const store = this.#store
     const hub = this.#hub
     const getRun = (): Promise<Run> => this.getRun(runId, { orgId: options.orgId })
+    const isLive = this.#isLive
     return {
       async *[Symbol.asyncIterator]() {
         if (options.orgId !== undefined) await getRun()
-        yield* readRunEvents(store, hub, runId, options)
+        yield* readRunEvents(store, hub, runId, options, isLive)
       },
     }
   }
@@ -342,7 +343,7 @@ export class Runtime {
     }
     const run = await this.getRun(runId)
     if (isTerminalStatus(run.status)) return run
-    for await (const event of readRunEvents(this.#store, this.#hub, runId, { afterSeq: run.lastSeq })) void event
+    for await (const event of readRunEvents(this.#store, this.#hub, runId, { afterSeq: run.lastSeq }, this.#isLive)) void event
     return this.getRun(runId)
   }
 
@@ -391,6 +392,11 @@ export class Runtime {
         if (!(error instanceof StateError)) throw error
       })
     }
+  }
+
+  readonly #isLive = (runId: string): boolean => {
+    const active = this.#scheduler.get(runId)
+    return active !== undefined && !active.log.sealed
   }
 
   #assertOpen(): void {

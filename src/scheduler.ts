@@ -184,7 +184,7 @@ export class Scheduler {
       )
       log.patch({ status: 'running', startedAt: new Date(now).toISOString() })
     }
-    const [session, history] = await Promise.all([store.getSession(run.sessionId), this.#history(run)])
+    const [session, history] = await Promise.all([store.getSession(run.sessionId), this.#history(active)])
     const context: LoopContext = {
       log,
       agent: active.agent,
@@ -208,13 +208,15 @@ export class Scheduler {
     }
   }
 
-  /** The messages of the session's earlier completed runs, oldest first. */
-  async #history(run: Run): Promise<Message[]> {
-    const runs = await this.#options.store.listRuns({ sessionId: run.sessionId, statuses: ['completed'], limit: 1000, order: 'asc' })
+  /** The messages of the session's latest completed runs before this one, oldest first. */
+  async #history(active: ActiveRun): Promise<Message[]> {
+    const limit = active.agent.historyRuns
+    if (limit === 0) return []
+    const { run } = active
+    const runs = await this.#options.store.listRuns({ sessionId: run.sessionId, statuses: ['completed'], limit, before: run.id })
     const messages: Message[] = []
-    for (const earlier of runs) {
-      if (earlier.id >= run.id) break
-      for (const message of earlier.messages) if (message.role !== 'system') messages.push({ ...message, fromHistory: true })
+    for (let index = runs.length - 1; index >= 0; index--) {
+      for (const message of (runs[index] as Run).messages) if (message.role !== 'system') messages.push({ ...message, fromHistory: true })
     }
     return messages
   }

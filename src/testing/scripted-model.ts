@@ -36,11 +36,13 @@ export interface ScriptedModelOptions {
   pricing?: Pricing
   /** Shown as `model_provider`. @default 'scripted' */
   name?: string
+  /** How many of the latest requests `requests` keeps (older ones are dropped). @default 1000 */
+  keepRequests?: number
 }
 
 /** The scripted ModelProvider, with what it was asked. */
 export interface ScriptedModel extends ModelProvider {
-  /** Every request received, in order. */
+  /** The requests received, in order (the latest `keepRequests`). */
   readonly requests: ModelRequest[]
 }
 
@@ -115,13 +117,18 @@ export function scriptedModel(script: readonly ScriptedTurn[] | TurnPicker, opti
     throw new TypeError(`Expected \`mode\` to be 'per-run' or 'sequential', got \`${String(mode)}\``)
   }
   const requests: ModelRequest[] = []
+  const keep = options.keepRequests ?? 1000
+  if (!Number.isSafeInteger(keep) || keep < 0) throw new TypeError(`Expected \`keepRequests\` to be a non-negative integer, got \`${String(keep)}\``)
   let sequence = 0
   return {
     name: options.name ?? 'scripted',
     requests,
     pricing: () => options.pricing,
     stream(request, { signal }) {
-      requests.push(request)
+      if (keep > 0) {
+        if (requests.length >= keep) requests.shift()
+        requests.push(request)
+      }
       const index = mode === 'sequential' ? sequence++ : turnIndexOf(request)
       const turn = typeof script === 'function' ? script(request, index) : (script as readonly ScriptedTurn[])[index]
       if (turn === undefined) {
