@@ -113,15 +113,35 @@ function compare(name: string, runs: number, hearthMs: number, floorMs: number, 
   return { name, hearthRunsPerSecond, floorRunsPerSecond, ratio: floorRunsPerSecond / hearthRunsPerSecond, overheadMsPerRun: (hearthMs - floorMs) / runs, ...extra }
 }
 
-/** (a) and (b): runs one after another on one session. */
+/** The median of a list of numbers. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] as number
+}
+
+/** Alternates floor and hearth rounds (warm-up first) and returns the median time of each. */
+export async function alternate(rounds: number, floor: () => Promise<number>, hearth: () => Promise<number>): Promise<{ floorMs: number; hearthMs: number }> {
+  await floor()
+  await hearth()
+  const floorTimes: number[] = []
+  const hearthTimes: number[] = []
+  for (let round = 0; round < rounds; round++) {
+    floorTimes.push(await floor())
+    hearthTimes.push(await hearth())
+  }
+  return { floorMs: median(floorTimes), hearthMs: median(hearthTimes) }
+}
+
+/** (a) and (b): runs one after another, each in a new session. */
 export async function benchSequential(name: 'chat' | 'tools', runs: number, makeStore: () => Store = memoryStore): Promise<Comparison> {
   const script = scenarios[name]
   const runtime = await openBenchRuntime(script, makeStore())
   const floorModel = scriptedModel(script)
-  await time(Math.min(200, runs), () => hearthRun(runtime))
-  await time(Math.min(200, runs), () => floorRun(floorModel))
-  const floorMs = await time(runs, () => floorRun(floorModel))
-  const hearthMs = await time(runs, () => hearthRun(runtime))
+  const { floorMs, hearthMs } = await alternate(
+    5,
+    () => time(runs, () => floorRun(floorModel)),
+    () => time(runs, () => hearthRun(runtime)),
+  )
   await runtime.close()
   return compare(name === 'chat' ? '(a) chat, 20 deltas' : '(b) 3 tool turns + 20 deltas', runs, hearthMs, floorMs)
 }
@@ -130,30 +150,36 @@ export async function benchSequential(name: 'chat' | 'tools', runs: number, make
 export async function benchConcurrent(runs = 200, sessions = 50, makeStore: () => Store = memoryStore): Promise<Comparison> {
   const script = scenarios.tools
   const floorModel = scriptedModel(script)
-  await Promise.all(Array.from({ length: runs }, () => floorRun(floorModel)))
-  let start = performance.now()
-  await Promise.all(Array.from({ length: runs }, () => floorRun(floorModel)))
-  const floorMs = performance.now() - start
-
   globalThis.gc?.()
   let peak = process.memoryUsage().heapUsed
   const sampler = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().heapUsed)
   }, 2)
-  const runtime = await openBenchRuntime(script, makeStore())
-  const ids = await Promise.all(Array.from({ length: sessions }, async () => (await runtime.createSession()).id))
-  start = performance.now()
-  await Promise.all(Array.from({ length: runs }, (_, index) => hearthRun(runtime, ids[index % sessions] as string)))
-  const hearthMs = performance.now() - start
+  const { floorMs, hearthMs } = await alternate(
+    5,
+    async () => {
+      const start = performance.now()
+      await Promise.all(Array.from({ length: runs }, () => floorRun(floorModel)))
+      return performance.now() - start
+    },
+    async () => {
+      const runtime = await openBenchRuntime(script, makeStore())
+      const ids = await Promise.all(Array.from({ length: sessions }, async () => (await runtime.createSession()).id))
+      const start = performance.now()
+      await Promise.all(Array.from({ length: runs }, (_, index) => hearthRun(runtime, ids[index % sessions] as string)))
+      const elapsed = performance.now() - start
+      await runtime.close()
+      return elapsed
+    },
+  )
   clearInterval(sampler)
   peak = Math.max(peak, process.memoryUsage().heapUsed)
-  await runtime.close()
   return compare(`(c) ${runs} x (b) at once, ${sessions} sessions`, runs, hearthMs, floorMs, { peakHeapMb: peak / 1024 / 1024 })
 }
 
 /** Runs (a), (b), (c) on the memory store. */
 export async function benchCore(): Promise<Comparison[]> {
-  return [await benchSequential('chat', 2000), await benchSequential('tools', 1000), await benchConcurrent()]
+  return [await benchSequential('chat', 500), await benchSequential('tools', 300), await benchConcurrent()]
 }
 
 /** Prints comparisons as a table. */

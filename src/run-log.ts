@@ -15,6 +15,18 @@ import type { JsonObject } from './events.js'
 /** Appends past this many uncommitted events make the loop wait for a commit. */
 export const maxBacklog = 512
 
+let lastStampMs = -1
+let lastStamp = ''
+
+/** The ISO time of `timeMs`, reusing the last string within the same millisecond. */
+export function isoTime(timeMs: number): string {
+  if (timeMs !== lastStampMs) {
+    lastStampMs = timeMs
+    lastStamp = new Date(timeMs).toISOString()
+  }
+  return lastStamp
+}
+
 /** Writes one run's events. */
 export class RunLog {
   readonly runId: string
@@ -58,7 +70,7 @@ export class RunLog {
   /** Appends an event (applied to `state` at once, committed with the next flush). Dropped once sealed. */
   append<T extends EventType>(type: T, data: EventDataMap[T], timeMs = Date.now()): RunEvent | undefined {
     if (this.sealed || this.broken !== undefined) return undefined
-    const event = { runId: this.runId, sessionId: this.sessionId, seq: ++this.seq, type, data, createdAt: new Date(timeMs).toISOString() } as RunEvent
+    const event = { runId: this.runId, sessionId: this.sessionId, seq: ++this.seq, type, data, createdAt: isoTime(timeMs) } as RunEvent
     applyEvent(this.state, event, timeMs)
     this.#pending.push(event)
     if (terminalEventTypes.has(type)) this.sealed = true
@@ -111,7 +123,7 @@ export class RunLog {
     if (this.#scheduled) return
     this.#scheduled = true
     // setImmediate lets every append of this tick (a burst of deltas) share one commit.
-    setImmediate(this.#autoFlush)
+    queueMicrotask(this.#autoFlush)
   }
 
   readonly #autoFlush = (): void => {

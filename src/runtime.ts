@@ -321,6 +321,8 @@ export class Runtime {
     const hub = this.#hub
     const getRun = (): Promise<Run> => this.getRun(runId, { orgId: options.orgId })
     const isLive = this.#isLive
+    // Without an org to check, hand out the reader itself: one generator layer per event, not two.
+    if (options.orgId === undefined) return { [Symbol.asyncIterator]: () => readRunEvents(store, hub, runId, options, isLive) }
     return {
       async *[Symbol.asyncIterator]() {
         if (options.orgId !== undefined) await getRun()
