@@ -31,7 +31,7 @@ interface PendingCall {
 }
 
 function badResponse(message: string): ProviderError {
-  return new ProviderError('provider.bad_response', `the provider answered something hearth cannot use: ${message}`)
+  return new ProviderError('provider.bad_response', `The provider answered something hearth cannot use: ${message}`)
 }
 
 /** Joins the fragments of a turn's tool calls, keyed by their `index`. */
@@ -130,7 +130,7 @@ export async function* chatCompletionChunks(source: AsyncIterable<ChatCompletion
     }
   }
   if (finishReason === undefined) {
-    throw new ProviderError('provider.unavailable', 'the provider is unavailable: the stream ended before the model finished its answer')
+    throw new ProviderError('provider.unavailable', 'The provider is unavailable: the stream ended before the model finished its answer')
   }
   yield* calls.drain()
   if (usage !== undefined) yield { type: 'usage', ...usage }

@@ -50,7 +50,7 @@ export async function* guardedStream<T>(
       let timer: NodeJS.Timeout | undefined
       const silence = new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () => reject(new ProviderError('provider.timeout', `the provider sent nothing for ${idleTimeoutMs} ms mid-stream`)),
+          () => reject(new ProviderError('provider.timeout', `The provider sent nothing for ${idleTimeoutMs} ms mid-stream`)),
           idleTimeoutMs,
         )
       })

@@ -45,17 +45,19 @@ function codeOfStatus(status: number, error: APIError): ProviderErrorCode {
 }
 
 const hints: Readonly<Record<ProviderErrorCode, string>> = {
-  'provider.auth': 'the provider rejected the credentials',
-  'provider.rate_limited': 'the provider is rate limiting this key',
-  'provider.unavailable': 'the provider is unavailable',
-  'provider.context_length': 'the conversation is longer than the model accepts',
-  'provider.bad_response': 'the provider answered something hearth cannot use',
-  'provider.timeout': 'the provider did not answer in time',
+  'provider.auth': 'The provider rejected the credentials',
+  'provider.rate_limited': 'The provider is rate limiting this key',
+  'provider.unavailable': 'The provider is unavailable',
+  'provider.context_length': 'The conversation is longer than the model accepts',
+  'provider.bad_response': 'The provider answered something hearth cannot use',
+  'provider.timeout': 'The provider did not answer in time',
 }
 
 function providerError(code: ProviderErrorCode, detail: string, cause: unknown, status?: number): ProviderError {
-  const prefix = status === undefined ? hints[code] : `${hints[code]} (HTTP ${status})`
-  return new ProviderError(code, `${prefix}: ${detail}`, { cause, ...(status === undefined ? {} : { status }) })
+  if (status === undefined) return new ProviderError(code, `${hints[code]}: ${detail}`, { cause })
+  // The client's messages start with the status; it is said once already.
+  const reason = detail.startsWith(`${status} `) ? detail.slice(String(status).length + 1) : detail
+  return new ProviderError(code, `${hints[code]} (HTTP ${status}): ${reason}`, { cause, status })
 }
 
 /** A {@link ProviderError} for anything thrown while requesting or reading a stream. */

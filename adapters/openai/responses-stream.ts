@@ -34,7 +34,7 @@ export function toResponsesUsage(usage: ResponseUsage): Usage {
 function serverError(error: { code?: unknown; message?: unknown } | null | undefined, fallback: string): ProviderError {
   const message = typeof error?.message === 'string' && error.message !== '' ? error.message : fallback
   const code = codeOfServerError(error?.code, undefined, message)
-  return new ProviderError(code, `the provider failed the response: ${message}`, { details: { serverCode: error?.code ?? null } })
+  return new ProviderError(code, `The provider failed the response: ${message}`, { details: { serverCode: error?.code ?? null } })
 }
 
 function toCallChunk(call: PendingCall): ModelChunk {
@@ -53,7 +53,7 @@ export async function* responsesChunks(source: AsyncIterable<ResponseStreamEvent
     [...calls.values()].find((call) => call.outputIndex === outputIndex)
   for await (const event of source) {
     if (typeof event !== 'object' || event === null || typeof event.type !== 'string') {
-      throw new ProviderError('provider.bad_response', 'the provider answered something hearth cannot use: an event without a type')
+      throw new ProviderError('provider.bad_response', 'The provider answered something hearth cannot use: an event without a type')
     }
     switch (event.type) {
       case 'response.output_text.delta':
@@ -125,5 +125,5 @@ export async function* responsesChunks(source: AsyncIterable<ResponseStreamEvent
         break
     }
   }
-  throw new ProviderError('provider.unavailable', 'the provider is unavailable: the stream ended before the model finished its answer')
+  throw new ProviderError('provider.unavailable', 'The provider is unavailable: the stream ended before the model finished its answer')
 }
