@@ -52,7 +52,11 @@ export interface OpenAIProviderOptions {
   extraBody?: Record<string, unknown>
   /** Shown as `model_provider`. @default 'OpenAI' for api.openai.com, else the key in `providers` */
   name?: string
-  /** A client to use instead of building one (an `AzureOpenAI`, or one with a custom `fetch`); the connection options above are then ignored. */
+  /**
+   * A client to use instead of building one (an `AzureOpenAI`, or one with a custom `fetch`);
+   * the connection options above are then ignored.
+   * @default a client built from the options above
+   */
   client?: OpenAI
 }
 
@@ -118,8 +122,10 @@ function validate(options: OpenAIProviderOptions): void {
   if (options.extraBody !== undefined && !isPlainObject(options.extraBody)) {
     throw new TypeError('Expected `extraBody` to be an object')
   }
-  if (options.client !== undefined && !(options.client instanceof OpenAI)) {
-    throw new TypeError('Expected `client` to be an instance of OpenAI from the `openai` package')
+  // Duck-typed, so a client from another copy of the `openai` package works too.
+  const client = options.client as { chat?: { completions?: { create?: unknown } }; responses?: { create?: unknown } } | undefined
+  if (client !== undefined && (typeof client.chat?.completions?.create !== 'function' || typeof client.responses?.create !== 'function')) {
+    throw new TypeError('Expected `client` to be an OpenAI client from the `openai` package')
   }
 }
 

@@ -105,7 +105,7 @@ export async function* responsesChunks(source: AsyncIterable<ResponseStreamEvent
         break
       case 'response.completed':
       case 'response.incomplete': {
-        const pending = [...calls.values()].filter((call) => !call.emitted).sort((a, b) => a.outputIndex - b.outputIndex)
+        const pending = [...calls.values()].filter((call) => !call.emitted).sort((left, right) => left.outputIndex - right.outputIndex)
         for (const call of pending) yield toCallChunk(call)
         const usage = event.response.usage
         if (usage !== undefined && usage !== null) yield { type: 'usage', ...toResponsesUsage(usage) }

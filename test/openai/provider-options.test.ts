@@ -47,7 +47,7 @@ describe('options', () => {
     ['pricing', { pricing: { 'my-model': { inputPerMillion: '1', outputPerMillion: 1 } } }, "Expected `pricing['my-model'].inputPerMillion` to be a non-negative number, got `1` (string)"],
     ['pricing', { pricing: { 'my-model': { inputPerMillion: 1, outputPerMillion: -2 } } }, "Expected `pricing['my-model'].outputPerMillion` to be a non-negative number, got `-2` (number)"],
     ['extraBody', { extraBody: [] }, 'Expected `extraBody` to be an object'],
-    ['client', { client: {} }, 'Expected `client` to be an instance of OpenAI from the `openai` package'],
+    ['client', { client: {} }, 'Expected `client` to be an OpenAI client from the `openai` package'],
   ])('throws a precise TypeError for a malformed `%s`', (_, options, message) => {
     expect(() => openaiProvider(options as OpenAIProviderOptions)).toThrow(new TypeError(message))
   })
