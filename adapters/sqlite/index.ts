@@ -1,0 +1,10 @@
+/**
+ * hearth/sqlite: the Store kept in a SQLite file, through better-sqlite3.
+ *
+ *   import { sqliteStore } from 'hearth/sqlite'
+ *   const runtime = await Runtime.open({ store: sqliteStore({ path: 'agents.db' }) })
+ */
+export { SqliteStore, sqliteStore } from './sqlite-store.js'
+export type { SqliteStoreOptions } from './options.js'
+export type { GroupCommitStatistics } from './group-commit.js'
+export { schemaVersion } from './migrations.js'

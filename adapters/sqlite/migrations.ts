@@ -1,0 +1,165 @@
+/**
+ * The schema of the SQLite store, as a list of versioned migrations. The
+ * version lives in the `meta` table (key `schema_version`), not in
+ * `PRAGMA user_version`, so an app that shares its database keeps its own
+ * `user_version`. Migrations only ever get appended: a released one is never
+ * edited, and a file newer than the code is refused, never downgraded.
+ */
+import type Database from 'better-sqlite3'
+import { StorageError } from '../../src/errors.js'
+import { createId } from '../../src/ids.js'
+
+/** One step of the schema. */
+export interface Migration {
+  /** 1 for the first migration, then 2, 3, ... without gaps. */
+  version: number
+  /** What the step does, for people reading the list. */
+  description: string
+  /** Runs inside the migration's own transaction. */
+  up: (database: Database.Database) => void
+}
+
+const version1 = `
+CREATE TABLE meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE sessions (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL,
+  user_id TEXT,
+  type TEXT NOT NULL,
+  agent TEXT,
+  title TEXT,
+  metadata TEXT NOT NULL,
+  state TEXT NOT NULL,
+  created_by TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX sessions_by_org ON sessions (org_id, id);
+CREATE INDEX sessions_by_org_user ON sessions (org_id, user_id, id);
+
+-- runs stays narrow: every commit of events rewrites its row (last_seq), and SQLite
+-- rewrites a whole row on update, so the bulky fields live in run_details.
+CREATE TABLE runs (
+  id TEXT PRIMARY KEY,
+  session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+  org_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  last_seq INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX runs_by_org ON runs (org_id, id);
+CREATE INDEX runs_by_session ON runs (session_id, id);
+CREATE INDEX runs_by_status ON runs (status, id);
+CREATE INDEX runs_by_org_status ON runs (org_id, status, id);
+
+CREATE TABLE run_details (
+  run_id TEXT PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+  trace_id TEXT NOT NULL,
+  persona_id TEXT NOT NULL,
+  route_id TEXT NOT NULL,
+  model TEXT NOT NULL,
+  model_provider TEXT NOT NULL,
+  input TEXT NOT NULL,
+  content TEXT,
+  reasoning_content TEXT,
+  messages TEXT NOT NULL,
+  metrics TEXT NOT NULL,
+  total_cost_usd REAL NOT NULL,
+  cache_hit_rate REAL NOT NULL,
+  credits_used REAL NOT NULL,
+  error TEXT,
+  pending_input TEXT NOT NULL,
+  created_by TEXT,
+  started_at TEXT,
+  completed_at TEXT,
+  failed_at TEXT,
+  cancelled_at TEXT
+) STRICT;
+
+CREATE TABLE events (
+  id INTEGER PRIMARY KEY,
+  run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  data TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  UNIQUE (run_id, seq)
+) STRICT;
+`
+
+/** Every migration, oldest first. */
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'meta, sessions, runs (with run_details) and events, an index per list query; the store id',
+    up(database) {
+      database.exec(version1)
+      // Made here, inside the first migration's transaction, so exactly one id is ever kept per file.
+      database.prepare("INSERT INTO meta (key, value) VALUES ('store_id', ?)").run(createId('db'))
+    },
+  },
+]
+
+/** The schema version this code writes: the version of the last migration. */
+export const schemaVersion: number = migrations.length
+
+/** The schema version of an open database; 0 for a fresh one. */
+export function readSchemaVersion(database: Database.Database): number {
+  const hasMeta = database.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get()
+  if (hasMeta === undefined) return 0
+  const row = database.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined
+  if (row === undefined) return 0
+  const version = Number(row.value)
+  if (!Number.isInteger(version) || version < 0) {
+    throw new StorageError('storage.corrupt', `The schema version in the meta table is not a version: \`${row.value}\``)
+  }
+  return version
+}
+
+/**
+ * Brings the database up to the last version of `list`, each migration in its
+ * own transaction. A database newer than `list` fails with
+ * `storage.newer_schema`. Returns the versions it applied.
+ */
+export function migrate(database: Database.Database, list: readonly Migration[] = migrations, name = 'the database'): number[] {
+  list.forEach((migration, index) => {
+    if (migration.version !== index + 1) throw new Error(`Migration ${index + 1} carries version ${migration.version}`)
+  })
+  const latest = list.length
+  const applied: number[] = []
+  let current = readSchemaVersion(database)
+  checkNotNewer(current, latest, name)
+  for (const migration of list) {
+    if (migration.version <= current) continue
+    database.exec('BEGIN IMMEDIATE')
+    try {
+      // Another process may have migrated while this one waited for the write lock.
+      current = readSchemaVersion(database)
+      checkNotNewer(current, latest, name)
+      if (migration.version > current) {
+        migration.up(database)
+        database.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(String(migration.version))
+        applied.push(migration.version)
+        current = migration.version
+      }
+      database.exec('COMMIT')
+    } catch (error) {
+      if (database.inTransaction) database.exec('ROLLBACK')
+      throw error
+    }
+  }
+  return applied
+}
+
+function checkNotNewer(current: number, latest: number, name: string): void {
+  if (current <= latest) return
+  throw new StorageError(
+    'storage.newer_schema',
+    `${name} has schema version ${current}, newer than version ${latest} that this version of hearth knows; upgrade hearth to open it`,
+    { details: { schemaVersion: current, knownVersion: latest } },
+  )
+}

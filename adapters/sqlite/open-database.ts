@@ -1,0 +1,91 @@
+/**
+ * Opening a SQLite database for the store: the connection, its pragmas and
+ * the migrations. Every failure becomes a `StorageError` naming the file, and
+ * a connection this code opened is closed again before the error leaves, so
+ * there is never a half-open store.
+ */
+import { existsSync, statSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import Database from 'better-sqlite3'
+import { StorageError } from '../../src/errors.js'
+import { migrate } from './migrations.js'
+import type { ResolvedSqliteStoreOptions } from './options.js'
+import { sqliteCodeOf, toStorageError } from './storage-errors.js'
+
+/** An open, migrated connection. */
+export interface OpenDatabase {
+  database: Database.Database
+  /** True when the store opened it (and so closes it). */
+  owned: boolean
+  /** The store's id: the option, else the one kept in the file. */
+  id: string
+}
+
+/** How the store names its database in messages. */
+export function databaseName(options: ResolvedSqliteStoreOptions): string {
+  if (options.path !== undefined) return options.path === ':memory:' ? 'the in-memory SQLite database' : `the SQLite database at ${options.path}`
+  return `the SQLite database ${options.database?.name ?? ''}`.trimEnd()
+}
+
+/** Opens (or adopts), configures and migrates the database. */
+export function openDatabase(options: ResolvedSqliteStoreOptions): OpenDatabase {
+  const name = databaseName(options)
+  const owned = options.database === undefined
+  const database = options.database ?? connect(options.path as string, options.busyTimeoutMs, name)
+  try {
+    if (!database.open) throw new StorageError('storage.failed', `Cannot open ${name}: the connection passed as \`database\` is closed`)
+    if (database.inTransaction) throw new StorageError('storage.failed', `Cannot open ${name}: the connection passed as \`database\` is inside a transaction`)
+    // busy_timeout first, so that every later step waits for a lock instead of failing at once.
+    database.pragma(`busy_timeout = ${options.busyTimeoutMs}`)
+    const journalMode = database.pragma('journal_mode = WAL', { simple: true })
+    if (journalMode !== 'wal' && journalMode !== 'memory') {
+      throw new StorageError('storage.failed', `Cannot open ${name}: it cannot use the WAL journal (journal_mode is ${String(journalMode)})`)
+    }
+    database.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
+    database.pragma('foreign_keys = ON')
+    migrate(database, undefined, name[0]?.toUpperCase() + name.slice(1))
+    return { database, owned, id: options.id ?? readStoreId(database, name) }
+  } catch (error) {
+    const readonly = database.open && database.readonly
+    if (owned && database.open) database.close()
+    throw describeOpenError(error, name, readonly)
+  }
+}
+
+function connect(path: string, busyTimeoutMs: number, name: string): Database.Database {
+  if (path !== ':memory:' && !path.startsWith('file:')) {
+    const directory = dirname(resolve(path))
+    if (!existsSync(directory)) {
+      throw new StorageError('storage.failed', `Cannot open ${name}: the directory ${directory} does not exist`)
+    }
+    if (existsSync(path) && statSync(path).isDirectory()) {
+      throw new StorageError('storage.failed', `Cannot open ${name}: it is a directory, not a file`)
+    }
+  }
+  try {
+    return new Database(path, { timeout: busyTimeoutMs })
+  } catch (error) {
+    throw describeOpenError(error, name, false)
+  }
+}
+
+function readStoreId(database: Database.Database, name: string): string {
+  const row = database.prepare("SELECT value FROM meta WHERE key = 'store_id'").get() as { value: string } | undefined
+  if (row === undefined || row.value === '') throw new StorageError('storage.corrupt', `${name} has no store id in its meta table`)
+  return row.value
+}
+
+function describeOpenError(error: unknown, name: string, readonly: boolean): StorageError {
+  if (error instanceof StorageError) return error
+  const code = sqliteCodeOf(error)
+  if (code === 'SQLITE_NOTADB') return new StorageError('storage.corrupt', `Cannot open ${name}: the file is not a SQLite database (${code})`, { cause: error })
+  if (code?.startsWith('SQLITE_READONLY') || readonly) {
+    return new StorageError('storage.failed', `Cannot open ${name}: the file or its directory is read-only, and the store needs to write (${code ?? 'readonly'})`, {
+      cause: error,
+    })
+  }
+  if (code?.startsWith('SQLITE_CANTOPEN')) {
+    return new StorageError('storage.failed', `Cannot open ${name}: SQLite cannot open the file or create its -wal and -shm files beside it (${code})`, { cause: error })
+  }
+  return toStorageError(error, `Cannot open ${name}`)
+}

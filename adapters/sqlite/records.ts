@@ -1,0 +1,211 @@
+/**
+ * The mapping between hearth's records and the rows of the SQLite store:
+ * camelCase fields to snake_case columns, nested values to JSON text. Every
+ * read parses fresh objects, so a caller never shares one with the store.
+ */
+import { StorageError } from '../../src/errors.js'
+import type { RunEvent } from '../../src/events.js'
+import type { Run, RunPatch, Session } from '../../src/store.js'
+
+/** A row of `sessions`. */
+export interface SessionRow {
+  id: string
+  org_id: string
+  user_id: string | null
+  type: string
+  agent: string | null
+  title: string | null
+  metadata: string
+  state: string
+  created_by: string | null
+  created_at: string
+  updated_at: string
+}
+
+/** A row of `runs` joined with its `run_details`. */
+export type RunRow = Record<string, string | number | null>
+
+/** A row of `events`, read with its run's session id. */
+export interface EventRow {
+  seq: number
+  type: string
+  data: string
+  created_at: string
+  session_id: string
+}
+
+/** The columns of `sessions`, in the order of {@link sessionValues}. */
+export const sessionColumns = ['id', 'org_id', 'user_id', 'type', 'agent', 'title', 'metadata', 'state', 'created_by', 'created_at', 'updated_at'] as const
+
+/** The values of a session's row, in the order of {@link sessionColumns}. */
+export function sessionValues(session: Session): unknown[] {
+  return [
+    session.id,
+    session.orgId,
+    session.userId,
+    session.type,
+    session.agent,
+    session.title,
+    JSON.stringify(session.metadata),
+    JSON.stringify(session.state),
+    jsonOrNull(session.createdBy),
+    session.createdAt,
+    session.updatedAt,
+  ]
+}
+
+/** A session from its row. */
+export function sessionFromRow(row: SessionRow): Session {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    userId: row.user_id,
+    type: row.type as Session['type'],
+    agent: row.agent,
+    title: row.title,
+    metadata: JSON.parse(row.metadata),
+    state: JSON.parse(row.state),
+    createdBy: parseOrNull(row.created_by) as Session['createdBy'],
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  }
+}
+
+/** Where each field of a run is kept: table (`runs` or `run_details`), column, and whether the value is JSON text. */
+const runFields = {
+  id: ['runs', 'id', false],
+  sessionId: ['runs', 'session_id', false],
+  orgId: ['runs', 'org_id', false],
+  status: ['runs', 'status', false],
+  lastSeq: ['runs', 'last_seq', false],
+  createdAt: ['runs', 'created_at', false],
+  traceId: ['run_details', 'trace_id', false],
+  personaId: ['run_details', 'persona_id', false],
+  routeId: ['run_details', 'route_id', false],
+  model: ['run_details', 'model', false],
+  modelProvider: ['run_details', 'model_provider', false],
+  input: ['run_details', 'input', false],
+  content: ['run_details', 'content', false],
+  reasoningContent: ['run_details', 'reasoning_content', false],
+  messages: ['run_details', 'messages', true],
+  metrics: ['run_details', 'metrics', true],
+  totalCostUsd: ['run_details', 'total_cost_usd', false],
+  cacheHitRate: ['run_details', 'cache_hit_rate', false],
+  creditsUsed: ['run_details', 'credits_used', false],
+  error: ['run_details', 'error', true],
+  pendingInput: ['run_details', 'pending_input', true],
+  createdBy: ['run_details', 'created_by', true],
+  startedAt: ['run_details', 'started_at', false],
+  completedAt: ['run_details', 'completed_at', false],
+  failedAt: ['run_details', 'failed_at', false],
+  cancelledAt: ['run_details', 'cancelled_at', false],
+} as const satisfies Record<keyof Run, readonly ['runs' | 'run_details', string, boolean]>
+
+type RunField = keyof typeof runFields
+
+const runFieldNames = Object.keys(runFields) as RunField[]
+const runsFields = runFieldNames.filter((field) => runFields[field][0] === 'runs')
+const detailFields = runFieldNames.filter((field) => runFields[field][0] === 'run_details')
+
+/** The columns of `runs`, in the order of {@link runsValues}. */
+export const runsColumns: readonly string[] = runsFields.map((field) => runFields[field][1])
+
+/** The columns of `run_details` after `run_id`, in the order of {@link runDetailValues}. */
+export const runDetailColumns: readonly string[] = detailFields.map((field) => runFields[field][1])
+
+/** The SELECT list that reads a whole run from `runs r JOIN run_details d`. */
+export const runSelectList: string = runFieldNames.map((field) => `${runFields[field][0] === 'runs' ? 'r' : 'd'}.${runFields[field][1]}`).join(', ')
+
+/** The fields a run patch may not change: they identify the run, or belong to `commit`'s seq check. */
+const fixedRunFields: ReadonlySet<string> = new Set(['id', 'sessionId', 'orgId', 'createdAt', 'lastSeq'])
+
+/** The values of a run's `runs` row, in the order of {@link runsColumns}. */
+export function runsValues(run: Run): unknown[] {
+  return runsFields.map((field) => encodeRunField(field, run[field]))
+}
+
+/** The values of a run's `run_details` row: `run_id`, then the order of {@link runDetailColumns}. */
+export function runDetailValues(run: Run): unknown[] {
+  const values: unknown[] = [run.id]
+  for (const field of detailFields) values.push(encodeRunField(field, run[field]))
+  return values
+}
+
+/** A run from a row read with {@link runSelectList}. */
+export function runFromRow(row: RunRow): Run {
+  const run: Record<string, unknown> = {}
+  for (const field of runFieldNames) {
+    const [, column, json] = runFields[field]
+    const value = row[column]
+    run[field] = json ? parseOrNull(value as string | null) : value
+  }
+  return run as unknown as Run
+}
+
+/** A run patch as column updates: a key naming its shape, and the values of `runs` and of `run_details`. */
+export interface RunPatchColumns {
+  /** The patched fields, comma-separated; '' when the patch sets nothing. */
+  key: string
+  runsValues: unknown[]
+  detailValues: unknown[]
+}
+
+/**
+ * The column updates of a run patch. Fields set to `undefined` are left
+ * alone; a field that is not a patchable field of a run fails the commit.
+ */
+export function runPatchColumns(patch: RunPatch): RunPatchColumns {
+  let key = ''
+  const runsValues: unknown[] = []
+  const detailValues: unknown[] = []
+  for (const field in patch) {
+    const value = (patch as Record<string, unknown>)[field]
+    if (value === undefined) continue
+    if (!Object.hasOwn(runFields, field) || fixedRunFields.has(field)) {
+      throw new StorageError('storage.failed', `A run patch cannot set \`${field}\``)
+    }
+    key += key === '' ? field : `,${field}`
+    const encoded = encodeRunField(field as RunField, value)
+    if (runFields[field as RunField][0] === 'runs') runsValues.push(encoded)
+    else detailValues.push(encoded)
+  }
+  return { key, runsValues, detailValues }
+}
+
+/** The UPDATEs of a patch whose fields are `key` (see {@link runPatchColumns}); undefined where a table is untouched. */
+export function runPatchSql(key: string): { runs: string | undefined; details: string | undefined } {
+  const runs: string[] = []
+  const details: string[] = []
+  for (const field of key.split(',')) {
+    const [table, column] = runFields[field as RunField]
+    ;(table === 'runs' ? runs : details).push(`${column} = ?`)
+  }
+  return {
+    runs: runs.length === 0 ? undefined : `UPDATE runs SET ${runs.join(', ')} WHERE id = ?`,
+    details: details.length === 0 ? undefined : `UPDATE run_details SET ${details.join(', ')} WHERE run_id = ?`,
+  }
+}
+
+/** An event from its row. */
+export function eventFromRow(row: EventRow, runId: string): RunEvent {
+  return {
+    runId,
+    sessionId: row.session_id,
+    seq: row.seq,
+    type: row.type,
+    data: JSON.parse(row.data),
+    createdAt: row.created_at,
+  } as RunEvent
+}
+
+function encodeRunField(field: RunField, value: unknown): unknown {
+  return runFields[field][2] ? jsonOrNull(value) : value
+}
+
+function jsonOrNull(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value)
+}
+
+function parseOrNull(text: string | null): unknown {
+  return text === null ? null : JSON.parse(text)
+}

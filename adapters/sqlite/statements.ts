@@ -1,0 +1,148 @@
+/**
+ * Every SQL statement of the store, prepared once per connection. Statements
+ * whose shape depends on the call (a run patch's fields, a list's filters)
+ * are prepared on first use and cached by shape; there are few shapes.
+ */
+import type Database from 'better-sqlite3'
+import type { RunQuery, SessionQuery } from '../../src/store.js'
+import { runDetailColumns, runPatchSql, runSelectList, runsColumns, sessionColumns } from './records.js'
+
+const placeholders = (count: number): string => Array.from({ length: count }, () => '?').join(', ')
+
+/** The UPDATEs of one shape of run patch, per table it touches. */
+export interface RunPatchStatements {
+  runs: Database.Statement | undefined
+  details: Database.Statement | undefined
+}
+
+/** The prepared statements of one connection. */
+export class Statements {
+  readonly database: Database.Database
+
+  readonly begin: Database.Statement
+  readonly commit: Database.Statement
+  readonly rollback: Database.Statement
+  readonly savepoint: Database.Statement
+  readonly release: Database.Statement
+  readonly rollbackToSavepoint: Database.Statement
+
+  readonly insertSession: Database.Statement
+  readonly getSession: Database.Statement
+  readonly updateSessionState: Database.Statement
+  readonly deleteSession: Database.Statement
+
+  readonly insertRun: Database.Statement
+  readonly insertRunDetails: Database.Statement
+  readonly getRun: Database.Statement
+  /** Advances `last_seq` only from the expected value; returns the run's session id, or undefined. */
+  readonly advanceSeq: Database.Statement
+  /** A run's `last_seq`, or undefined when there is no such run. */
+  readonly getLastSeq: Database.Statement
+
+  readonly insertEvent: Database.Statement
+  readonly readEvents: Database.Statement
+
+  readonly #runPatches = new Map<string, RunPatchStatements>()
+  /** Lists and session updates, by SQL text. */
+  readonly #byShape = new Map<string, Database.Statement>()
+
+  constructor(database: Database.Database) {
+    this.database = database
+    this.begin = database.prepare('BEGIN IMMEDIATE')
+    this.commit = database.prepare('COMMIT')
+    this.rollback = database.prepare('ROLLBACK')
+    this.savepoint = database.prepare('SAVEPOINT hearth_commit')
+    this.release = database.prepare('RELEASE hearth_commit')
+    this.rollbackToSavepoint = database.prepare('ROLLBACK TO hearth_commit')
+
+    this.insertSession = database.prepare(`INSERT INTO sessions (${sessionColumns.join(', ')}) VALUES (${placeholders(sessionColumns.length)})`)
+    this.getSession = database.prepare('SELECT * FROM sessions WHERE id = ?')
+    this.updateSessionState = database.prepare('UPDATE sessions SET state = ?, updated_at = ? WHERE id = ?')
+    this.deleteSession = database.prepare('DELETE FROM sessions WHERE id = ?')
+
+    this.insertRun = database.prepare(`INSERT INTO runs (${runsColumns.join(', ')}) VALUES (${placeholders(runsColumns.length)})`)
+    this.insertRunDetails = database.prepare(
+      `INSERT INTO run_details (run_id, ${runDetailColumns.join(', ')}) VALUES (${placeholders(runDetailColumns.length + 1)})`,
+    )
+    this.getRun = database.prepare(`SELECT ${runSelectList} FROM runs r JOIN run_details d ON d.run_id = r.id WHERE r.id = ?`)
+    this.advanceSeq = database.prepare('UPDATE runs SET last_seq = ? WHERE id = ? AND last_seq = ? RETURNING session_id').pluck()
+    this.getLastSeq = database.prepare('SELECT last_seq FROM runs WHERE id = ?').pluck()
+
+    this.insertEvent = database.prepare('INSERT INTO events (run_id, seq, type, data, created_at) VALUES (?, ?, ?, ?, ?)')
+    this.readEvents = database.prepare(
+      'SELECT e.seq, e.type, e.data, e.created_at, r.session_id FROM events e JOIN runs r ON r.id = e.run_id WHERE e.run_id = ? AND e.seq > ? ORDER BY e.seq LIMIT ?',
+    )
+  }
+
+  /** The UPDATEs of a run patch with the fields `key` (see `runPatchColumns`). */
+  runPatch(key: string): RunPatchStatements {
+    let statements = this.#runPatches.get(key)
+    if (statements === undefined) {
+      const sql = runPatchSql(key)
+      statements = {
+        runs: sql.runs === undefined ? undefined : this.database.prepare(sql.runs),
+        details: sql.details === undefined ? undefined : this.database.prepare(sql.details),
+      }
+      this.#runPatches.set(key, statements)
+    }
+    return statements
+  }
+
+  /** The SELECT of a run list and its parameters. */
+  listRuns(query: RunQuery): { statement: Database.Statement; parameters: unknown[] } {
+    const ascending = query.order === 'asc'
+    const statuses = query.statuses
+    const where: string[] = []
+    const parameters: unknown[] = []
+    if (query.orgId !== undefined) {
+      where.push('r.org_id = ?')
+      parameters.push(query.orgId)
+    }
+    if (query.sessionId !== undefined) {
+      where.push('r.session_id = ?')
+      parameters.push(query.sessionId)
+    }
+    if (statuses !== undefined) {
+      where.push(statuses.length === 1 ? 'r.status = ?' : `r.status IN (${placeholders(statuses.length)})`)
+      parameters.push(...statuses)
+    }
+    if (query.before !== undefined) {
+      where.push(ascending ? 'r.id > ?' : 'r.id < ?')
+      parameters.push(query.before)
+    }
+    parameters.push(query.limit)
+    const filter = where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`
+    const sql = `SELECT ${runSelectList} FROM runs r JOIN run_details d ON d.run_id = r.id${filter} ORDER BY r.id ${ascending ? 'ASC' : 'DESC'} LIMIT ?`
+    return { statement: this.#cached(sql), parameters }
+  }
+
+  /** The SELECT of a session list and its parameters. */
+  listSessions(query: SessionQuery): { statement: Database.Statement; parameters: unknown[] } {
+    let sql = 'SELECT * FROM sessions WHERE org_id = ?'
+    const parameters: unknown[] = [query.orgId]
+    if (query.userId !== undefined) {
+      sql += ' AND user_id = ?'
+      parameters.push(query.userId)
+    }
+    if (query.before !== undefined) {
+      sql += ' AND id < ?'
+      parameters.push(query.before)
+    }
+    parameters.push(query.limit)
+    return { statement: this.#cached(`${sql} ORDER BY id DESC LIMIT ?`), parameters }
+  }
+
+  /** The UPDATE of a session patch with the given columns. */
+  updateSession(columns: readonly string[]): Database.Statement {
+    return this.#cached(`UPDATE sessions SET ${columns.map((column) => `${column} = ?`).join(', ')} WHERE id = ? RETURNING *`)
+  }
+
+  #cached(sql: string): Database.Statement {
+    let statement = this.#byShape.get(sql)
+    if (statement === undefined) {
+      statement = this.database.prepare(sql)
+      this.#byShape.set(sql, statement)
+    }
+    return statement
+  }
+}

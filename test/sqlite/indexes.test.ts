@@ -1,0 +1,72 @@
+import Database from 'better-sqlite3'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { sqliteStore } from '../../adapters/sqlite/index.js'
+import { Statements } from '../../adapters/sqlite/statements.js'
+import type { RunQuery, SessionQuery } from '../../src/store.js'
+
+let database: Database.Database
+let statements: Statements
+
+beforeAll(async () => {
+  database = new Database(':memory:')
+  await sqliteStore({ database }).open()
+  statements = new Statements(database)
+})
+afterAll(() => {
+  database.close()
+})
+
+const indexColumns = (name: string): string[] =>
+  (database.prepare('SELECT name FROM pragma_index_info(?) ORDER BY seqno').pluck().all(name) as string[])
+
+describe('indexes', () => {
+  it('exist for every list query', () => {
+    const indexes = database.prepare("SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name").all()
+    expect(indexes).toEqual([
+      { name: 'runs_by_org', tbl_name: 'runs' },
+      { name: 'runs_by_org_status', tbl_name: 'runs' },
+      { name: 'runs_by_session', tbl_name: 'runs' },
+      { name: 'runs_by_status', tbl_name: 'runs' },
+      { name: 'sessions_by_org', tbl_name: 'sessions' },
+      { name: 'sessions_by_org_user', tbl_name: 'sessions' },
+    ])
+    expect(indexColumns('sessions_by_org')).toEqual(['org_id', 'id'])
+    expect(indexColumns('sessions_by_org_user')).toEqual(['org_id', 'user_id', 'id'])
+    expect(indexColumns('runs_by_org')).toEqual(['org_id', 'id'])
+    expect(indexColumns('runs_by_session')).toEqual(['session_id', 'id'])
+    expect(indexColumns('runs_by_status')).toEqual(['status', 'id'])
+    expect(indexColumns('runs_by_org_status')).toEqual(['org_id', 'status', 'id'])
+  })
+
+  it('keep (run_id, seq) of events unique', () => {
+    const unique = database.prepare("SELECT name FROM pragma_index_list('events') WHERE \"unique\" = 1").pluck().all() as string[]
+    expect(unique.map(indexColumns)).toContainEqual(['run_id', 'seq'])
+  })
+
+  const plan = (statement: Database.Statement, parameters: unknown[]): string =>
+    (database.prepare(`EXPLAIN QUERY PLAN ${statement.source}`).all(...parameters) as { detail: string }[]).map((row) => row.detail).join('; ')
+
+  it.each<[string, RunQuery, string]>([
+    ['org', { orgId: 'o', limit: 20 }, 'runs_by_org'],
+    ['org, before', { orgId: 'o', limit: 20, before: 'run_x' }, 'runs_by_org'],
+    ['session', { sessionId: 's', limit: 20 }, 'runs_by_session'],
+    ['session, ascending', { sessionId: 's', limit: 20, order: 'asc', before: 'run_x' }, 'runs_by_session'],
+    ['status', { statuses: ['queued'], limit: 20 }, 'runs_by_status'],
+    ['org and status', { orgId: 'o', statuses: ['completed'], limit: 20 }, 'runs_by_org_status'],
+  ])('serve a run list by %s without sorting', (_, query, index) => {
+    const { statement, parameters } = statements.listRuns(query)
+    const detail = plan(statement, parameters)
+    expect(detail).toContain(index)
+    expect(detail).not.toContain('TEMP B-TREE')
+  })
+
+  it.each<[string, SessionQuery, string]>([
+    ['org', { orgId: 'o', limit: 20 }, 'sessions_by_org'],
+    ['org and user', { orgId: 'o', userId: 'u', limit: 20, before: 'thr_x' }, 'sessions_by_org_user'],
+  ])('serve a session list by %s without sorting', (_, query, index) => {
+    const { statement, parameters } = statements.listSessions(query)
+    const detail = plan(statement, parameters)
+    expect(detail).toContain(index)
+    expect(detail).not.toContain('TEMP B-TREE')
+  })
+})
