@@ -130,4 +130,20 @@ describe('group commit', () => {
     await expect(store.commit({ events: [{ ...makeDelta(run, 1), sessionId: 'thr_other' }] })).rejects.toMatchObject({ code: 'storage.failed' })
     expect(await store.readEvents(run.id, 0, 10)).toEqual([])
   })
+
+  it('keeps seq dense across two stores writing the same run from one file', async () => {
+    const run = await oneRun()
+    const other = sqliteStore({ path })
+    await other.open()
+    try {
+      const results = await Promise.allSettled([store.commit({ events: [makeDelta(run, 1, 'mine')] }), other.commit({ events: [makeDelta(run, 1, 'theirs')] })])
+      expect(results.map((result) => result.status).sort()).toEqual(['fulfilled', 'rejected'])
+      expect((results.find((result) => result.status === 'rejected') as PromiseRejectedResult).reason).toMatchObject({ code: 'storage.failed' })
+      expect((await other.readEvents(run.id, 0, 10)).map((event) => event.seq)).toEqual([1])
+      await other.commit({ events: [makeDelta(run, 2)] })
+      expect((await store.getRun(run.id))?.lastSeq).toBe(2)
+    } finally {
+      await other.close()
+    }
+  })
 })
