@@ -1,0 +1,116 @@
+/**
+ * `GET /v1/runs/{run_id}/events`: a run's events as Server-Sent Events.
+ *
+ * Frames are `id: <seq>` and `data: <event JSON>`. The stream starts after
+ * the larger of `after_seq` and `Last-Event-ID`, replays the log, follows the
+ * run live and closes after the terminal event. The body is a pull-based
+ * stream: the next frame is made only when the client has taken the last
+ * one, so a slow client holds back its own stream (and the runtime's reader
+ * falls back to the log) instead of making the server buffer.
+ */
+import { setMaxListeners } from 'node:events'
+import { ValidationError } from '../../src/errors.js'
+import type { RunEvent } from '../../src/events.js'
+import { isTerminalStatus } from '../../src/store.js'
+import type { RequestContext } from './context.js'
+import { parseWith } from './request-body.js'
+import { emptyResponse } from './responses.js'
+import { eventsQuery, queryObject } from './schemas.js'
+import { eventToWire } from './wire.js'
+
+const encoder = new TextEncoder()
+const pingFrame = encoder.encode(': ping\n\n')
+
+/** One SSE frame for an event. */
+export function eventFrame(event: RunEvent): string {
+  return `id: ${event.seq}\ndata: ${JSON.stringify(eventToWire(event))}\n\n`
+}
+
+function startSeq(context: RequestContext): number {
+  const query: Record<string, unknown> = queryObject(context.url)
+  const lastEventId = context.request.headers.get('last-event-id')?.trim()
+  if (lastEventId !== undefined && lastEventId !== '') query.last_event_id = lastEventId
+  try {
+    const parsed = parseWith(eventsQuery, query, 'query parameter')
+    return Math.max(parsed.after_seq ?? 0, parsed.last_event_id ?? 0)
+  } catch (error) {
+    if (error instanceof ValidationError && lastEventId !== undefined) {
+      throw new ValidationError(`${error.message} (after_seq or Last-Event-ID)`, { details: error.details })
+    }
+    throw error
+  }
+}
+
+/** The SSE response of a run, or 204 when the run has ended and nothing is left to send. */
+export async function streamRunEvents(context: RequestContext): Promise<Response> {
+  const { runtime, request, caller, traceId } = context
+  const start = startSeq(context)
+  const run = await runtime.getRun(context.id, { orgId: caller.org_id })
+  if (isTerminalStatus(run.status) && run.lastSeq <= start) return emptyResponse(204, traceId)
+
+  const abort = new AbortController()
+  // The core's live reader adds an abort listener per wait and keeps it until the
+  // stream ends (reported upstream); without this, Node warns after ten live events.
+  setMaxListeners(0, abort.signal)
+  const iterator = runtime.runEvents(run.id, { afterSeq: start, orgId: caller.org_id, signal: abort.signal })[Symbol.asyncIterator]()
+  let timer: ReturnType<typeof setInterval> | undefined
+  let finished = false
+  let cancelled = false
+  const finish = (): void => {
+    if (finished) return
+    finished = true
+    clearInterval(timer)
+    request.signal.removeEventListener('abort', finish)
+    // Stops the reader and unsubscribes it; the run itself goes on.
+    abort.abort()
+    iterator.return?.().catch(() => {})
+  }
+  request.signal.addEventListener('abort', finish, { once: true })
+
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        timer = setInterval(() => {
+          // At most one ping waits in the queue, however slow the client.
+          if ((controller.desiredSize ?? -1) >= 0) controller.enqueue(pingFrame)
+        }, context.settings.pingIntervalMs)
+        timer.unref?.()
+      },
+      async pull(controller) {
+        if (finished) return
+        let result: IteratorResult<RunEvent>
+        try {
+          result = await iterator.next()
+        } catch (error) {
+          if (cancelled) return
+          finish()
+          console.error('hearth/http: the event stream of run %s failed (trace %s)', run.id, traceId, error)
+          controller.error(error)
+          return
+        }
+        // The client may have gone while we waited: a cancelled stream takes nothing more.
+        if (cancelled) return
+        if (result.done) {
+          finish()
+          controller.close()
+          return
+        }
+        controller.enqueue(encoder.encode(eventFrame(result.value)))
+      },
+      cancel() {
+        cancelled = true
+        finish()
+      },
+    },
+    { highWaterMark: 0 },
+  )
+  return new Response(body, {
+    status: 200,
+    headers: {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache',
+      'X-Accel-Buffering': 'no',
+      'X-Trace-Id': traceId,
+    },
+  })
+}

@@ -1,0 +1,101 @@
+/**
+ * createHttpHandler(): a Runtime as a web-standard `(Request) => Promise<Response>`,
+ * serving the Runs API and the Agno view of DESIGN.md section 6. It needs no
+ * web framework: mount it with `toNodeListener` in `node:http` or Express, or
+ * hand it requests from Hono, Next.js or Electron's `protocol.handle`.
+ */
+import { createTraceId } from '../../src/ids.js'
+import type { Runtime } from '../../src/runtime.js'
+import { listSessionRuns } from './agno-view.js'
+import { identify, type Authenticate } from './auth.js'
+import type { HandlerSettings, RequestContext } from './context.js'
+import { streamRunEvents } from './event-stream-response.js'
+import { errorResponse } from './responses.js'
+import { checkMethod, matchRoute, type RouteName } from './router.js'
+import { cancelRun, getRun, listRuns, submitInput } from './run-routes.js'
+import { createRun, createThread, deleteThread, getThread, listThreadRuns, listThreads, updateThread } from './thread-routes.js'
+
+/** Options of {@link createHttpHandler}. */
+export interface HttpHandlerOptions {
+  /**
+   * Checks the bearer token of `Authorization: Bearer <token>` and gives the
+   * caller `{ org_id, user_id, name?, email? }`, or null to answer 401. Every
+   * read and write is scoped to the caller's org.
+   * @default undefined (no auth: every caller is `{ org_id: 'default', user_id: null }`)
+   */
+  authenticate?: Authenticate
+  /** A path prefix the routes live under, e.g. `/api` (no trailing slash). @default '' */
+  basePath?: string
+  /** Milliseconds between the `: ping` comments of an event stream. @default 15000 */
+  pingIntervalMs?: number
+  /** The largest request body read, in bytes; longer ones are 413. `/input` reads at most 256 KiB. @default 2097152 */
+  maxBodyBytes?: number
+}
+
+/** A web-standard request handler. */
+export type HttpHandler = (request: Request) => Promise<Response>
+
+type RouteHandler = (context: RequestContext) => Promise<Response>
+
+const handlers: Readonly<Record<`${RouteName} ${string}`, RouteHandler>> = {
+  'threads GET': listThreads,
+  'threads POST': createThread,
+  'thread GET': getThread,
+  'thread PATCH': updateThread,
+  'thread DELETE': deleteThread,
+  'thread-runs GET': listThreadRuns,
+  'thread-runs POST': createRun,
+  'runs GET': listRuns,
+  'run GET': getRun,
+  'run-cancel POST': cancelRun,
+  'run-input POST': submitInput,
+  'run-events GET': streamRunEvents,
+  'session-runs GET': listSessionRuns,
+}
+
+const traceIdPattern = /^[0-9a-f]{32}$/
+
+function settingsOf(options: HttpHandlerOptions): HandlerSettings {
+  const basePath = options.basePath ?? ''
+  if (typeof basePath !== 'string' || (basePath !== '' && (!basePath.startsWith('/') || basePath.endsWith('/')))) {
+    throw new TypeError(`Expected \`basePath\` to be '' or a path that starts with '/' and does not end with '/', got \`${String(basePath)}\``)
+  }
+  const pingIntervalMs = options.pingIntervalMs ?? 15_000
+  if (typeof pingIntervalMs !== 'number' || !Number.isInteger(pingIntervalMs) || pingIntervalMs < 1 || pingIntervalMs > 2_147_483_647) {
+    throw new TypeError(`Expected \`pingIntervalMs\` to be a positive integer of milliseconds, got \`${String(pingIntervalMs)}\``)
+  }
+  const maxBodyBytes = options.maxBodyBytes ?? 2 * 1024 * 1024
+  if (typeof maxBodyBytes !== 'number' || !Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) {
+    throw new TypeError(`Expected \`maxBodyBytes\` to be a positive integer, got \`${String(maxBodyBytes)}\``)
+  }
+  return { basePath, pingIntervalMs, maxBodyBytes }
+}
+
+/** Serves `runtime` over HTTP: returns a web-standard `(Request) => Promise<Response>`. */
+export function createHttpHandler(runtime: Runtime, options: HttpHandlerOptions = {}): HttpHandler {
+  if (typeof runtime !== 'object' || runtime === null || typeof runtime.createRun !== 'function') {
+    throw new TypeError('Expected `runtime` to be a Runtime')
+  }
+  if (typeof options !== 'object' || options === null) throw new TypeError('Expected `options` to be an object')
+  const authenticate = options.authenticate
+  if (authenticate !== undefined && typeof authenticate !== 'function') {
+    throw new TypeError(`Expected \`authenticate\` to be a function, got \`${typeof authenticate}\``)
+  }
+  const settings = settingsOf(options)
+
+  return async function handle(request: Request): Promise<Response> {
+    const incoming = request.headers.get('x-trace-id')?.toLowerCase()
+    const traceId = incoming !== undefined && traceIdPattern.test(incoming) ? incoming : createTraceId()
+    try {
+      const url = new URL(request.url)
+      const match = matchRoute(url.pathname, settings.basePath)
+      const method = request.method.toUpperCase()
+      checkMethod(match, method)
+      const caller = await identify(request, authenticate)
+      const handler = handlers[`${match.name} ${method}`] as RouteHandler
+      return await handler({ runtime, request, url, caller, traceId, settings, id: match.id })
+    } catch (error) {
+      return errorResponse(error, traceId)
+    }
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * hearth/http: a Runtime served over HTTP and Server-Sent Events.
+ *
+ *   import { createServer } from 'node:http'
+ *   import { createHttpHandler, toNodeListener } from 'hearth/http'
+ *   createServer(toNodeListener(createHttpHandler(runtime))).listen(8787, '127.0.0.1')
+ */
+export { createHttpHandler } from './handler.js'
+export type { HttpHandler, HttpHandlerOptions } from './handler.js'
+export { toNodeListener } from './node-listener.js'
+export type { NodeListener } from './node-listener.js'
+export { anonymousCaller, bearerToken } from './auth.js'
+export type { Authenticate, HttpCaller } from './auth.js'
+export { eventFrame } from './event-stream-response.js'
+export { eventToWire, metricsToWire, runDetailsToWire, runItemToWire, threadToWire } from './wire.js'
+export type { EventWire, RunDetailsWire, RunItemWire, ThreadWire } from './wire.js'
+export { agnoEvents, agnoMetrics } from './agno-view.js'
+export type { AgnoEvent, AgnoMessage, AgnoMetrics, AgnoRun } from './agno-view.js'
+export type { ErrorWire } from './responses.js'

@@ -1,0 +1,176 @@
+/**
+ * toNodeListener(): serves a web-standard handler from `node:http` (and
+ * Express, whose `app.use` takes the same listener). The response body is
+ * written as the client reads it: a full socket buffer pauses the stream
+ * until `drain`, and a client that goes away cancels the body and aborts the
+ * request's signal.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { HttpHandler } from './handler.js'
+
+/** A `node:http` request listener; Express also passes `next`, which is not used. */
+export type NodeListener = (request: IncomingMessage, response: ServerResponse, next?: (error?: unknown) => void) => void
+
+function headersOf(request: IncomingMessage): Headers {
+  const headers = new Headers()
+  const raw = request.rawHeaders
+  for (let index = 0; index + 1 < raw.length; index += 2) {
+    const name = raw[index] as string
+    // HTTP/2 pseudo-headers (`:path`) are not headers a Request may carry.
+    if (name.startsWith(':')) continue
+    headers.append(name, raw[index + 1] as string)
+  }
+  return headers
+}
+
+/** The body a framework's parser already read (Express with `express.json()` in front). */
+function parsedBody(request: IncomingMessage): RequestInit['body'] {
+  const body = (request as IncomingMessage & { body?: unknown }).body
+  if (body === undefined || !request.readableEnded) return undefined
+  if (typeof body === 'string' || body instanceof Uint8Array) return body as RequestInit['body']
+  return JSON.stringify(body)
+}
+
+/** Bytes of an unread body discarded after the response, so the client reads its answer; past this, the socket is closed. */
+const discardLimit = 8 * 1024 * 1024
+
+/**
+ * The request body as a web stream, paused while the handler is not reading.
+ * Cancelling it (a body over its cap) lets the rest flow away instead of
+ * resetting the connection under a client that is still sending.
+ */
+function bodyStream(request: IncomingMessage): ReadableStream<Uint8Array> {
+  let open = true
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        request.on('data', (chunk: Buffer) => {
+          if (!open) return
+          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+          if ((controller.desiredSize ?? 0) <= 0) request.pause()
+        })
+        request.once('end', () => {
+          if (open) controller.close()
+          open = false
+        })
+        request.once('error', (error) => {
+          if (open) controller.error(error)
+          open = false
+        })
+      },
+      pull() {
+        request.resume()
+      },
+      cancel() {
+        open = false
+        request.resume()
+      },
+    },
+    { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength },
+  )
+}
+
+function urlOf(request: IncomingMessage): URL {
+  const secure = (request.socket as { encrypted?: boolean }).encrypted === true
+  const path = request.url ?? '/'
+  const target = path.startsWith('/') ? path : `/${path}`
+  try {
+    return new URL(`${secure ? 'https' : 'http'}://${request.headers.host ?? 'localhost'}${target}`)
+  } catch {
+    // A malformed Host header is the client's mistake; the path still routes.
+    return new URL(`http://localhost${target}`)
+  }
+}
+
+function toRequest(request: IncomingMessage, signal: AbortSignal): Request {
+  const url = urlOf(request)
+  const method = request.method ?? 'GET'
+  const init: RequestInit & { duplex?: 'half' } = { method, headers: headersOf(request), signal }
+  if (method !== 'GET' && method !== 'HEAD') {
+    const parsed = parsedBody(request)
+    if (parsed !== undefined) init.body = parsed
+    else {
+      init.body = bodyStream(request)
+      init.duplex = 'half'
+    }
+  }
+  return new Request(url, init)
+}
+
+function waitForDrain(response: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      response.off('drain', done)
+      response.off('close', done)
+      resolve()
+    }
+    response.on('drain', done)
+    response.on('close', done)
+  })
+}
+
+async function writeResponse(result: Response, response: ServerResponse): Promise<void> {
+  const headers: Record<string, string | string[]> = {}
+  result.headers.forEach((value, name) => {
+    if (name !== 'set-cookie') headers[name] = value
+  })
+  const cookies = result.headers.getSetCookie()
+  if (cookies.length > 0) headers['set-cookie'] = cookies
+  response.writeHead(result.status, result.statusText, headers)
+  const body = result.body
+  if (body === null || response.req.method === 'HEAD') {
+    await body?.cancel().catch(() => {})
+    response.end()
+    return
+  }
+  // A stream's headers go out now, so its client knows it is connected before the first frame.
+  if (result.headers.get('content-type')?.startsWith('text/event-stream') === true) response.flushHeaders()
+  const reader = body.getReader()
+  const onClose = (): void => {
+    reader.cancel().catch(() => {})
+  }
+  response.once('close', onClose)
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      if (response.destroyed) return
+      if (!response.write(value)) await waitForDrain(response)
+    }
+    response.end()
+  } finally {
+    response.off('close', onClose)
+  }
+}
+
+/** Bridges a web-standard handler to a `node:http` (or Express) request listener. */
+export function toNodeListener(handler: HttpHandler): NodeListener {
+  if (typeof handler !== 'function') throw new TypeError(`Expected \`handler\` to be a function, got \`${typeof handler}\``)
+  return (request, response) => {
+    const abort = new AbortController()
+    response.once('close', () => {
+      if (!response.writableFinished) abort.abort()
+    })
+    response.once('finish', () => {
+      if (request.complete) return
+      // Node discards the unread rest of the body after the response; bound how much.
+      let discarded = 0
+      request.on('data', (chunk: Buffer) => {
+        discarded += chunk.byteLength
+        if (discarded > discardLimit) request.destroy()
+      })
+    })
+    const serve = async (): Promise<void> => {
+      const result = await handler(toRequest(request, abort.signal))
+      await writeResponse(result, response)
+    }
+    serve().catch((error: unknown) => {
+      if (abort.signal.aborted) return
+      console.error('hearth/http: could not serve %s %s', request.method, request.url, error)
+      if (!response.headersSent) {
+        response.writeHead(500, { 'Content-Type': 'application/json; charset=utf-8' })
+        response.end(JSON.stringify({ code: 'internal.error', message: 'Internal error', details: {}, trace_id: null }))
+      } else response.destroy()
+    })
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The routes of the API: which path is which resource, and which methods
+ * each takes. A path that is none of them is `not_found.path`; a known path
+ * with another method is `validation.method` with an `Allow` list.
+ */
+import { NotFoundError, ValidationError } from '../../src/errors.js'
+
+/** The resources the API serves. */
+export type RouteName =
+  | 'threads'
+  | 'thread'
+  | 'thread-runs'
+  | 'runs'
+  | 'run'
+  | 'run-cancel'
+  | 'run-input'
+  | 'run-events'
+  | 'session-runs'
+
+/** The methods each resource takes. */
+export const routeMethods: Readonly<Record<RouteName, readonly string[]>> = {
+  threads: ['GET', 'POST'],
+  thread: ['GET', 'PATCH', 'DELETE'],
+  'thread-runs': ['GET', 'POST'],
+  runs: ['GET'],
+  run: ['GET'],
+  'run-cancel': ['POST'],
+  'run-input': ['POST'],
+  'run-events': ['GET'],
+  'session-runs': ['GET'],
+}
+
+/** A matched route and the id in its path. */
+export interface RouteMatch {
+  name: RouteName
+  /** The thread, run or session id of the path ('' for collections). */
+  id: string
+}
+
+function unknownPath(pathname: string): NotFoundError {
+  return new NotFoundError('not_found.path', `No route for ${pathname}`)
+}
+
+function decodeSegments(path: string, pathname: string): string[] {
+  try {
+    return path.split('/').map((segment) => decodeURIComponent(segment))
+  } catch {
+    throw unknownPath(pathname)
+  }
+}
+
+/** Finds the route of a path (below `basePath`); `not_found.path` when there is none. */
+export function matchRoute(pathname: string, basePath: string): RouteMatch {
+  if (basePath !== '' && pathname !== basePath && !pathname.startsWith(`${basePath}/`)) throw unknownPath(pathname)
+  const rest = pathname.slice(basePath.length)
+  if (!rest.startsWith('/')) throw unknownPath(pathname)
+  const segments = decodeSegments(rest.slice(1), pathname)
+  if (segments.some((segment) => segment === '')) throw unknownPath(pathname)
+  const [first, second, third, fourth] = segments
+  const length = segments.length
+  if (first === 'sessions' && length === 3 && third === 'runs') return { name: 'session-runs', id: second as string }
+  if (first !== 'v1' || length < 2 || length > 4) throw unknownPath(pathname)
+  if (second === 'threads') {
+    if (length === 2) return { name: 'threads', id: '' }
+    if (length === 3) return { name: 'thread', id: third as string }
+    if (fourth === 'runs') return { name: 'thread-runs', id: third as string }
+  } else if (second === 'runs') {
+    if (length === 2) return { name: 'runs', id: '' }
+    if (length === 3) {
+      const colon = (third as string).indexOf(':')
+      if (colon === -1) return { name: 'run', id: third as string }
+      const id = (third as string).slice(0, colon)
+      if ((third as string).slice(colon + 1) === 'cancel' && id !== '') return { name: 'run-cancel', id }
+    } else if (fourth === 'input') return { name: 'run-input', id: third as string }
+    else if (fourth === 'events') return { name: 'run-events', id: third as string }
+  }
+  throw unknownPath(pathname)
+}
+
+/** Throws `validation.method` unless the route takes `method`. */
+export function checkMethod(match: RouteMatch, method: string): void {
+  const allowed = routeMethods[match.name]
+  if (!allowed.includes(method)) {
+    throw new ValidationError(`${method} is not allowed here; use ${allowed.join(' or ')}`, {
+      code: 'validation.method',
+      details: { allow: [...allowed] },
+    })
+  }
+}

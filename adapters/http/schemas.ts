@@ -1,0 +1,100 @@
+/**
+ * The zod schemas of request bodies and query parameters. Bodies are strict:
+ * an unknown field is a client's mistake, answered with `validation.invalid`.
+ */
+import { z } from 'zod'
+import { runStatuses, type RunStatus } from '../../src/store.js'
+
+const jsonObject = z.record(z.string(), z.unknown())
+const nonEmpty = z.string().min(1, 'Expected a non-empty string')
+
+/** `POST /v1/threads`. */
+export const createThreadBody = z.strictObject({
+  title: z.string().nullable().optional(),
+  persona_id: nonEmpty.optional(),
+  user_id: z.string().nullable().optional(),
+  metadata: jsonObject.optional(),
+})
+
+/** `PATCH /v1/threads/{id}`. */
+export const updateThreadBody = z.strictObject({
+  title: z.string().nullable().optional(),
+  metadata: jsonObject.optional(),
+  state: jsonObject.optional(),
+})
+
+/** `POST /v1/threads/{thread_id}/runs`. */
+export const createRunBody = z.strictObject({
+  input: z.string(),
+  route_id: nonEmpty.optional(),
+  persona_id: nonEmpty.optional(),
+  multitask: z.enum(['reject', 'enqueue', 'interrupt']).optional(),
+})
+
+/** `POST /v1/runs/{run_id}/input`. */
+export const inputBody = z.strictObject({
+  content: z.string(),
+  approved: z.boolean().optional(),
+  tool_call_id: nonEmpty.optional(),
+})
+
+/** `POST /v1/runs/{run_id}:cancel` (the body is optional). */
+export const cancelBody = z.strictObject({
+  reason: z.string().max(1000).optional(),
+})
+
+const limit = z
+  .string()
+  .regex(/^[0-9]{1,3}$/, 'Expected an integer from 1 to 100')
+  .transform(Number)
+  .pipe(z.number().min(1, 'Expected an integer from 1 to 100').max(100, 'Expected an integer from 1 to 100'))
+
+const statusList = z.array(z.enum(runStatuses as [RunStatus, ...RunStatus[]]))
+
+/** `limit`, `before` and `status` of run lists. */
+export const runListQuery = z.object({
+  limit: limit.optional(),
+  before: nonEmpty.optional(),
+  status: statusList.optional(),
+})
+
+/** `limit`, `before` and `user_id` of the thread list. */
+export const threadListQuery = z.object({
+  limit: limit.optional(),
+  before: nonEmpty.optional(),
+  user_id: z.string().optional(),
+})
+
+/** A seq: a non-negative integer. */
+export const seqParameter = z
+  .string()
+  .regex(/^[0-9]{1,15}$/, 'Expected a non-negative integer')
+  .transform(Number)
+
+/** `after_seq` of the event stream and the `Last-Event-ID` header. */
+export const eventsQuery = z.object({
+  after_seq: seqParameter.optional(),
+  last_event_id: seqParameter.optional(),
+})
+
+/** `type` and `db_id` of the Agno view. */
+export const agnoRunsQuery = z.object({
+  type: z.enum(['agent', 'team', 'workflow']).optional(),
+  db_id: z.string().optional(),
+})
+
+/**
+ * The query string as an object: the first value of each parameter, except
+ * those in `lists`, which collect every value (comma-separated values too).
+ */
+export function queryObject(url: URL, lists: readonly string[] = []): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {}
+  for (const key of new Set(url.searchParams.keys())) {
+    if (lists.includes(key)) {
+      out[key] = url.searchParams.getAll(key).flatMap((value) => value.split(',')).filter((value) => value !== '')
+    } else {
+      out[key] = url.searchParams.get(key) as string
+    }
+  }
+  return out
+}

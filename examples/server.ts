@@ -1,0 +1,33 @@
+/**
+ * The example server: a hearth Runtime on a SQLite file, served over HTTP and
+ * SSE by hearth/http. `npm start` runs it.
+ *
+ *   HEARTH_DB       the SQLite file (default ./data/hearth.db, its directory is created)
+ *   PORT, HOST      where to listen (default 8787 on 127.0.0.1)
+ *   HEARTH_API_KEY  require `Authorization: Bearer <key>` (the key maps to org `default`)
+ *   OPENAI_API_KEY  use OpenAI (with OPENAI_BASE_URL, OPENAI_MODEL) instead of the offline demo model
+ */
+import { configFromEnvironment, startServer } from './support/start-server.js'
+
+let server
+try {
+  server = await startServer(configFromEnvironment())
+} catch (error) {
+  console.error(`hearth: could not start: ${error instanceof Error ? error.message : String(error)}`)
+  process.exit(1)
+}
+console.log(server.banner)
+
+const running = server
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.log(`hearth: ${signal}, closing`)
+    running.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error('hearth: could not close cleanly', error)
+        process.exit(1)
+      },
+    )
+  })
+}

@@ -1,0 +1,32 @@
+/**
+ * The agent of the example server, `assistant@1`, with two tools: `add`, and
+ * `send_email`, which asks for confirmation before it "sends".
+ */
+import { tool, type AgentDefinition } from 'hearth'
+import { z } from 'zod'
+
+/** `add({ a, b })` returns `a + b`. */
+export const addTool = tool({
+  name: 'add',
+  description: 'Adds two numbers.',
+  input: z.object({ a: z.number(), b: z.number() }),
+  execute: ({ a, b }) => a + b,
+})
+
+/** `send_email({ to, subject, body })` returns `{ sent: true, to }` once the user confirms. Nothing is sent. */
+export const sendEmailTool = tool({
+  name: 'send_email',
+  description: 'Sends an email. The user confirms each one first.',
+  input: z.object({ to: z.string(), subject: z.string(), body: z.string() }),
+  needsConfirmation: true,
+  execute: ({ to }) => ({ sent: true, to }),
+})
+
+/** `assistant@1`. */
+export const assistantAgent: AgentDefinition = {
+  key: 'assistant',
+  version: 1,
+  name: 'Assistant',
+  instructions: 'You are a helpful assistant. Use `add` for arithmetic. Use `send_email` only when the user asks to send an email.',
+  tools: [addTool, sendEmailTool],
+}

@@ -1,0 +1,85 @@
+/**
+ * The offline demo model of the example server: a ModelProvider that any
+ * test or curl can drive by what the user writes.
+ *
+ * - `/tool NAME {json}` calls tool NAME with that JSON as its arguments, then
+ *   answers `NAME returned <result as JSON>`;
+ * - `/slow N MS` streams N deltas `w0 `, `w1 `, ..., each MS milliseconds after the previous one;
+ * - `/fail` fails with `provider.unavailable`;
+ * - anything else is answered `You said: <the message>`, one word per delta.
+ */
+import type { Message, ModelProvider, ModelRequest } from 'hearth'
+import { reply, scriptedModel, type ScriptStep, type ScriptedTurn } from 'hearth/testing'
+
+/** The bounds of `/slow`. */
+export const slowLimits = Object.freeze({ maxDeltas: 10_000, maxDelayMs: 10_000 })
+
+const slowUsage = `Usage: /slow N MS, with N deltas from 1 to ${slowLimits.maxDeltas} and MS milliseconds from 0 to ${slowLimits.maxDelayMs}.`
+
+/** A rough token count (4 characters a token), so the demo's runs show usage and metrics. */
+function tokens(text: string): number {
+  return Math.ceil(text.length / 4)
+}
+
+function inputTokens(request: ModelRequest): number {
+  return request.messages.reduce((sum, message) => sum + tokens(message.content), 0)
+}
+
+/** A tool's result as JSON text: JSON output stays as is, plain text becomes a JSON string. */
+function resultJson(content: string): string {
+  try {
+    JSON.parse(content)
+    return content
+  } catch {
+    return JSON.stringify(content)
+  }
+}
+
+function answer(text: string, request: ModelRequest): ScriptedTurn {
+  return [...reply(text), { usage: { inputTokens: inputTokens(request), outputTokens: tokens(text) } }]
+}
+
+function slowTurn(argumentsText: string, request: ModelRequest): ScriptedTurn {
+  const match = /^(\d{1,6})\s+(\d{1,6})$/.exec(argumentsText)
+  const count = Number(match?.[1])
+  const delayMs = Number(match?.[2])
+  if (match === null || count < 1 || count > slowLimits.maxDeltas || delayMs > slowLimits.maxDelayMs) return answer(slowUsage, request)
+  const steps: ScriptStep[] = []
+  let text = ''
+  for (let index = 0; index < count; index++) {
+    if (delayMs > 0) steps.push({ delay: delayMs })
+    steps.push({ text: `w${index} ` })
+    text += `w${index} `
+  }
+  steps.push({ usage: { inputTokens: inputTokens(request), outputTokens: tokens(text) } })
+  return steps
+}
+
+/** The turn the demo model plays for a request. */
+export function demoTurn(request: ModelRequest): ScriptedTurn {
+  const messages = request.messages
+  const results: Extract<Message, { role: 'tool' }>[] = []
+  for (let index = messages.length - 1; index >= 0 && messages[index]?.role === 'tool'; index--) {
+    results.unshift(messages[index] as Extract<Message, { role: 'tool' }>)
+  }
+  if (results.length > 0) return answer(results.map((result) => `${result.name} returned ${resultJson(result.content)}`).join('\n'), request)
+
+  const last = [...messages].reverse().find((message) => message.role === 'user')
+  const text = (last?.content ?? '').trim()
+  const command = /^\/(tool|slow|fail)(?:\s+([\s\S]*))?$/.exec(text)
+  if (command?.[1] === 'tool') {
+    const [, name = '', json = ''] = /^(\S*)\s*([\s\S]*)$/.exec(command[2] ?? '') ?? []
+    if (name === '') return answer('Usage: /tool NAME {json}', request)
+    return [{ toolCall: { name, arguments: json } }, { usage: { inputTokens: inputTokens(request), outputTokens: tokens(json) } }]
+  }
+  if (command?.[1] === 'slow') return slowTurn((command[2] ?? '').trim(), request)
+  if (command?.[1] === 'fail' && (command[2] ?? '').trim() === '') {
+    return [{ error: { code: 'provider.unavailable', message: 'The demo model was asked to fail (/fail)' } }]
+  }
+  return answer(`You said: ${text}`, request)
+}
+
+/** The demo ModelProvider, shown as `model_provider: 'demo'`. */
+export function demoModel(): ModelProvider {
+  return scriptedModel((request) => demoTurn(request), { name: 'demo' })
+}

@@ -1,0 +1,161 @@
+/**
+ * The example server, as functions: its settings from the environment, and
+ * starting it (a SQLite-backed Runtime served by hearth/http on node:http).
+ * `examples/server.ts` runs it; tests start it in-process.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { mkdirSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { dirname, resolve } from 'node:path'
+import { Runtime, type ModelProvider, type Route } from 'hearth'
+import { createHttpHandler, toNodeListener, type HttpCaller } from 'hearth/http'
+import { sqliteStore } from 'hearth/sqlite'
+import { assistantAgent } from './demo-agent.js'
+import { demoModel } from './demo-model.js'
+
+/** The example server's settings. */
+export interface ServerConfig {
+  /** The SQLite file (`HEARTH_DB`); its directory is created when missing. @default './data/hearth.db' */
+  dbPath: string
+  /** `PORT`; 0 picks a free one. @default 8787 */
+  port: number
+  /** `HOST`. @default '127.0.0.1' */
+  host: string
+  /** `HEARTH_API_KEY`: when set, requests need `Authorization: Bearer <key>`, and the key maps to org `default`. @default undefined (auth off) */
+  apiKey: string | undefined
+  /** OpenAI (`OPENAI_API_KEY`, `OPENAI_BASE_URL`, `OPENAI_MODEL`), else the offline demo model. @default undefined */
+  openai: { apiKey: string; baseURL: string | undefined; model: string } | undefined
+}
+
+/** A started server. */
+export interface RunningServer {
+  /** The base URL, e.g. `http://127.0.0.1:8787`. */
+  url: string
+  /** What the server prints at start: where it is, how it is set up, and a curl line to try. */
+  banner: string
+  runtime: Runtime
+  server: Server
+  /** Stops taking requests, ends open streams, closes the runtime. */
+  close(): Promise<void>
+}
+
+function setting(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name]?.trim()
+  return value === undefined || value === '' ? undefined : value
+}
+
+/** The settings from environment variables. Throws a TypeError naming the variable on a bad value. */
+export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const portText = setting(env, 'PORT') ?? '8787'
+  const port = Number(portText)
+  if (!/^[0-9]{1,5}$/.test(portText) || port > 65_535) throw new TypeError(`Expected PORT to be a port number from 0 to 65535, got \`${portText}\``)
+  const openaiKey = setting(env, 'OPENAI_API_KEY')
+  return {
+    dbPath: setting(env, 'HEARTH_DB') ?? './data/hearth.db',
+    port,
+    host: setting(env, 'HOST') ?? '127.0.0.1',
+    apiKey: setting(env, 'HEARTH_API_KEY'),
+    openai: openaiKey === undefined ? undefined : { apiKey: openaiKey, baseURL: setting(env, 'OPENAI_BASE_URL'), model: setting(env, 'OPENAI_MODEL') ?? 'gpt-4o-mini' },
+  }
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest()
+}
+
+/** Bearer auth with one key, compared in constant time. */
+function keyAuthenticator(apiKey: string): (token: string) => HttpCaller | null {
+  const expected = digest(apiKey)
+  return (token) => (timingSafeEqual(digest(token), expected) ? { org_id: 'default', user_id: null } : null)
+}
+
+function urlHost(host: string): string {
+  // A wildcard address is reachable on loopback; an IPv6 literal needs brackets in a URL.
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1'
+  return host.includes(':') ? `[${host}]` : host
+}
+
+/**
+ * One shell line that creates a thread and a run and streams the run's
+ * events with curl. With `auth`, it reads the key from `$HEARTH_API_KEY`.
+ */
+export function curlLine(url: string, auth: boolean): string {
+  const header = auth ? ` -H "Authorization: Bearer $HEARTH_API_KEY"` : ''
+  const json = `-H 'Content-Type: application/json'`
+  return [
+    `B=${url}`,
+    `T=$(curl -sS${header} -X POST "$B/v1/threads" ${json} -d '{}' | sed -n 's/.*"id":"\\([^"]*\\)".*/\\1/p')`,
+    `R=$(curl -sS${header} -X POST "$B/v1/threads/$T/runs" ${json} -d '{"input":"/tool add {\\"a\\": 2, \\"b\\": 3}"}' | sed -n 's/.*"run_id":"\\([^"]*\\)".*/\\1/p')`,
+    `curl -sSN${header} "$B/v1/runs/$R/events"`,
+  ].join('; ')
+}
+
+async function modelSetup(config: ServerConfig): Promise<{ providers: Record<string, ModelProvider>; route: Route; description: string }> {
+  if (config.openai === undefined) {
+    return { providers: { demo: demoModel() }, route: { provider: 'demo', model: 'demo' }, description: 'the offline demo model (set OPENAI_API_KEY to use OpenAI)' }
+  }
+  const { apiKey, baseURL, model } = config.openai
+  // Loaded only when asked for, so the demo runs without the openai package.
+  const { openaiProvider } = await import('hearth/openai')
+  const provider = openaiProvider({ apiKey, ...(baseURL === undefined ? {} : { baseURL }) })
+  return { providers: { openai: provider }, route: { provider: 'openai', model }, description: `OpenAI ${model}${baseURL === undefined ? '' : ` at ${baseURL}`}` }
+}
+
+function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolvePromise, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolvePromise(server.address() as AddressInfo)
+    })
+  })
+}
+
+/** Opens the runtime on the SQLite file and serves it over HTTP. */
+export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  if (config.dbPath !== ':memory:') mkdirSync(dirname(resolve(config.dbPath)), { recursive: true })
+  const models = await modelSetup(config)
+  const runtime = await Runtime.open({
+    store: sqliteStore({ path: config.dbPath }),
+    providers: models.providers,
+    routes: { default: models.route },
+    agents: [assistantAgent],
+  })
+  const handler = createHttpHandler(runtime, config.apiKey === undefined ? {} : { authenticate: keyAuthenticator(config.apiKey) })
+  const server = createServer(toNodeListener(handler))
+  let address: AddressInfo
+  try {
+    address = await listen(server, config.port, config.host)
+  } catch (error) {
+    await runtime.close()
+    throw error
+  }
+  const url = `http://${urlHost(config.host)}:${address.port}`
+  const banner = [
+    `hearth is serving ${url}`,
+    `  store  SQLite ${config.dbPath} (db_id ${runtime.store.id})`,
+    `  model  ${models.description}`,
+    `  agent  ${assistantAgent.key}@${assistantAgent.version} with the tools add and send_email (send_email asks for confirmation)`,
+    config.apiKey === undefined
+      ? '  auth   OFF: anyone who can reach this address can use it (set HEARTH_API_KEY to require a bearer token)'
+      : '  auth   bearer token: send `Authorization: Bearer $HEARTH_API_KEY`',
+    ...(config.openai === undefined ? ['  demo   messages: /tool NAME {json}, /slow N MS, /fail, or anything to echo'] : []),
+    '',
+    `Create a thread and a run, and stream its events${config.apiKey === undefined ? '' : ' (with HEARTH_API_KEY exported in that shell)'}:`,
+    '',
+    curlLine(url, config.apiKey !== undefined),
+    '',
+  ].join('\n')
+  let closing: Promise<void> | undefined
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      const closed = new Promise<void>((resolvePromise) => server.close(() => resolvePromise()))
+      server.closeAllConnections()
+      await closed
+      await runtime.close()
+    })()
+    return closing
+  }
+  return { url, banner, runtime, server, close }
+}

@@ -1,0 +1,170 @@
+import { execFile, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { configFromEnvironment, startServer, type RunningServer } from '../../examples/support/start-server.js'
+import { apiClient, range, readEvents, seqsOf, startRun, waitForRun } from './support.js'
+
+const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..')
+const run = promisify(execFile)
+let directory: string
+
+beforeAll(async () => {
+  directory = await mkdtemp(join(tmpdir(), 'hearth-server-'))
+})
+
+afterAll(async () => {
+  await rm(directory, { recursive: true, force: true })
+})
+
+/** The banner's shell line, run as a user would paste it. */
+async function runBannerLine(banner: string, env: Record<string, string> = {}): Promise<any[]> {
+  const line = banner.split('\n').find((text) => text.startsWith('B=')) as string
+  const { stdout } = await run('sh', ['-c', line], { timeout: 15_000, env: { ...process.env, ...env } })
+  return stdout
+    .split('\n\n')
+    .filter((block) => block.startsWith('id: '))
+    .map((block) => JSON.parse(block.split('\n')[1]!.slice('data: '.length)))
+}
+
+describe('configFromEnvironment', () => {
+  it('has the documented defaults', () => {
+    expect(configFromEnvironment({})).toEqual({ dbPath: './data/hearth.db', port: 8787, host: '127.0.0.1', apiKey: undefined, openai: undefined })
+  })
+
+  it('reads every variable', () => {
+    const config = configFromEnvironment({
+      HEARTH_DB: '/tmp/x.db',
+      PORT: '0',
+      HOST: '0.0.0.0',
+      HEARTH_API_KEY: 'k',
+      OPENAI_API_KEY: 'sk',
+      OPENAI_BASE_URL: 'http://127.0.0.1:1/v1',
+    })
+    expect(config).toEqual({ dbPath: '/tmp/x.db', port: 0, host: '0.0.0.0', apiKey: 'k', openai: { apiKey: 'sk', baseURL: 'http://127.0.0.1:1/v1', model: 'gpt-4o-mini' } })
+  })
+
+  it('names a bad PORT', () => {
+    expect(() => configFromEnvironment({ PORT: 'eighty' })).toThrow(/PORT.*eighty/)
+    expect(() => configFromEnvironment({ PORT: '70000' })).toThrow(TypeError)
+  })
+})
+
+describe('the example server without auth', () => {
+  let server: RunningServer
+
+  beforeAll(async () => {
+    server = await startServer({ ...configFromEnvironment({}), dbPath: join(directory, 'new', 'nested', 'hearth.db'), port: 0 })
+  })
+
+  afterAll(async () => {
+    await server.close()
+  })
+
+  it('creates the database directory, binds 127.0.0.1 and says auth is off', () => {
+    expect(existsSync(join(directory, 'new', 'nested', 'hearth.db'))).toBe(true)
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+    expect(server.banner).toContain(server.url)
+    expect(server.banner).toMatch(/auth\s+OFF/)
+    expect(server.banner).toContain('demo model')
+  })
+
+  it("the banner's line, pasted into a shell, streams a run's events", async () => {
+    const events = await runBannerLine(server.banner)
+    expect(seqsOf(events)).toEqual(range(1, events.length))
+    expect(events.map((event) => event.type)).toEqual(expect.arrayContaining(['run.started', 'tool.call', 'tool.result', 'message.delta', 'run.completed']))
+    expect(events.at(-1).data.content).toBe('add returned 5')
+  })
+
+  it('plays the demo commands', async () => {
+    const api = apiClient(server.url)
+    const content = async (input: string): Promise<any> => {
+      const { runId } = await startRun(api, input)
+      return waitForRun(api, runId, (details) => details.status === 'completed' || details.status === 'failed')
+    }
+    expect((await content('hello  big world')).content).toBe('You said: hello  big world')
+    expect((await content('/tool add {"a": 1.5, "b": -4}')).content).toBe('add returned -2.5')
+    expect((await content('/tool subtract {"a": 1}')).content).toBe('subtract returned "Unknown tool \\"subtract\\""')
+    expect((await content('/tool add {"a": ')).content).toMatch(/^add returned "The arguments of add are not valid JSON"$/)
+    expect((await content('/tool add {"a": "x", "b": 1}')).content).toMatch(/^add returned "Invalid arguments for add/)
+    expect(await content('/fail')).toMatchObject({ status: 'failed', error: { code: 'provider.unavailable' } })
+    expect((await content('/slow 3 0')).content).toBe('w0 w1 w2 ')
+    for (const bad of ['/slow', '/slow 10001 1', '/slow 1 10001', '/slow 0 5', '/slow x y']) expect((await content(bad)).content).toMatch(/^Usage: \/slow N MS/)
+  })
+
+  it('streams /slow deltas MS apart', async () => {
+    const api = apiClient(server.url)
+    const { runId } = await startRun(api, '/slow 4 60')
+    const events = await readEvents(server.url, runId)
+    const deltas = events.filter((event) => event.type === 'message.delta')
+    expect(deltas.map((event) => event.data.content)).toEqual(['w0 ', 'w1 ', 'w2 ', 'w3 '])
+    const times = deltas.map((event) => Date.parse(event.created_at))
+    for (let index = 1; index < times.length; index++) expect(times[index]! - times[index - 1]!).toBeGreaterThanOrEqual(45)
+  })
+
+  it('serves the Agno view of its SQLite store', async () => {
+    const api = apiClient(server.url)
+    const { threadId, runId } = await startRun(api, 'hi')
+    await waitForRun(api, runId, (details) => details.status === 'completed')
+    const view = await api('GET', `/sessions/${threadId}/runs?type=agent&db_id=${server.runtime.store.id}`)
+    expect(view.status).toBe(200)
+    expect(view.body[0]).toMatchObject({ run_id: runId, content: 'You said: hi', run_response_format: 'text' })
+    expect((await api('GET', `/sessions/${threadId}/runs?db_id=other`)).status).toBe(404)
+  })
+})
+
+describe('the example server with HEARTH_API_KEY', () => {
+  let server: RunningServer
+  const key = 'test-key-123'
+
+  beforeAll(async () => {
+    server = await startServer({ ...configFromEnvironment({ HEARTH_API_KEY: key }), dbPath: join(directory, 'auth.db'), port: 0 })
+  })
+
+  afterAll(async () => {
+    await server.close()
+  })
+
+  it('requires the key, maps it to org default, and its banner line works with the key exported', async () => {
+    expect(server.banner).not.toContain(key)
+    expect(server.banner).toContain('$HEARTH_API_KEY')
+    expect((await apiClient(server.url)('GET', '/v1/threads')).status).toBe(401)
+    expect((await apiClient(server.url, 'wrong')('GET', '/v1/threads')).status).toBe(401)
+    const { body } = await apiClient(server.url, key)('POST', '/v1/threads', {})
+    expect(body.org_id).toBe('default')
+    const events = await runBannerLine(server.banner, { HEARTH_API_KEY: key })
+    expect(events.at(-1)).toMatchObject({ type: 'run.completed', data: { content: 'add returned 5' } })
+  })
+})
+
+// `npm start` runs the server through the package's own exports, which point at dist/ (built by `npm install`).
+describe.skipIf(!existsSync(join(root, 'dist/adapters/http/index.js')))('npm start', () => {
+  it('serves, prints the banner and closes on SIGTERM', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/server.ts'], {
+      cwd: root,
+      env: { ...process.env, PORT: '0', HEARTH_DB: join(directory, 'start', 'hearth.db'), HEARTH_API_KEY: '', OPENAI_API_KEY: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let output = ''
+    child.stdout.on('data', (chunk) => (output += chunk))
+    child.stderr.on('data', (chunk) => (output += chunk))
+    const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)))
+    try {
+      const deadline = Date.now() + 15_000
+      while (!output.includes('B=http://') || !output.includes('/events"')) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`The server did not start:\n${output}`)
+        await new Promise((resolveWait) => setTimeout(resolveWait, 50))
+      }
+      const events = await runBannerLine(output)
+      expect(events.at(-1)).toMatchObject({ type: 'run.completed', data: { content: 'add returned 5' } })
+    } finally {
+      child.kill('SIGTERM')
+    }
+    expect(await exited).toBe(0)
+    expect(output).toContain('SIGTERM')
+  })
+})
