@@ -4,7 +4,7 @@
  */
 import { StorageError } from './errors.js'
 import type { RunEvent } from './events.js'
-import type { Commit, Run, RunQuery, Session, SessionPatch, SessionQuery, Store } from './store.js'
+import { isTerminalStatus, type Commit, type Owner, type Run, type RunQuery, type Session, type SessionPatch, type SessionQuery, type Store } from './store.js'
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
@@ -22,6 +22,10 @@ export class MemoryStore implements Store {
   readonly #events = new Map<string, RunEvent[]>()
   /** Run ids of each session, in insertion order. */
   readonly #sessionRuns = new Map<string, string[]>()
+  readonly #owners = new Map<string, Owner>()
+  readonly #runOwners = new Map<string, string | null>()
+  readonly #watchers = new Set<() => void>()
+  #notifyScheduled = false
   #closed = false
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -78,6 +82,7 @@ export class MemoryStore implements Store {
     for (const runId of this.#sessionRuns.get(id) ?? []) {
       this.#runs.delete(runId)
       this.#events.delete(runId)
+      this.#runOwners.delete(runId)
     }
     this.#sessionRuns.delete(id)
     return true
@@ -141,6 +146,7 @@ export class MemoryStore implements Store {
     if (inserted !== undefined) {
       this.#runs.set(inserted.id, structuredClone(inserted))
       this.#events.set(inserted.id, [])
+      this.#runOwners.set(inserted.id, commit.ownerId ?? null)
       const ids = this.#sessionRuns.get(inserted.sessionId)
       if (ids === undefined) this.#sessionRuns.set(inserted.sessionId, [inserted.id])
       else ids.push(inserted.id)
@@ -159,6 +165,85 @@ export class MemoryStore implements Store {
       session.state = structuredClone(sessionState.state)
       session.updatedAt = sessionState.updatedAt
     }
+    this.#notify()
+  }
+
+  async registerOwner(owner: Owner): Promise<void> {
+    this.#check()
+    this.#owners.set(owner.id, { ...owner })
+  }
+
+  async heartbeat(ownerId: string, at: string): Promise<boolean> {
+    this.#check()
+    const owner = this.#owners.get(ownerId)
+    if (owner === undefined) return false
+    owner.heartbeatAt = at
+    return true
+  }
+
+  async listOwners(): Promise<Owner[]> {
+    this.#check()
+    return [...this.#owners.values()].map((owner) => ({ ...owner }))
+  }
+
+  async removeOwner(ownerId: string): Promise<void> {
+    this.#check()
+    this.#owners.delete(ownerId)
+  }
+
+  async claimRuns(ownerId: string, fromOwners: readonly string[]): Promise<string[]> {
+    this.#check()
+    const from = new Set(fromOwners)
+    const claimed: string[] = []
+    for (const [runId, owner] of this.#runOwners) {
+      const run = this.#runs.get(runId) as Run
+      if (isTerminalStatus(run.status)) continue
+      if (owner === null || from.has(owner)) {
+        this.#runOwners.set(runId, ownerId)
+        claimed.push(runId)
+      }
+    }
+    for (const owner of from) this.#owners.delete(owner)
+    return claimed.sort()
+  }
+
+  async getRunOwner(runId: string): Promise<string | null> {
+    this.#check()
+    return this.#runOwners.get(runId) ?? null
+  }
+
+  async pruneRuns(finishedBefore: string, limit: number): Promise<number> {
+    this.#check()
+    let deleted = 0
+    for (const run of this.#runs.values()) {
+      if (deleted >= limit) break
+      const endedAt = run.completedAt ?? run.failedAt ?? run.cancelledAt
+      if (!isTerminalStatus(run.status) || endedAt === null || endedAt >= finishedBefore) continue
+      this.#runs.delete(run.id)
+      this.#events.delete(run.id)
+      this.#runOwners.delete(run.id)
+      const ids = this.#sessionRuns.get(run.sessionId)
+      if (ids !== undefined) ids.splice(ids.indexOf(run.id), 1)
+      deleted++
+    }
+    return deleted
+  }
+
+  watch(listener: () => void): () => void {
+    this.#watchers.add(listener)
+    return () => {
+      this.#watchers.delete(listener)
+    }
+  }
+
+  #notify(): void {
+    // Several runtimes may share one memory store in a process: tell them, once per tick.
+    if (this.#watchers.size === 0 || this.#notifyScheduled) return
+    this.#notifyScheduled = true
+    queueMicrotask(() => {
+      this.#notifyScheduled = false
+      for (const listener of this.#watchers) listener()
+    })
   }
 
   async readEvents(runId: string, afterSeq: number, limit: number): Promise<RunEvent[]> {

@@ -28,6 +28,8 @@ export interface ActiveRun {
   ready: boolean
   /** True while a loop stretch is queued or executing. */
   executing: boolean
+  /** True while it counts against the global limit before reaching the queue (its insert is being committed). */
+  reserved: boolean
   /** Resolves when the run leaves this runtime (ended, or the runtime closed). */
   done: Promise<void>
   release: () => void
@@ -67,6 +69,8 @@ export class Scheduler {
   readonly #queue: PQueue
   readonly #lanes = new Map<string, Lane>()
   readonly #active = new Map<string, ActiveRun>()
+  /** Runs about to enter the global queue, so concurrent createRun calls see each other. */
+  #reserved = 0
   #closing = false
 
   constructor(options: SchedulerOptions) {
@@ -97,7 +101,8 @@ export class Scheduler {
     const lane = this.#lanes.get(sessionId)
     if (lane !== undefined && (lane.active !== undefined || lane.queue.length > 0)) return lane.queue.length + 1
     const queue = this.#queue
-    return queue.pending + queue.size >= this.#options.concurrency ? queue.size + 1 : 0
+    const ahead = queue.pending + queue.size + this.#reserved
+    return ahead >= this.#options.concurrency ? ahead - this.#options.concurrency + 1 : 0
   }
 
   /** Makes an ActiveRun around a run record and its log. */
@@ -106,7 +111,7 @@ export class Scheduler {
     const done = new Promise<void>((resolve) => {
       release = resolve
     })
-    const active: ActiveRun = { run, log, agent, route, controller: new AbortController(), ready: false, executing: false, done, release }
+    const active: ActiveRun = { run, log, agent, route, controller: new AbortController(), ready: false, executing: false, reserved: false, done, release }
     this.#active.set(run.id, active)
     return active
   }
@@ -114,6 +119,10 @@ export class Scheduler {
   /** Puts a run in its session's lane (at the front with `first`). Starts it once it is ready and first. */
   enqueue(active: ActiveRun, first = false): void {
     const lane = this.#lane(active.run.sessionId)
+    if (lane.active === undefined && lane.queue.length === 0 && !active.ready) {
+      active.reserved = true
+      this.#reserved++
+    }
     if (first) lane.queue.unshift(active)
     else lane.queue.push(active)
     this.#pump(lane)
@@ -159,7 +168,14 @@ export class Scheduler {
     this.#schedule(next)
   }
 
+  #unreserve(active: ActiveRun): void {
+    if (!active.reserved) return
+    active.reserved = false
+    this.#reserved--
+  }
+
   #schedule(active: ActiveRun): void {
+    this.#unreserve(active)
     active.executing = true
     this.#queue.add(() => this.#execute(active)).catch((error: unknown) => {
       console.error('hearth: run %s stopped on an error', active.run.id, error)
@@ -202,7 +218,11 @@ export class Scheduler {
       active.executing = false
     }
     if (outcome === 'finished') this.#leave(active)
-    else if (outcome === 'aborted' && active.controller.signal.reason instanceof ClosingSignal) {
+    else if (outcome === 'waiting') {
+      // Input may have arrived while this stretch was unwinding (readers see the
+      // waiting event as soon as it is committed): continue at once if so.
+      if (!log.sealed && openRequests(log.state.toolPhase).length === 0) this.#schedule(active)
+    } else if (outcome === 'aborted' && active.controller.signal.reason instanceof ClosingSignal) {
       // Closing: keep what was appended; the next runtime on this store recovers the run.
       await log.flush().catch(() => {})
     }
@@ -222,6 +242,7 @@ export class Scheduler {
   }
 
   #leave(active: ActiveRun): void {
+    this.#unreserve(active)
     if (this.#active.get(active.run.id) !== active) return
     this.#active.delete(active.run.id)
     const lane = this.#lanes.get(active.run.sessionId)
@@ -240,7 +261,7 @@ export class Scheduler {
     const { log } = active
     const phase = log.state.toolPhase
     const open = openRequests(phase)
-    if (log.sealed || active.executing || open.length === 0) {
+    if (log.sealed || open.length === 0) {
       throw new StateError(`Run ${active.run.id} is not waiting for input`)
     }
     const request = input.toolCallId === undefined ? open[0] : open.find((entry) => entry.tool_call_id === input.toolCallId)
@@ -253,14 +274,16 @@ export class Scheduler {
     log.append('run.input_received', { tool_call_id: request.tool_call_id, approved, content: input.content })
     const remaining = openRequests(phase)
     log.patch(remaining.length === 0 ? { status: 'running', pendingInput: [] } : { pendingInput: remaining })
-    if (remaining.length === 0) active.executing = true
+    // A stretch still unwinding from its wait picks the answers up itself when it ends.
+    const resume = remaining.length === 0 && !active.executing
+    if (resume) active.executing = true
     try {
       await log.flush()
     } catch (error) {
-      active.executing = false
+      if (resume) active.executing = false
       throw error
     }
-    if (remaining.length === 0) this.#schedule(active)
+    if (resume) this.#schedule(active)
   }
 
   /** Cancels a run in any non-terminal status; resolves once `run.cancelled` is committed. */

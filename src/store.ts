@@ -130,6 +130,18 @@ export interface Commit {
   events?: readonly RunEvent[]
   /** The session state tools wrote during the step. */
   sessionState?: { sessionId: string; state: JsonObject; updatedAt: string }
+  /** With `insertRun`: the owner that will execute it (none: any executing runtime may claim it). */
+  ownerId?: string
+}
+
+/** A process that executes runs on a store. */
+export interface Owner {
+  id: string
+  pid: number
+  host: string
+  startedAt: string
+  /** The last sign of life. */
+  heartbeatAt: string
 }
 
 /** Storage for sessions, runs and their event logs. */
@@ -156,4 +168,36 @@ export interface Store {
   commit(commit: Commit): Promise<void>
   /** A run's events with `seq > afterSeq`, in order, at most `limit`. */
   readEvents(runId: string, afterSeq: number, limit: number): Promise<RunEvent[]>
+
+  // Optional: sharing one store between processes. Without these, a runtime
+  // assumes it is the only one executing runs on the store.
+
+  /** Records an executing process. */
+  registerOwner?(owner: Owner): Promise<void>
+  /** Updates an owner's `heartbeatAt`. Returns false when the owner is gone (removed by another process). */
+  heartbeat?(ownerId: string, at: string): Promise<boolean>
+  listOwners?(): Promise<Owner[]>
+  /** Removes an owner; its runs stay, owned by no one until claimed. */
+  removeOwner?(ownerId: string): Promise<void>
+  /**
+   * Atomically gives `ownerId` every non-terminal run that has no owner or
+   * whose owner is in `fromOwners`, and removes those owners. Returns the ids
+   * of the runs claimed, oldest first. Two callers never claim the same run.
+   */
+  claimRuns?(ownerId: string, fromOwners: readonly string[]): Promise<string[]>
+  /** The owner of a run, or null. */
+  getRunOwner?(runId: string): Promise<string | null>
+
+  /**
+   * Deletes at most `limit` finished runs (completed, failed, cancelled) that
+   * ended before `finishedBefore`, with their events. Returns how many.
+   */
+  pruneRuns?(finishedBefore: string, limit: number): Promise<number>
+
+  /**
+   * Calls `listener` when another process (or connection) may have changed
+   * the store, so readers can look again. Returns the function that stops
+   * watching. Stores that only one process can use may never call it.
+   */
+  watch?(listener: () => void): () => void
 }
