@@ -11,6 +11,7 @@ import { isTerminalEvent, type RunEvent } from './events.js'
 import { isTerminalStatus, type Store } from './store.js'
 
 const allRuns = '*'
+const storeChanged = '!changed'
 
 /** Fans committed events out to subscribers. */
 export class EventHub {
@@ -22,6 +23,19 @@ export class EventHub {
     for (const event of events) {
       emitter.emit(event.runId, event)
       emitter.emit(allRuns, event)
+    }
+  }
+
+  /** Tells readers of runs executed elsewhere that the store changed, so they read it again. */
+  poke(): void {
+    this.#emitter.emit(storeChanged)
+  }
+
+  /** Calls `listener` on each `poke()`. Returns the unsubscribe. */
+  onStoreChange(listener: () => void): () => void {
+    this.#emitter.on(storeChanged, listener)
+    return () => {
+      this.#emitter.off(storeChanged, listener)
     }
   }
 
@@ -39,6 +53,8 @@ class LiveBuffer {
   readonly events: RunEvent[] = []
   head = 0
   overflowed = false
+  /** The store changed under a run executed elsewhere: read the log again. */
+  changed = false
   #wake: (() => void) | undefined
   readonly #limit: number
 
@@ -56,6 +72,13 @@ class LiveBuffer {
     } else {
       this.events.push(event)
     }
+    const wake = this.#wake
+    this.#wake = undefined
+    wake?.()
+  }
+
+  readonly poke = (): void => {
+    this.changed = true
     const wake = this.#wake
     this.#wake = undefined
     wake?.()
@@ -110,6 +133,7 @@ export async function* readRunEvents(
   for (;;) {
     const buffer = new LiveBuffer(limit)
     const unsubscribe = hub.subscribe(runId, buffer.push)
+    const unpoke = hub.onStoreChange(buffer.poke)
     try {
       // Catch up from the log; subscribing first means nothing committed meanwhile is missed.
       for (;;) {
@@ -134,6 +158,11 @@ export async function* readRunEvents(
       for (;;) {
         if (signal?.aborted) return
         if (buffer.overflowed) break
+        if (buffer.changed) {
+          buffer.changed = false
+          // Another process writes this run: its events reach us through the store only.
+          if (!isLive(runId)) break
+        }
         const event = buffer.next()
         if (event === undefined) {
           await buffer.wait(signal)
@@ -147,6 +176,7 @@ export async function* readRunEvents(
       }
     } finally {
       unsubscribe()
+      unpoke()
     }
   }
 }

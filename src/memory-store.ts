@@ -24,8 +24,6 @@ export class MemoryStore implements Store {
   readonly #sessionRuns = new Map<string, string[]>()
   readonly #owners = new Map<string, Owner>()
   readonly #runOwners = new Map<string, string | null>()
-  readonly #watchers = new Set<() => void>()
-  #notifyScheduled = false
   #closed = false
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -165,7 +163,6 @@ export class MemoryStore implements Store {
       session.state = structuredClone(sessionState.state)
       session.updatedAt = sessionState.updatedAt
     }
-    this.#notify()
   }
 
   async registerOwner(owner: Owner): Promise<void> {
@@ -198,7 +195,7 @@ export class MemoryStore implements Store {
     for (const [runId, owner] of this.#runOwners) {
       const run = this.#runs.get(runId) as Run
       if (isTerminalStatus(run.status)) continue
-      if (owner === null || from.has(owner)) {
+      if (owner === null || from.has(owner) || !this.#owners.has(owner)) {
         this.#runOwners.set(runId, ownerId)
         claimed.push(runId)
       }
@@ -227,23 +224,6 @@ export class MemoryStore implements Store {
       deleted++
     }
     return deleted
-  }
-
-  watch(listener: () => void): () => void {
-    this.#watchers.add(listener)
-    return () => {
-      this.#watchers.delete(listener)
-    }
-  }
-
-  #notify(): void {
-    // Several runtimes may share one memory store in a process: tell them, once per tick.
-    if (this.#watchers.size === 0 || this.#notifyScheduled) return
-    this.#notifyScheduled = true
-    queueMicrotask(() => {
-      this.#notifyScheduled = false
-      for (const listener of this.#watchers) listener()
-    })
   }
 
   async readEvents(runId: string, afterSeq: number, limit: number): Promise<RunEvent[]> {

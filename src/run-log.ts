@@ -43,6 +43,7 @@ export class RunLog {
   readonly #hub: EventHub
   #pending: RunEvent[] = []
   #insert: Run | undefined
+  #insertOwner: string | undefined
   #patch: RunPatch | undefined
   #sessionState: Commit['sessionState']
   #chain: Promise<void> = Promise.resolve()
@@ -62,9 +63,10 @@ export class RunLog {
     return this.#pending.length
   }
 
-  /** Inserts the run itself with the next commit. */
-  insert(run: Run): void {
+  /** Inserts the run itself with the next commit, owned by `ownerId` when given. */
+  insert(run: Run, ownerId?: string): void {
     this.#insert = run
+    this.#insertOwner = ownerId
   }
 
   /** Appends an event (applied to `state` at once, committed with the next flush). Dropped once sealed. */
@@ -98,7 +100,10 @@ export class RunLog {
       return this.#chain
     }
     const commit: Commit = {}
-    if (this.#insert !== undefined) commit.insertRun = this.#insert
+    if (this.#insert !== undefined) {
+      commit.insertRun = this.#insert
+      if (this.#insertOwner !== undefined) commit.ownerId = this.#insertOwner
+    }
     if (this.#patch !== undefined) commit.run = { id: this.runId, patch: this.#patch }
     const events = this.#pending
     if (events.length > 0) commit.events = events

@@ -15,6 +15,7 @@ import { RunHandle } from './run-handle.js'
 import { RunLog } from './run-log.js'
 import { createRunState, replayRunState } from './run-state.js'
 import { initialMessages, Scheduler, type ActiveRun } from './scheduler.js'
+import { Ownership } from './ownership.js'
 import { Sessions, type CreateSessionOptions, type ListSessionsOptions, type Scope, type UpdateSessionOptions } from './sessions.js'
 import { isTerminalStatus, runStatuses, type Caller, type Run, type RunStatus, type Session, type Store } from './store.js'
 import { checkObject, optionalCaller, optionalChoice, optionalString, pageLimit, utf8Length } from './validate.js'
@@ -41,6 +42,14 @@ export interface RuntimeOptions {
   recovery?: 'resume' | 'fail'
   /** Largest run input in UTF-8 bytes. @default 1048576 */
   maxInputBytes?: number
+  /**
+   * Execute runs (true), or only read and watch them (false: an observer that
+   * never executes or recovers a run; its `createRun` leaves the run queued
+   * for an executing runtime on the same store). @default true
+   */
+  execute?: boolean
+  /** An owner whose heartbeat is older than this (ms) is dead and its runs are recovered; beats come every third of it. @default 10000 */
+  leaseMs?: number
 }
 
 /** Options of {@link Runtime.createRun}. */
@@ -102,6 +111,11 @@ export class Runtime {
   readonly #scheduler: Scheduler
   readonly #options: RuntimeOptions
   readonly #sessions: Sessions
+  readonly #ownership: Ownership
+  readonly #execute: boolean
+  #unwatch: (() => void) | undefined
+  #recovering: Promise<void> | undefined
+  #recoverAgain = false
   #closed = false
 
   private constructor(options: RuntimeOptions) {
@@ -132,6 +146,11 @@ export class Runtime {
       creditsPerUsd,
     })
     positiveInteger(options.maxInputBytes, 'maxInputBytes', 1)
+    if (options.execute !== undefined && typeof options.execute !== 'boolean') {
+      throw new TypeError(`Expected \`execute\` to be a boolean, got \`${String(options.execute)}\``)
+    }
+    this.#execute = options.execute ?? true
+    this.#ownership = new Ownership(store, positiveInteger(options.leaseMs, 'leaseMs', 10_000))
     for (const definition of options.agents ?? []) this.#agents.define(definition)
     if (options.defaultAgent !== undefined) this.#agents.resolve(options.defaultAgent)
   }
@@ -142,12 +161,26 @@ export class Runtime {
     const runtime = new Runtime(options)
     await runtime.#store.open()
     try {
-      await runtime.#recover()
+      if (runtime.#execute) {
+        await runtime.#ownership.register()
+        await runtime.#recover()
+        runtime.#ownership.startHeartbeat(() => runtime.#recoverSoon())
+      }
+      runtime.#unwatch = runtime.#store.watch?.(() => {
+        runtime.#hub.poke()
+        if (runtime.#execute) runtime.#recoverSoon()
+      })
     } catch (error) {
+      await runtime.#ownership.stop().catch(() => {})
       await runtime.#store.close().catch(() => {})
       throw error
     }
     return runtime
+  }
+
+  /** This runtime's owner id in the store (undefined for an observer, or a store without owners). */
+  get ownerId(): string | undefined {
+    return this.#execute ? this.#ownership.ownerId : undefined
   }
 
   /** The store this runtime writes to. */
@@ -247,7 +280,13 @@ export class Runtime {
       cancelledAt: null,
     }
     const log = new RunLog(this.#store, this.#hub, run, createRunState(initialMessages(agent, input, now)))
-    log.insert(run)
+    if (!this.#execute) {
+      // An observer stores the run unowned; an executing runtime on the store claims it.
+      log.insert(run)
+      await log.flush()
+      return new RunHandle(this, run)
+    }
+    log.insert(run, this.#ownership.ownerId)
     const position = this.#scheduler.waitPosition(session.id)
     if (position > 0) log.append('run.queued', { position })
     const active = this.#scheduler.track(run, log, agent, route)
@@ -380,11 +419,37 @@ export class Runtime {
     await this.#scheduler.cancel(active, reason)
   }
 
+  /**
+   * Deletes finished runs (with their events) that ended before `finishedBefore`,
+   * `batchSize` at a time, yielding to the event loop between batches. Returns how many.
+   */
+  async prune(options: { finishedBefore: Date | string; batchSize?: number }): Promise<number> {
+    this.#assertOpen()
+    checkObject(options, 'options')
+    const before = options.finishedBefore instanceof Date ? options.finishedBefore : new Date(String(options.finishedBefore))
+    if (Number.isNaN(before.getTime())) throw new ValidationError('Expected `finishedBefore` to be a Date or an ISO time')
+    const batchSize = options.batchSize ?? 500
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValidationError('Expected `batchSize` to be a positive integer')
+    const pruneRuns = this.#store.pruneRuns?.bind(this.#store)
+    if (pruneRuns === undefined) throw new StateError('This store cannot prune runs')
+    const iso = before.toISOString()
+    let total = 0
+    for (;;) {
+      const deleted = await pruneRuns(iso, batchSize)
+      total += deleted
+      if (deleted < batchSize) return total
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+  }
+
   /** Stops taking runs, interrupts executing ones (a durable store recovers them), waits for commits, closes the store. */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    this.#unwatch?.()
     await this.#scheduler.close()
+    await this.#recovering?.catch(() => {})
+    await this.#ownership.stop().catch((error: unknown) => console.error('hearth: could not remove the owner', error))
     await this.#store.close()
   }
 
@@ -405,11 +470,37 @@ export class Runtime {
     if (this.#closed) throw new StateError('The runtime is closed')
   }
 
+  /** Runs `#recover` once more soon (after a heartbeat or a change in the store), never two at once. */
+  #recoverSoon(): void {
+    if (this.#closed) return
+    if (this.#recovering !== undefined) {
+      this.#recoverAgain = true
+      return
+    }
+    this.#recovering = this.#recover()
+      .catch((error: unknown) => console.error('hearth: recovery failed', error))
+      .finally(() => {
+        this.#recovering = undefined
+        if (this.#recoverAgain) {
+          this.#recoverAgain = false
+          this.#recoverSoon()
+        }
+      })
+  }
+
+  /** Takes over the unfinished runs this runtime may execute (dead owners', and unowned ones). */
   async #recover(): Promise<void> {
     const mode = this.#options.recovery ?? 'resume'
-    const runs = await this.#store.listRuns({ statuses: ['running', 'waiting_for_input', 'queued'], limit: Number.MAX_SAFE_INTEGER, order: 'asc' })
-    const sorted = [...runs.filter((run) => run.status !== 'queued'), ...runs.filter((run) => run.status === 'queued')]
-    for (const run of sorted) {
+    const claimed = (await this.#ownership.claim()).filter((runId) => this.#scheduler.get(runId) === undefined)
+    const runs: Run[] = []
+    for (const runId of claimed) {
+      const run = await this.#store.getRun(runId)
+      if (run !== undefined && !isTerminalStatus(run.status)) runs.push(run)
+    }
+    // The active run of a session before the ones queued behind it.
+    runs.sort((a, b) => Number(a.status === 'queued') - Number(b.status === 'queued') || (a.id < b.id ? -1 : 1))
+    for (const run of runs) {
+      if (this.#closed) return
       const events: RunEvent[] = []
       for (;;) {
         const page = await this.#store.readEvents(run.id, events.length, 1000)
@@ -422,7 +513,7 @@ export class Runtime {
         agent = this.#agents.resolve(run.personaId)
         route = resolveRoute(run.routeId, this.#routes, this.#providers)
       } catch (error) {
-        console.error('hearth: run %s cannot be recovered: %s', run.id, (error as Error).message)
+        console.error('hearth: run %s cannot be recovered here: %s', run.id, (error as Error).message)
         continue
       }
       const state = replayRunState(initialMessages(agent, run.input, run.createdAt), events)

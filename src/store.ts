@@ -180,9 +180,10 @@ export interface Store {
   /** Removes an owner; its runs stay, owned by no one until claimed. */
   removeOwner?(ownerId: string): Promise<void>
   /**
-   * Atomically gives `ownerId` every non-terminal run that has no owner or
-   * whose owner is in `fromOwners`, and removes those owners. Returns the ids
-   * of the runs claimed, oldest first. Two callers never claim the same run.
+   * Atomically gives `ownerId` every non-terminal run that has no owner, whose
+   * owner is not registered (removed), or whose owner is in `fromOwners`, and
+   * removes those owners. Returns the ids of the runs claimed, oldest first.
+   * Two callers never claim the same run.
    */
   claimRuns?(ownerId: string, fromOwners: readonly string[]): Promise<string[]>
   /** The owner of a run, or null. */

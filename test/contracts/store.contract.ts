@@ -338,6 +338,99 @@ export function runStoreContract(name: string, factory: () => Promise<StoreFixtu
       expect((await store.readEvents(run.id, 0, 10)).map((event) => event.seq)).toEqual([1, 2])
     })
 
+    it('offers ownership, pruning and (optionally) watching', () => {
+      if (store.claimRuns === undefined && name === 'sqlite') return // phase 2 of hearth/sqlite adds them
+      for (const method of ['registerOwner', 'heartbeat', 'listOwners', 'removeOwner', 'claimRuns', 'getRunOwner', 'pruneRuns'] as const) {
+        expect(typeof store[method], method).toBe('function')
+      }
+      expect(['function', 'undefined']).toContain(typeof store.watch)
+    })
+
+    const owner = (id: string, heartbeatAt = iso()) => ({ id, pid: 4242, host: 'host-a', startedAt: iso(), heartbeatAt })
+
+    it('registers owners, beats their hearts and removes them', async () => {
+      if (store.claimRuns === undefined && name === 'sqlite') return // phase 2 of hearth/sqlite adds them
+      await store.registerOwner?.(owner('own_1'))
+      await store.registerOwner?.(owner('own_2'))
+      expect((await store.listOwners?.())?.map((entry) => entry.id).sort()).toEqual(['own_1', 'own_2'])
+      expect(await store.heartbeat?.('own_1', iso(50))).toBe(true)
+      expect((await store.listOwners?.())?.find((entry) => entry.id === 'own_1')).toEqual(owner('own_1', iso(50)))
+      await store.removeOwner?.('own_1')
+      expect(await store.heartbeat?.('own_1', iso(60))).toBe(false)
+      expect((await store.listOwners?.())?.map((entry) => entry.id)).toEqual(['own_2'])
+    })
+
+    it('claims unowned, orphaned and dead owners’ unfinished runs, never a live owner’s or a finished one', async () => {
+      if (store.claimRuns === undefined && name === 'sqlite') return // phase 2 of hearth/sqlite adds them
+      for (const id of ['own_me', 'own_live', 'own_dead']) await store.registerOwner?.(owner(id))
+      const session = makeSession()
+      await store.insertSession(session)
+      const insert = async (ownerId: string | undefined, overrides: Partial<Run> = {}): Promise<Run> => {
+        const run = makeRun(session, overrides)
+        await store.commit(ownerId === undefined ? { insertRun: run } : { insertRun: run, ownerId })
+        return run
+      }
+      const unowned = await insert(undefined)
+      const orphan = await insert('own_gone', { status: 'waiting_for_input' })
+      const dead = await insert('own_dead', { status: 'running' })
+      const live = await insert('own_live', { status: 'running' })
+      await insert('own_dead', { status: 'completed' })
+      const mine = await insert('own_me')
+      expect(await store.getRunOwner?.(unowned.id)).toBeNull()
+      expect(await store.getRunOwner?.(live.id)).toBe('own_live')
+
+      const claimed = await store.claimRuns?.('own_me', ['own_dead'])
+      expect(claimed).toEqual([unowned.id, orphan.id, dead.id])
+      for (const run of [unowned, orphan, dead, mine]) expect(await store.getRunOwner?.(run.id)).toBe('own_me')
+      expect(await store.getRunOwner?.(live.id)).toBe('own_live')
+      expect((await store.listOwners?.())?.map((entry) => entry.id).sort()).toEqual(['own_live', 'own_me'])
+      expect(await store.claimRuns?.('own_me', [])).toEqual([])
+    })
+
+    it('never lets two claimers take the same run', async () => {
+      if (store.claimRuns === undefined && name === 'sqlite') return // phase 2 of hearth/sqlite adds them
+      await store.registerOwner?.(owner('own_a'))
+      await store.registerOwner?.(owner('own_b'))
+      const session = makeSession()
+      await store.insertSession(session)
+      const ids: string[] = []
+      for (let index = 0; index < 10; index++) {
+        const run = makeRun(session)
+        ids.push(run.id)
+        await store.commit({ insertRun: run })
+      }
+      const [a, b] = await Promise.all([store.claimRuns?.('own_a', []), store.claimRuns?.('own_b', [])])
+      expect([...(a ?? []), ...(b ?? [])].sort()).toEqual(ids)
+      expect((a ?? []).filter((id) => (b ?? []).includes(id))).toEqual([])
+    })
+
+    it('prunes finished runs that ended before a time, in batches, with their events', async () => {
+      if (store.claimRuns === undefined && name === 'sqlite') return // phase 2 of hearth/sqlite adds them
+      const session = makeSession()
+      await store.insertSession(session)
+      const old: Run[] = []
+      for (let index = 0; index < 5; index++) {
+        const run = makeRun(session, { status: 'completed', completedAt: iso(index) })
+        old.push(run)
+        await store.commit({ insertRun: run })
+        await store.commit({ events: [makeDelta(run, 1)] })
+      }
+      const recent = makeRun(session, { status: 'failed', failedAt: iso(10_000) })
+      const active = makeRun(session, { status: 'running' })
+      await store.commit({ insertRun: recent })
+      await store.commit({ insertRun: active })
+      expect(await store.pruneRuns?.(iso(5_000), 3)).toBe(3)
+      expect(await store.pruneRuns?.(iso(5_000), 3)).toBe(2)
+      expect(await store.pruneRuns?.(iso(5_000), 3)).toBe(0)
+      for (const run of old) {
+        expect(await store.getRun(run.id)).toBeUndefined()
+        expect(await store.readEvents(run.id, 0, 10)).toEqual([])
+      }
+      expect(await store.getRun(recent.id)).toBeDefined()
+      expect(await store.getRun(active.id)).toBeDefined()
+      expect(await store.getSession(session.id)).toBeDefined()
+    })
+
     it('commits many concurrent commits of many runs without losing any', async () => {
       const runs: Run[] = []
       for (let index = 0; index < 20; index++) runs.push((await sessionWithRun()).run)

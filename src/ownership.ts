@@ -1,0 +1,93 @@
+/**
+ * Ownership: which process executes which runs when several share a store.
+ * An executing runtime registers as an owner (id, pid, host, heartbeat) and
+ * claims runs atomically through the store; an owner is dead when it is on
+ * this host and its pid is gone, or when its heartbeat is older than the lease.
+ * A store without ownership methods is taken to be used by one runtime alone.
+ */
+import { hostname } from 'node:os'
+import { createId } from './ids.js'
+import { runStatuses, type Owner, type Store } from './store.js'
+
+const host = hostname()
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** True when `owner` can no longer be executing runs. */
+export function isOwnerDead(owner: Owner, leaseMs: number, nowMs: number): boolean {
+  if (owner.host === host && !pidAlive(owner.pid)) return true
+  return nowMs - Date.parse(owner.heartbeatAt) > leaseMs
+}
+
+/** This runtime's place among the processes executing runs on a store. */
+export class Ownership {
+  /** This runtime's owner id, when the store keeps owners. */
+  readonly ownerId: string | undefined
+  readonly #store: Store
+  readonly #leaseMs: number
+  #timer: ReturnType<typeof setInterval> | undefined
+  #registered = false
+
+  constructor(store: Store, leaseMs: number) {
+    this.#store = store
+    this.#leaseMs = leaseMs
+    this.ownerId = store.registerOwner === undefined || store.claimRuns === undefined ? undefined : createId('own')
+  }
+
+  /** Registers this runtime as an owner. */
+  async register(): Promise<void> {
+    if (this.ownerId === undefined) return
+    const now = new Date().toISOString()
+    await this.#store.registerOwner?.({ id: this.ownerId, pid: process.pid, host, startedAt: now, heartbeatAt: now })
+    this.#registered = true
+  }
+
+  /**
+   * The ids of the runs this runtime should take over, oldest first: those of
+   * dead owners and of none. Without ownership in the store: every unfinished run.
+   */
+  async claim(): Promise<string[]> {
+    const store = this.#store
+    if (this.ownerId === undefined || store.claimRuns === undefined) {
+      const runs = await store.listRuns({ statuses: runStatuses.slice(0, 3), limit: Number.MAX_SAFE_INTEGER, order: 'asc' })
+      return runs.map((run) => run.id)
+    }
+    const now = Date.now()
+    const owners = (await store.listOwners?.()) ?? []
+    const dead = owners.filter((owner) => owner.id !== this.ownerId && isOwnerDead(owner, this.#leaseMs, now)).map((owner) => owner.id)
+    return store.claimRuns(this.ownerId, dead)
+  }
+
+  /** Beats every third of the lease and calls `onBeat` after each beat. */
+  startHeartbeat(onBeat: () => void): void {
+    if (this.ownerId === undefined) return
+    const ownerId = this.ownerId
+    this.#timer = setInterval(() => {
+      this.#store
+        .heartbeat?.(ownerId, new Date().toISOString())
+        .then(async (alive) => {
+          // Declared dead by another process (a long stall): register again; runs it claimed stay with it.
+          if (alive === false) await this.register()
+          onBeat()
+        })
+        .catch((error: unknown) => console.error('hearth: heartbeat failed', error))
+    }, Math.max(50, Math.floor(this.#leaseMs / 3)))
+    this.#timer.unref?.()
+  }
+
+  /** Stops beating and removes the owner, leaving its unfinished runs to the next runtime. */
+  async stop(): Promise<void> {
+    if (this.#timer !== undefined) clearInterval(this.#timer)
+    this.#timer = undefined
+    if (this.ownerId !== undefined && this.#registered) await this.#store.removeOwner?.(this.ownerId)
+    this.#registered = false
+  }
+}

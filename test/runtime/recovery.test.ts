@@ -1,0 +1,161 @@
+import { hostname } from 'node:os'
+import { describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { memoryStore, Runtime, tool, type MemoryStore, type Run, type RunEvent } from '../../src/index.js'
+import { callTools, reply, scriptedModel } from '../../src/testing/index.js'
+import { makeRun, makeSession } from '../contracts/store.contract.js'
+import { collect } from '../helpers.js'
+
+const charges: string[] = []
+const charge = tool({ name: 'charge', input: z.object({ id: z.string() }), execute: ({ id }) => (charges.push(id), 'charged') })
+const lookup = tool({ name: 'lookup', input: z.object({ id: z.string() }), idempotent: true, execute: ({ id }) => `found ${id}` })
+
+const deadOwner = { id: 'own_dead', pid: 2 ** 22 + 12345, host: hostname(), startedAt: new Date().toISOString(), heartbeatAt: new Date().toISOString() }
+
+/** A store holding a run that a dead process was executing: streamed a tool turn, started both calls, then died. */
+async function crashedStore(): Promise<{ store: MemoryStore; run: Run }> {
+  const store = memoryStore()
+  await store.open()
+  await store.registerOwner(deadOwner)
+  const session = makeSession({ orgId: 'default' })
+  await store.insertSession(session)
+  const run = makeRun(session, { personaId: 'shop@1', routeId: 'default', model: 'm', status: 'running', input: 'buy', startedAt: new Date().toISOString() })
+  await store.commit({ insertRun: run, ownerId: deadOwner.id })
+  const at = new Date().toISOString()
+  const base = { runId: run.id, sessionId: session.id, createdAt: at }
+  const events: RunEvent[] = [
+    { ...base, seq: 1, type: 'run.started', data: { persona_id: 'shop@1', route_id: 'default', model: 'm', model_provider: 'scripted' } },
+    {
+      ...base,
+      seq: 2,
+      type: 'message.completed',
+      data: {
+        role: 'assistant',
+        content: '',
+        tool_calls: [
+          { id: 'c1', name: 'charge', arguments: '{"id":"o1"}' },
+          { id: 'c2', name: 'lookup', arguments: '{"id":"o1"}' },
+        ],
+        usage: { input_tokens: 5, output_tokens: 2, cached_input_tokens: 0, reasoning_tokens: 0 },
+      },
+    },
+    { ...base, seq: 3, type: 'tool.call', data: { tool_call_id: 'c1', name: 'charge', arguments: { id: 'o1' }, requires_confirmation: false } },
+    { ...base, seq: 4, type: 'tool.call', data: { tool_call_id: 'c2', name: 'lookup', arguments: { id: 'o1' }, requires_confirmation: false } },
+  ]
+  await store.commit({ events })
+  return { store, run }
+}
+
+function options(store: MemoryStore, recovery: 'resume' | 'fail' = 'resume') {
+  return {
+    store,
+    recovery,
+    providers: { scripted: scriptedModel([callTools({ name: 'charge', arguments: { id: 'o1' } }), reply('Bought.')]) },
+    routes: { default: { provider: 'scripted', model: 'm' } },
+    agents: [{ key: 'shop', version: 1, tools: [charge, lookup] }],
+  }
+}
+
+describe('recovery of a run whose process died', () => {
+  it("resumes: interrupts the started non-idempotent call, re-runs the idempotent one, and continues", async () => {
+    const { store, run } = await crashedStore()
+    const runtime = await Runtime.open(options(store))
+    const done = await (await runtime.run(run.id)).result()
+    expect(done.status).toBe('completed')
+    expect(done.content).toBe('Bought.')
+    const events = await collect(runtime.runEvents(run.id))
+    expect(events.map((event) => event.seq)).toEqual(events.map((_, index) => index + 1))
+    expect(events[4]).toMatchObject({ type: 'run.resumed', data: { reason: 'recovered', discard_after_seq: 4 } })
+    const results = Object.fromEntries(events.filter((event) => event.type === 'tool.result').map((event) => [event.data.tool_call_id, event.data]))
+    expect(results.c1).toMatchObject({ is_error: true, error_code: 'tool.interrupted' })
+    expect(results.c2).toMatchObject({ is_error: false, output: 'found o1' })
+    expect(charges).not.toContain('o1')
+    // Every tool.call has its tool.result.
+    const calls = events.filter((event) => event.type === 'tool.call').map((event) => event.data.tool_call_id)
+    expect(Object.keys(results).sort()).toEqual(calls.sort())
+    expect((await store.listOwners()).map((owner) => owner.id)).toEqual([runtime.ownerId])
+    await runtime.close()
+  })
+
+  it("fails the run with run.interrupted under recovery: 'fail', closing its open calls", async () => {
+    const { store, run } = await crashedStore()
+    const runtime = await Runtime.open(options(store, 'fail'))
+    const done = await (await runtime.run(run.id)).result()
+    expect(done).toMatchObject({ status: 'failed', error: { code: 'run.interrupted' } })
+    const events = await collect(runtime.runEvents(run.id))
+    expect(events.filter((event) => event.type === 'tool.result').map((event) => event.data.error_code)).toEqual(['tool.interrupted', 'tool.interrupted'])
+    await runtime.close()
+  })
+
+  it('discards the deltas of the turn that was streaming and streams it again', async () => {
+    const store = memoryStore()
+    await store.open()
+    await store.registerOwner(deadOwner)
+    const session = makeSession({ orgId: 'default' })
+    await store.insertSession(session)
+    const run = makeRun(session, { personaId: 'shop@1', status: 'running', input: 'hi' })
+    await store.commit({ insertRun: run, ownerId: deadOwner.id })
+    const base = { runId: run.id, sessionId: session.id, createdAt: new Date().toISOString() }
+    await store.commit({
+      events: [
+        { ...base, seq: 1, type: 'run.started', data: { persona_id: 'shop@1', route_id: 'default', model: 'm', model_provider: 'scripted' } },
+        { ...base, seq: 2, type: 'message.delta', data: { content: 'Half', channel: 'text' } },
+      ],
+    })
+    const runtime = await Runtime.open({ ...options(store), providers: { scripted: scriptedModel([reply('Whole answer')]) } })
+    const done = await (await runtime.run(run.id)).result()
+    expect(done).toMatchObject({ status: 'completed', content: 'Whole answer' })
+    const events = await collect(runtime.runEvents(run.id))
+    expect(events[2]).toMatchObject({ seq: 3, type: 'run.resumed', data: { discard_after_seq: 1 } })
+    await runtime.close()
+  })
+
+  it('leaves the runs of a live owner alone, and starts unowned queued runs', async () => {
+    const store = memoryStore()
+    await store.open()
+    const alive = { ...deadOwner, id: 'own_alive', pid: process.pid }
+    await store.registerOwner(alive)
+    const session = makeSession({ orgId: 'default' })
+    await store.insertSession(session)
+    const busy = makeRun(session, { personaId: 'shop@1', status: 'running' })
+    await store.commit({ insertRun: busy, ownerId: alive.id })
+    const other = makeSession({ orgId: 'default' })
+    await store.insertSession(other)
+    const queued = makeRun(other, { personaId: 'shop@1', input: 'hi' })
+    await store.commit({ insertRun: queued })
+    const runtime = await Runtime.open({ ...options(store), providers: { scripted: scriptedModel([reply('ok')]) } })
+    expect((await (await runtime.run(queued.id)).result()).status).toBe('completed')
+    expect(await store.getRunOwner(busy.id)).toBe('own_alive')
+    expect((await store.getRun(busy.id))?.lastSeq).toBe(0)
+    await runtime.close()
+  })
+
+  it('an observer never executes: its runs wait for an executing runtime', async () => {
+    const store = memoryStore()
+    const observer = await Runtime.open({ ...options(store), execute: false, providers: { scripted: scriptedModel([reply('from the executor')]) } })
+    expect(observer.ownerId).toBeUndefined()
+    const session = await observer.createSession()
+    const run = await observer.createRun(session.id, { input: 'hi' })
+    expect((await observer.getRun(run.id)).status).toBe('queued')
+    expect(await store.listOwners()).toEqual([])
+    const executor = await Runtime.open({ ...options(store), providers: { scripted: scriptedModel([reply('from the executor')]) } })
+    expect(await (await executor.run(run.id)).result()).toMatchObject({ status: 'completed', content: 'from the executor' })
+    await executor.close()
+    await observer.close()
+  })
+})
+
+describe('retention', () => {
+  it('prunes finished runs before a time in batches, keeping live ones', async () => {
+    const store = memoryStore()
+    const runtime = await Runtime.open({ ...options(store), providers: { scripted: scriptedModel([reply('ok')]) } })
+    const session = await runtime.createSession()
+    const finished = []
+    for (let index = 0; index < 7; index++) finished.push(await (await runtime.createRun(session.id, { input: 'x' })).result())
+    const cutoff = new Date(Date.now() + 1)
+    expect(await runtime.prune({ finishedBefore: cutoff, batchSize: 3 })).toBe(7)
+    for (const run of finished) await expect(runtime.getRun(run.id)).rejects.toMatchObject({ code: 'not_found.run' })
+    await expect(runtime.prune({ finishedBefore: 'yesterday' })).rejects.toMatchObject({ code: 'validation.invalid' })
+    await runtime.close()
+  })
+})
