@@ -10,21 +10,17 @@
  */
 import { setMaxListeners } from 'node:events'
 import { ValidationError } from '../../src/errors.js'
-import type { RunEvent } from '../../src/events.js'
 import { isTerminalStatus } from '../../src/store.js'
 import type { RequestContext } from './context.js'
+import { FrameBatches, type FrameBatch } from './frame-batches.js'
 import { parseWith } from './request-body.js'
 import { emptyResponse } from './responses.js'
 import { eventsQuery, queryObject } from './schemas.js'
-import { eventToWire } from './wire.js'
 
 const encoder = new TextEncoder()
 const pingFrame = encoder.encode(': ping\n\n')
-
-/** One SSE frame for an event. */
-export function eventFrame(event: RunEvent): string {
-  return `id: ${event.seq}\ndata: ${JSON.stringify(eventToWire(event))}\n\n`
-}
+/** Characters of frames sent in one chunk at most. */
+const batchChars = 64 * 1024
 
 function startSeq(context: RequestContext): number {
   const query: Record<string, unknown> = queryObject(context.url)
@@ -53,6 +49,7 @@ export async function streamRunEvents(context: RequestContext): Promise<Response
   // stream ends (reported upstream); without this, Node warns after ten live events.
   setMaxListeners(0, abort.signal)
   const iterator = runtime.runEvents(run.id, { afterSeq: start, orgId: caller.org_id, signal: abort.signal })[Symbol.asyncIterator]()
+  const batches = new FrameBatches(iterator, batchChars)
   let timer: ReturnType<typeof setInterval> | undefined
   let finished = false
   let cancelled = false
@@ -78,9 +75,9 @@ export async function streamRunEvents(context: RequestContext): Promise<Response
       },
       async pull(controller) {
         if (finished) return
-        let result: IteratorResult<RunEvent>
+        let batch: FrameBatch
         try {
-          result = await iterator.next()
+          batch = await batches.next()
         } catch (error) {
           if (cancelled) return
           finish()
@@ -90,12 +87,11 @@ export async function streamRunEvents(context: RequestContext): Promise<Response
         }
         // The client may have gone while we waited: a cancelled stream takes nothing more.
         if (cancelled) return
-        if (result.done) {
+        if (batch.text !== '') controller.enqueue(encoder.encode(batch.text))
+        if (batch.done) {
           finish()
           controller.close()
-          return
         }
-        controller.enqueue(encoder.encode(eventFrame(result.value)))
       },
       cancel() {
         cancelled = true
