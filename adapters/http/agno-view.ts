@@ -210,7 +210,7 @@ export function agnoEvents(run: Run, agent: AgentIdentity, events: readonly RunE
   return out
 }
 
-async function readAllEvents(context: RequestContext, runId: string): Promise<RunEvent[]> {
+async function storedEvents(context: RequestContext, runId: string): Promise<RunEvent[]> {
   const events: RunEvent[] = []
   for (;;) {
     const page = await context.runtime.readEvents(runId, { afterSeq: events.length === 0 ? 0 : (events[events.length - 1] as RunEvent).seq, limit: eventPageSize, orgId: context.caller.org_id })
@@ -232,7 +232,7 @@ export async function agnoRun(context: RequestContext, run: Run, userId: string 
     reasoning_content: run.reasoningContent,
     metrics: agnoMetrics(run.metrics),
     messages: run.messages.map((message) => agnoMessage(message, run.createdAt)),
-    events: agnoEvents(run, agent, await readAllEvents(context, run.id)),
+    events: agnoEvents(run, agent, await storedEvents(context, run.id)),
     created_at: run.createdAt,
   }
 }

@@ -4,37 +4,37 @@
  * Frames are `id: <seq>` and `data: <event JSON>`. The stream starts after
  * the larger of `after_seq` and `Last-Event-ID`, replays the log, follows the
  * run live and closes after the terminal event. The body is a pull-based
- * stream: the next frame is made only when the client has taken the last
- * one, so a slow client holds back its own stream (and the runtime's reader
- * falls back to the log) instead of making the server buffer.
+ * stream: the next chunk (the frames already available) is made only when
+ * the client has taken the last one, so a slow client holds back its own
+ * stream (and the runtime's reader falls back to the log) instead of making
+ * the server buffer.
  */
 import { setMaxListeners } from 'node:events'
 import { ValidationError } from '../../src/errors.js'
 import { isTerminalStatus } from '../../src/store.js'
 import type { RequestContext } from './context.js'
 import { FrameBatches, type FrameBatch } from './frame-batches.js'
-import { parseWith } from './request-body.js'
 import { emptyResponse } from './responses.js'
-import { eventsQuery, queryObject } from './schemas.js'
 
 const encoder = new TextEncoder()
 const pingFrame = encoder.encode(': ping\n\n')
 /** Characters of frames sent in one chunk at most. */
 const batchChars = 64 * 1024
 
-function startSeq(context: RequestContext): number {
-  const query: Record<string, unknown> = queryObject(context.url)
-  const lastEventId = context.request.headers.get('last-event-id')?.trim()
-  if (lastEventId !== undefined && lastEventId !== '') query.last_event_id = lastEventId
-  try {
-    const parsed = parseWith(eventsQuery, query, 'query parameter')
-    return Math.max(parsed.after_seq ?? 0, parsed.last_event_id ?? 0)
-  } catch (error) {
-    if (error instanceof ValidationError && lastEventId !== undefined) {
-      throw new ValidationError(`${error.message} (after_seq or Last-Event-ID)`, { details: error.details })
-    }
-    throw error
+/** A seq from the query or a header: a non-negative integer. */
+function seqOf(value: string | null | undefined, name: string): number {
+  if (value === null || value === undefined) return 0
+  if (!/^[0-9]{1,15}$/.test(value)) {
+    const message = `Expected ${name} to be a non-negative integer, got "${value.slice(0, 40)}"`
+    throw new ValidationError(message, { details: { issues: [{ path: name, message }] } })
   }
+  return Number(value)
+}
+
+/** Where the stream starts: after the larger of `after_seq` and `Last-Event-ID`. */
+function startSeq(context: RequestContext): number {
+  const lastEventId = context.request.headers.get('last-event-id')?.trim()
+  return Math.max(seqOf(context.url.searchParams.get('after_seq'), 'after_seq'), seqOf(lastEventId === '' ? undefined : lastEventId, 'Last-Event-ID'))
 }
 
 /** The SSE response of a run, or 204 when the run has ended and nothing is left to send. */

@@ -116,7 +116,8 @@ async function writeResponse(result: Response, response: ServerResponse): Promis
   })
   const cookies = result.headers.getSetCookie()
   if (cookies.length > 0) headers['set-cookie'] = cookies
-  response.writeHead(result.status, result.statusText, headers)
+  if (result.statusText === '') response.writeHead(result.status, headers)
+  else response.writeHead(result.status, result.statusText, headers)
   const body = result.body
   if (body === null || response.req.method === 'HEAD') {
     await body?.cancel().catch(() => {})

@@ -65,18 +65,6 @@ export const threadListQuery = z.object({
   user_id: z.string().optional(),
 })
 
-/** A seq: a non-negative integer. */
-export const seqParameter = z
-  .string()
-  .regex(/^[0-9]{1,15}$/, 'Expected a non-negative integer')
-  .transform(Number)
-
-/** `after_seq` of the event stream and the `Last-Event-ID` header. */
-export const eventsQuery = z.object({
-  after_seq: seqParameter.optional(),
-  last_event_id: seqParameter.optional(),
-})
-
 /** `type` and `db_id` of the Agno view. */
 export const agnoRunsQuery = z.object({
   type: z.enum(['agent', 'team', 'workflow']).optional(),

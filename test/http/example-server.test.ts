@@ -6,7 +6,10 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { reply } from 'hearth/testing'
 import { configFromEnvironment, startServer, type RunningServer } from '../../examples/support/start-server.js'
+import { startFakeOpenAIServer } from '../openai/fake-openai-server.js'
+import { replyWithTurn } from '../openai/wire-script.js'
 import { apiClient, range, readEvents, seqsOf, startRun, waitForRun } from './support.js'
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..')
@@ -138,6 +141,30 @@ describe('the example server with HEARTH_API_KEY', () => {
     expect(body.org_id).toBe('default')
     const events = await runBannerLine(server.banner, { HEARTH_API_KEY: key })
     expect(events.at(-1)).toMatchObject({ type: 'run.completed', data: { content: 'add returned 5' } })
+  })
+})
+
+describe('the example server with OPENAI_API_KEY', () => {
+  it('uses OpenAI at OPENAI_BASE_URL with that key', async () => {
+    const openai = await startFakeOpenAIServer()
+    openai.setDefault(replyWithTurn([...reply('Hello from the wire.'), { usage: { inputTokens: 12, outputTokens: 5 } }]))
+    const server = await startServer({
+      ...configFromEnvironment({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: openai.baseURL }),
+      dbPath: join(directory, 'openai.db'),
+      port: 0,
+    })
+    try {
+      expect(server.banner).toContain(`OpenAI gpt-4o-mini at ${openai.baseURL}`)
+      expect(server.banner).not.toContain('/slow')
+      const api = apiClient(server.url)
+      const { runId } = await startRun(api, 'hi')
+      const run = await waitForRun(api, runId, (details) => details.status === 'completed' || details.status === 'failed')
+      expect(run).toMatchObject({ status: 'completed', content: 'Hello from the wire.', model: 'gpt-4o-mini', total_input_tokens: 12, total_output_tokens: 5 })
+      expect(openai.requests[0]?.headers.authorization).toBe('Bearer sk-test')
+    } finally {
+      await server.close()
+      await openai.close()
+    }
   })
 })
 

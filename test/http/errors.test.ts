@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { memoryStore, StorageError, type Runtime, type Store } from 'hearth'
+import { createHttpHandler, toNodeListener } from 'hearth/http'
+import { apiClient, openDemoRuntime, serveRuntime, type TestServer } from './support.js'
+
+let failure: Error | undefined
+/** The memory store, except that reads of sessions fail with `failure` while it is set. */
+function flakyStore(): Store {
+  const store = memoryStore()
+  return new Proxy(store, {
+    get(target, key) {
+      const value = Reflect.get(target, key, target) as unknown
+      if (typeof value !== 'function') return value
+      return (...args: unknown[]) => {
+        if (failure !== undefined && (key === 'listSessions' || key === 'getSession')) return Promise.reject(failure)
+        return (value as (...parameters: unknown[]) => unknown).apply(target, args)
+      }
+    },
+  })
+}
+
+let runtime: Runtime
+let server: TestServer
+let api: ReturnType<typeof apiClient>
+
+beforeAll(async () => {
+  runtime = await openDemoRuntime({ store: flakyStore() })
+  server = await serveRuntime(runtime)
+  api = apiClient(server.url)
+})
+
+afterAll(async () => {
+  await server.close()
+  await runtime.close()
+})
+
+describe('server-side failures', () => {
+  it('storage.busy is 503 with Retry-After', async () => {
+    failure = new StorageError('storage.busy', 'The database is locked')
+    const log = vi.spyOn(console, 'error').mockImplementation(() => {})
+    try {
+      const response = await api('GET', '/v1/threads')
+      expect(response.status).toBe(503)
+      expect(response.headers.get('retry-after')).toBe('1')
+      expect(response.body).toMatchObject({ code: 'storage.busy', message: 'The database is locked', trace_id: response.headers.get('x-trace-id') })
+    } finally {
+      failure = undefined
+      log.mockRestore()
+    }
+  })
+
+  it('a bug is a 500 internal.error: logged with its stack, never shown', async () => {
+    failure = new Error('secret detail of a bug')
+    const log = vi.spyOn(console, 'error').mockImplementation(() => {})
+    try {
+      const response = await api('GET', '/v1/threads/thr_anything')
+      expect(response.status).toBe(500)
+      expect(response.body).toEqual({ code: 'internal.error', message: 'Internal error', details: {}, trace_id: response.headers.get('x-trace-id') })
+      expect(JSON.stringify(response.body)).not.toContain('secret')
+      expect(log).toHaveBeenCalledWith(expect.any(String), response.headers.get('x-trace-id'), failure)
+    } finally {
+      failure = undefined
+      log.mockRestore()
+    }
+    expect((await api('GET', '/v1/threads')).status).toBe(200)
+  })
+})
+
+describe('options', () => {
+  it('throws a TypeError naming a bad option', () => {
+    expect(() => createHttpHandler({} as Runtime)).toThrow(/`runtime`/)
+    expect(() => createHttpHandler(runtime, { basePath: 'api' })).toThrow(/`basePath`.*api/)
+    expect(() => createHttpHandler(runtime, { basePath: '/api/' })).toThrow(TypeError)
+    expect(() => createHttpHandler(runtime, { pingIntervalMs: 0 })).toThrow(/`pingIntervalMs`/)
+    expect(() => createHttpHandler(runtime, { pingIntervalMs: 1.5 })).toThrow(TypeError)
+    expect(() => createHttpHandler(runtime, { maxBodyBytes: -1 })).toThrow(/`maxBodyBytes`/)
+    expect(() => createHttpHandler(runtime, { authenticate: 'token' as never })).toThrow(/`authenticate`/)
+    expect(() => toNodeListener('handler' as never)).toThrow(/`handler`/)
+  })
+
+  it('the handler answers web-standard requests directly, with maxBodyBytes', async () => {
+    const handler = createHttpHandler(runtime, { basePath: '/api', maxBodyBytes: 64 })
+    const created = await handler(new Request('http://local/api/v1/threads', { method: 'POST', body: '{"title":"ok"}' }))
+    expect(created.status).toBe(201)
+    const big = await handler(new Request('http://local/api/v1/threads', { method: 'POST', body: JSON.stringify({ title: 'x'.repeat(100) }) }))
+    expect(big.status).toBe(413)
+    const odd = await handler(new Request('http://local/api/v1/threads', { method: 'PURGE' }))
+    expect(odd.status).toBe(405)
+    expect(odd.headers.get('allow')).toBe('GET, POST')
+    expect((await handler(new Request('http://local/v1/threads'))).status).toBe(404)
+  })
+})
