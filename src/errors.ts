@@ -34,6 +34,7 @@ export type ErrorCode =
   | 'provider.timeout'
   | 'storage.busy'
   | 'storage.failed'
+  | 'storage.conflict'
   | 'storage.corrupt'
   | 'storage.newer_schema'
   | 'internal.error'
@@ -68,6 +69,7 @@ export const httpStatusOf: Readonly<Record<ErrorCode, number>> = {
   'provider.timeout': 504,
   'storage.busy': 503,
   'storage.failed': 500,
+  'storage.conflict': 409,
   'storage.corrupt': 500,
   'storage.newer_schema': 500,
   'internal.error': 500,
@@ -177,7 +179,7 @@ export class ProviderError extends HearthError {
 /** The store failed (`storage.*`). */
 export class StorageError extends HearthError {
   constructor(
-    code: 'storage.busy' | 'storage.failed' | 'storage.corrupt' | 'storage.newer_schema',
+    code: 'storage.busy' | 'storage.failed' | 'storage.conflict' | 'storage.corrupt' | 'storage.newer_schema',
     message: string,
     options: HearthErrorOptions = {},
   ) {

@@ -125,13 +125,16 @@ export class MemoryStore implements Store {
     const runId = commit.run?.id ?? commit.events?.[0]?.runId ?? inserted?.id
     const existing = runId === undefined ? undefined : runId === inserted?.id ? inserted : this.#runs.get(runId)
     if (runId !== undefined && existing === undefined) throw new StorageError('storage.failed', `Run ${runId} does not exist`)
+    if (commit.ownerId !== undefined && inserted === undefined && runId !== undefined && this.#runOwners.get(runId) !== commit.ownerId) {
+      throw new StorageError('storage.conflict', `Run ${runId} is owned by another process`)
+    }
     const events = commit.events
     if (events !== undefined && events.length > 0) {
       let expected = (existing as Run).lastSeq + 1
       for (const event of events) {
         if (event.runId !== runId) throw new StorageError('storage.failed', 'All events of a commit must belong to one run')
         if (event.seq !== expected) {
-          throw new StorageError('storage.failed', `Event seq ${event.seq} of run ${runId} is not the next one (${expected})`)
+          throw new StorageError('storage.conflict', `Event seq ${event.seq} of run ${runId} is not the next one (${expected})`)
         }
         expected++
       }

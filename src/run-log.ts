@@ -43,7 +43,8 @@ export class RunLog {
   readonly #hub: EventHub
   #pending: RunEvent[] = []
   #insert: Run | undefined
-  #insertOwner: string | undefined
+  /** The owner this runtime writes as, checked by the store on every commit. */
+  ownerId: string | undefined
   #patch: RunPatch | undefined
   #sessionState: Commit['sessionState']
   #chain: Promise<void> = Promise.resolve()
@@ -66,7 +67,7 @@ export class RunLog {
   /** Inserts the run itself with the next commit, owned by `ownerId` when given. */
   insert(run: Run, ownerId?: string): void {
     this.#insert = run
-    this.#insertOwner = ownerId
+    this.ownerId = ownerId
   }
 
   /** Appends an event (applied to `state` at once, committed with the next flush). Dropped once sealed. */
@@ -100,10 +101,8 @@ export class RunLog {
       return this.#chain
     }
     const commit: Commit = {}
-    if (this.#insert !== undefined) {
-      commit.insertRun = this.#insert
-      if (this.#insertOwner !== undefined) commit.ownerId = this.#insertOwner
-    }
+    if (this.#insert !== undefined) commit.insertRun = this.#insert
+    if (this.ownerId !== undefined) commit.ownerId = this.ownerId
     if (this.#patch !== undefined) commit.run = { id: this.runId, patch: this.#patch }
     const events = this.#pending
     if (events.length > 0) commit.events = events

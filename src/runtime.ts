@@ -518,6 +518,7 @@ export class Runtime {
       }
       const state = replayRunState(initialMessages(agent, run.input, run.createdAt), events)
       const log = new RunLog(this.#store, this.#hub, run, state)
+      log.ownerId = this.#ownership.ownerId
       const active: ActiveRun = this.#scheduler.track(run, log, agent, route)
       this.#scheduler.recover(active, events, mode)
     }

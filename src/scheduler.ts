@@ -178,8 +178,10 @@ export class Scheduler {
     this.#unreserve(active)
     active.executing = true
     this.#queue.add(() => this.#execute(active)).catch((error: unknown) => {
+      // The run's log broke (the store failed, or another process claimed the run): stop its work here.
       console.error('hearth: run %s stopped on an error', active.run.id, error)
       active.executing = false
+      active.controller.abort(error)
       this.#leave(active)
     })
   }

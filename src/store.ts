@@ -124,13 +124,19 @@ export interface Commit {
   run?: { id: string; patch: RunPatch }
   /**
    * Events to append, all of one run, in seq order. The first must carry the
-   * run's `lastSeq + 1` and the rest follow densely; otherwise the commit fails
-   * with `storage.failed` and writes nothing. The run's `lastSeq` advances.
+   * run's `lastSeq + 1` and the rest follow densely; otherwise another writer
+   * got there first, and the commit fails with `storage.conflict` and writes
+   * nothing. The run's `lastSeq` advances.
    */
   events?: readonly RunEvent[]
   /** The session state tools wrote during the step. */
   sessionState?: { sessionId: string; state: JsonObject; updatedAt: string }
-  /** With `insertRun`: the owner that will execute it (none: any executing runtime may claim it). */
+  /**
+   * The owner writing. With `insertRun`, the new run's owner (none: any
+   * executing runtime may claim it). Otherwise the commit fails with
+   * `storage.conflict`, writing nothing, unless the run is owned by this owner:
+   * a process whose runs were claimed by another can no longer write to them.
+   */
   ownerId?: string
 }
 

@@ -59,7 +59,7 @@ function appendEvents(statements: Statements, runId: string, events: readonly Ru
     const event = events[index] as RunEvent
     if (event.runId !== runId) throw new StorageError('storage.failed', `All events of a commit must belong to one run (${runId}), got one of ${event.runId}`)
     if (event.seq !== first + index || !Number.isInteger(event.seq)) {
-      throw new StorageError('storage.failed', `Event seq ${event.seq} of run ${runId} does not follow seq ${first + index - 1}`)
+      throw new StorageError('storage.conflict', `Event seq ${event.seq} of run ${runId} does not follow seq ${first + index - 1}`)
     }
   }
   // The guard on last_seq is what keeps seq dense, even against another process writing the same run.
@@ -67,7 +67,7 @@ function appendEvents(statements: Statements, runId: string, events: readonly Ru
   if (sessionId === undefined) {
     const lastSeq = statements.getLastSeq.get(runId) as number | undefined
     if (lastSeq === undefined) throw missingRun(runId)
-    throw new StorageError('storage.failed', `Event seq ${first} of run ${runId} is not the next one (${lastSeq + 1})`)
+    throw new StorageError('storage.conflict', `Event seq ${first} of run ${runId} is not the next one (${lastSeq + 1})`)
   }
   const insertEvent = statements.insertEvent
   for (let index = 0; index < count; index++) {

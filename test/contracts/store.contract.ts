@@ -183,14 +183,14 @@ export function runStoreContract(name: string, factory: () => Promise<StoreFixtu
       expect(await store.getRun(run.id)).toMatchObject({ status: 'running', lastSeq: 1 })
     })
 
-    it('keeps seq dense: a gap or a duplicate fails and writes nothing', async () => {
+    it('keeps seq dense: a gap or a duplicate fails with storage.conflict and writes nothing', async () => {
       const { run } = await sessionWithRun()
       await store.commit({ events: [makeDelta(run, 1)] })
       await expect(store.commit({ run: { id: run.id, patch: { status: 'running' } }, events: [makeDelta(run, 3)] })).rejects.toMatchObject({
-        code: 'storage.failed',
+        code: 'storage.conflict',
       })
-      await expect(store.commit({ events: [makeDelta(run, 1)] })).rejects.toMatchObject({ code: 'storage.failed' })
-      await expect(store.commit({ events: [makeDelta(run, 2), makeDelta(run, 4)] })).rejects.toMatchObject({ code: 'storage.failed' })
+      await expect(store.commit({ events: [makeDelta(run, 1)] })).rejects.toMatchObject({ code: 'storage.conflict' })
+      await expect(store.commit({ events: [makeDelta(run, 2), makeDelta(run, 4)] })).rejects.toMatchObject({ code: 'storage.conflict' })
       const read = await store.getRun(run.id)
       expect(read).toMatchObject({ status: 'queued', lastSeq: 1 })
       expect((await store.readEvents(run.id, 0, 100)).map((event) => event.seq)).toEqual([1])
@@ -385,6 +385,24 @@ export function runStoreContract(name: string, factory: () => Promise<StoreFixtu
       expect(await store.getRunOwner?.(live.id)).toBe('own_live')
       expect((await store.listOwners?.())?.map((entry) => entry.id).sort()).toEqual(['own_live', 'own_me'])
       expect(await store.claimRuns?.('own_me', [])).toEqual([])
+    })
+
+    it('refuses writes to a run from an owner that no longer owns it', async () => {
+      if (store.claimRuns === undefined && name === 'sqlite') return // phase 2 of hearth/sqlite adds them
+      await store.registerOwner?.(owner('own_old'))
+      await store.registerOwner?.(owner('own_new'))
+      const session = makeSession()
+      await store.insertSession(session)
+      const run = makeRun(session)
+      await store.commit({ insertRun: run, ownerId: 'own_old' })
+      await store.commit({ events: [makeDelta(run, 1)], ownerId: 'own_old' })
+      expect(await store.claimRuns?.('own_new', ['own_old'])).toEqual([run.id])
+      await expect(store.commit({ events: [makeDelta(run, 2)], run: { id: run.id, patch: { status: 'running' } }, ownerId: 'own_old' })).rejects.toMatchObject({
+        code: 'storage.conflict',
+      })
+      expect(await store.getRun(run.id)).toMatchObject({ status: 'queued', lastSeq: 1 })
+      await store.commit({ events: [makeDelta(run, 2)], ownerId: 'own_new' })
+      expect((await store.getRun(run.id))?.lastSeq).toBe(2)
     })
 
     it('never lets two claimers take the same run', async () => {

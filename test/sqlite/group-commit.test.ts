@@ -64,7 +64,7 @@ describe('group commit', () => {
     ])
     expect(store.statistics.transactions - before).toBe(1)
     expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled'])
-    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'storage.failed' })
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'storage.conflict' })
     expect((await store.readEvents(a.run.id, 0, 10)).map((event) => event.seq)).toEqual([1, 2])
     expect((await store.readEvents(c.run.id, 0, 10)).map((event) => event.seq)).toEqual([1, 2])
     expect(await store.readEvents(b.run.id, 0, 10)).toEqual([])
@@ -138,7 +138,7 @@ describe('group commit', () => {
     try {
       const results = await Promise.allSettled([store.commit({ events: [makeDelta(run, 1, 'mine')] }), other.commit({ events: [makeDelta(run, 1, 'theirs')] })])
       expect(results.map((result) => result.status).sort()).toEqual(['fulfilled', 'rejected'])
-      expect((results.find((result) => result.status === 'rejected') as PromiseRejectedResult).reason).toMatchObject({ code: 'storage.failed' })
+      expect((results.find((result) => result.status === 'rejected') as PromiseRejectedResult).reason).toMatchObject({ code: 'storage.conflict' })
       expect((await other.readEvents(run.id, 0, 10)).map((event) => event.seq)).toEqual([1])
       await other.commit({ events: [makeDelta(run, 2)] })
       expect((await store.getRun(run.id))?.lastSeq).toBe(2)

@@ -1,0 +1,192 @@
+/**
+ * The kill harness: runs a Runtime in a child process on a durable store,
+ * kills it with SIGKILL at chosen points, then opens a new Runtime on the same
+ * store and checks what must hold after any crash:
+ * - no event the victim had committed (and so had shown) is lost;
+ * - every run's seq is dense from 1;
+ * - once recovery has run, no `tool.call` lacks its `tool.result`;
+ * - every run ends (waiting runs are answered; the rest complete, fail or are cancelled).
+ *
+ * The store comes from the scenario module, so hearth/testing imports no adapter.
+ */
+import { spawn } from 'node:child_process'
+import { extname } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import type { RunEvent } from '../events.js'
+import { Runtime, type RuntimeOptions } from '../runtime.js'
+import { isTerminalStatus } from '../store.js'
+
+/** What a scenario module exports as its default. */
+export interface KillScenario {
+  /** Runtime options for the victim and for the survivor; both must use the store at `storePath`. */
+  runtimeOptions(context: { storePath: string; role: 'victim' | 'survivor' }): RuntimeOptions | Promise<RuntimeOptions>
+  /** Starts work in the victim: sessions and runs. Resolves once the runs are created. */
+  drive(runtime: Runtime): Promise<void>
+  /** How the survivor answers a run waiting for input. @default approve */
+  answer?: (runtime: Runtime, runId: string) => Promise<void>
+}
+
+/** Options of {@link runKillTest}. */
+export interface KillTestOptions {
+  /** Path of the scenario module (its default export is a {@link KillScenario}). */
+  scenario: string
+  /** Makes a fresh store path for one kill (a new file per point). */
+  storePath: (point: number) => string
+  /** Kill the victim right after it has shown this many committed events; one test per entry. */
+  killAfterEvents: readonly number[]
+  /** Node flags for the victim. @default ['--import', 'tsx'] when the scenario or the harness is TypeScript, else [] */
+  execArgv?: readonly string[]
+  /** How long the survivor may take to finish every run. @default 20000 */
+  settleTimeoutMs?: number
+}
+
+/** What one kill found. */
+export interface KillReport {
+  /** The kill point asked for. */
+  killAfterEvents: number
+  /** Committed events the victim showed before it died. */
+  eventsSeen: number
+  /** True when the victim finished before reaching the point (nothing was killed mid-way). */
+  finishedFirst: boolean
+  runs: number
+  /** Broken promises, as sentences. Empty when all held. */
+  violations: string[]
+}
+
+// The victim's entry sits beside this file: kill-child.ts from source, kill-child.js from dist/.
+const childEntry = fileURLToPath(new URL(`./kill-child${extname(fileURLToPath(import.meta.url))}`, import.meta.url))
+
+function defaultExecArgv(scenario: string): string[] {
+  return scenario.endsWith('.ts') || childEntry.endsWith('.ts') ? ['--import', 'tsx'] : []
+}
+
+interface Seen {
+  runId: string
+  seq: number
+  type: string
+}
+
+function killVictim(options: KillTestOptions, storePath: string, point: number): Promise<{ seen: Seen[]; finishedFirst: boolean }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...(options.execArgv ?? defaultExecArgv(options.scenario)), childEntry, options.scenario, storePath], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    const seen: Seen[] = []
+    let buffered = ''
+    let stderr = ''
+    let finishedFirst = false
+    const giveUp = setTimeout(() => {
+      finishedFirst = true
+      child.kill('SIGKILL')
+    }, 30_000)
+    child.stdout.setEncoding('utf8')
+    child.stdout.on('data', (chunk: string) => {
+      buffered += chunk
+      let newline = buffered.indexOf('\n')
+      while (newline !== -1) {
+        const line = buffered.slice(0, newline)
+        buffered = buffered.slice(newline + 1)
+        newline = buffered.indexOf('\n')
+        if (!line.startsWith('E ')) continue
+        const [, runId, seq, type] = line.split(' ')
+        seen.push({ runId: runId as string, seq: Number(seq), type: type as string })
+        if (seen.length === point) child.kill('SIGKILL')
+      }
+    })
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+    })
+    child.on('error', reject)
+    child.on('exit', (code, signal) => {
+      clearTimeout(giveUp)
+      if (signal !== 'SIGKILL' && code !== 0) return reject(new Error(`The victim exited with ${String(code)}: ${stderr}`))
+      if (signal !== 'SIGKILL') finishedFirst = true
+      resolve({ seen, finishedFirst: finishedFirst || seen.length < point })
+    })
+  })
+}
+
+async function readAll(runtime: Runtime, runId: string): Promise<RunEvent[]> {
+  const events: RunEvent[] = []
+  for (;;) {
+    const page = await runtime.readEvents(runId, { afterSeq: events.length, limit: 1000 })
+    events.push(...page)
+    if (page.length < 1000) return events
+  }
+}
+
+async function settle(runtime: Runtime, scenario: KillScenario, timeoutMs: number): Promise<string[]> {
+  const problems: string[] = []
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const open = await runtime.listRuns({ status: ['queued', 'running', 'waiting_for_input'], limit: 100 })
+    if (open.length === 0) return problems
+    if (Date.now() > deadline) {
+      return [...problems, `runs still unfinished after ${timeoutMs} ms: ${open.map((run) => `${run.id} (${run.status})`).join(', ')}`]
+    }
+    for (const run of open) {
+      if (run.status !== 'waiting_for_input') continue
+      await (scenario.answer ?? ((survivor, runId) => survivor.submitInput(runId, { content: 'yes', approved: true })))(runtime, run.id).catch(
+        (error: unknown) => problems.push(`answering ${run.id} failed: ${String(error)}`),
+      )
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+async function check(scenario: KillScenario, storePath: string, seen: Seen[], settleTimeoutMs: number): Promise<{ runs: number; violations: string[] }> {
+  const violations: string[] = []
+  const runtime = await Runtime.open(await scenario.runtimeOptions({ storePath, role: 'survivor' }))
+  try {
+    const seenByRun = new Map<string, Seen[]>()
+    for (const event of seen) seenByRun.set(event.runId, [...(seenByRun.get(event.runId) ?? []), event])
+    violations.push(...(await settle(runtime, scenario, settleTimeoutMs)))
+    const runs = []
+    for (let before: string | undefined; ; ) {
+      const page = await runtime.listRuns({ limit: 100, before, orgId: undefined })
+      runs.push(...page)
+      if (page.length < 100) break
+      before = page[page.length - 1]?.id
+    }
+    for (const run of runs) {
+      const events = await readAll(runtime, run.id)
+      events.forEach((event, index) => {
+        if (event.seq !== index + 1) violations.push(`${run.id}: event ${index + 1} has seq ${event.seq}`)
+      })
+      for (const shown of seenByRun.get(run.id) ?? []) {
+        const stored = events[shown.seq - 1]
+        if (stored?.type !== shown.type) violations.push(`${run.id}: committed event ${shown.seq} (${shown.type}) is lost`)
+      }
+      const results = new Set(events.flatMap((event) => (event.type === 'tool.result' ? [event.data.tool_call_id] : [])))
+      for (const event of events) {
+        if (event.type === 'tool.call' && !results.has(event.data.tool_call_id)) {
+          violations.push(`${run.id}: tool.call ${event.data.tool_call_id} has no tool.result`)
+        }
+      }
+      if (!isTerminalStatus(run.status)) violations.push(`${run.id}: ended ${run.status}`)
+      if (run.lastSeq !== events.length) violations.push(`${run.id}: lastSeq ${run.lastSeq} but ${events.length} events`)
+    }
+    return { runs: runs.length, violations }
+  } finally {
+    await runtime.close()
+  }
+}
+
+/**
+ * Kills a runtime running `scenario` after each of `killAfterEvents` committed
+ * events, and checks the store after each kill. Resolves with one report per point.
+ */
+export async function runKillTest(options: KillTestOptions): Promise<KillReport[]> {
+  if (typeof options?.scenario !== 'string') throw new TypeError('Expected `scenario` to be the path of a module')
+  if (typeof options.storePath !== 'function') throw new TypeError('Expected `storePath` to be a function of the kill point')
+  const scenarioUrl = options.scenario.startsWith('file:') ? options.scenario : pathToFileURL(options.scenario).href
+  const scenario = (await import(scenarioUrl)).default as KillScenario
+  const reports: KillReport[] = []
+  for (const point of options.killAfterEvents) {
+    const storePath = options.storePath(point)
+    const { seen, finishedFirst } = await killVictim(options, storePath, point)
+    const { runs, violations } = await check(scenario, storePath, seen, options.settleTimeoutMs ?? 20_000)
+    reports.push({ killAfterEvents: point, eventsSeen: seen.length, finishedFirst, runs, violations })
+  }
+  return reports
+}

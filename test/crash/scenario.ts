@@ -1,0 +1,44 @@
+/**
+ * The kill harness scenario for hearth's own crash tests: a SQLite file, a
+ * slow scripted model, tools that take time (one idempotent, one not), and a
+ * tool that needs confirmation, across three sessions.
+ */
+import { z } from 'zod'
+import { sqliteStore } from '../../adapters/sqlite/index.js'
+import { tool, type Runtime } from '../../src/index.js'
+import { callTools, reply, scriptedModel, type KillScenario, type ScriptedTurn } from '../../src/testing/index.js'
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+const charge = tool({ name: 'charge', input: z.object({ order: z.string() }), execute: async ({ order }) => (await sleep(15), `charged ${order}`) })
+const lookup = tool({ name: 'lookup', idempotent: true, input: z.object({ order: z.string() }), execute: async ({ order }) => (await sleep(10), { order, total: 42 }) })
+const email = tool({ name: 'send_email', needsConfirmation: true, input: z.object({ to: z.string() }), execute: ({ to }) => ({ sent: true, to }) })
+
+function script(request: { messages: { role: string; content: string }[] }, index: number): ScriptedTurn {
+  const input = [...request.messages].reverse().find((message) => message.role === 'user')?.content ?? ''
+  if (input === 'chat') return index === 0 ? reply('one two three four five six seven eight nine ten', { delayMs: 8 }) : reply('?')
+  if (input === 'tools') {
+    if (index === 0) return [{ delay: 5 }, ...callTools({ name: 'lookup', arguments: { order: 'A' } }, { name: 'charge', arguments: { order: 'A' } })]
+    if (index === 1) return [{ delay: 5 }, ...callTools({ name: 'charge', arguments: { order: 'B' } })]
+    return reply('all charged now', { delayMs: 6 })
+  }
+  if (input === 'email') return index === 0 ? callTools({ name: 'send_email', arguments: { to: 'a@example.com' } }) : reply('email done', { delayMs: 5 })
+  return reply('unknown')
+}
+
+const scenario: KillScenario = {
+  runtimeOptions: ({ storePath }) => ({
+    store: sqliteStore({ path: storePath }),
+    providers: { scripted: scriptedModel(script) },
+    routes: { default: { provider: 'scripted', model: 'm' } },
+    agents: [{ key: 'crash', version: 1, instructions: 'Survive.', tools: [charge, lookup, email] }],
+  }),
+  async drive(runtime: Runtime) {
+    for (const input of ['chat', 'tools', 'email']) {
+      const session = await runtime.createSession()
+      await runtime.createRun(session.id, { input })
+      if (input === 'chat') await runtime.createRun(session.id, { input: 'chat' })
+    }
+  },
+}
+export default scenario
