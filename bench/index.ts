@@ -4,11 +4,20 @@
  *   npm run bench
  */
 import { benchCore, printComparisons } from './core.js'
+import { formatHttpSse, benchHttpSse } from './http-sse.js'
 import { benchImportCost } from './import-cost.js'
+import { benchSqliteStore } from './sqlite-store.js'
 
-printComparisons('Core on the memory store (floor: a hand-written loop, same model and tool)', await benchCore())
+printComparisons('Core on the memory store (floor: a hand-written loop with the same model and tool; floor/hearth = how many times slower)', await benchCore())
 
 const imports = benchImportCost()
 console.log(
-  `\nImport cost (median of 11, interleaved): node + hearth ${imports.hearthMs.toFixed(1)} ms, node + zod ${imports.zodMs.toFixed(1)} ms, ratio ${imports.ratio.toFixed(3)}`,
+  `\nImport cost (whole node process, median of 11, interleaved): hearth ${imports.hearthMs.toFixed(1)} ms, zod alone ${imports.zodMs.toFixed(1)} ms, ratio ${imports.ratio.toFixed(3)}`,
 )
+
+const sqlite = await benchSqliteStore()
+console.log(
+  `\nSQLite store, 200 concurrent runs x 30 events, one commit per event: ${Math.round(sqlite.storeEventsPerSecond)} events/s; raw better-sqlite3 (same pragmas, one transaction per run) ${Math.round(sqlite.floorEventsPerSecond)} events/s; store/floor ${sqlite.ratio.toFixed(2)}`,
+)
+
+console.log(`\n${formatHttpSse(await benchHttpSse())}`)
