@@ -10,7 +10,7 @@
  * the server buffer.
  */
 import { setMaxListeners } from 'node:events'
-import { ValidationError } from '../../src/errors.js'
+import { isHearthError, ValidationError } from '../../src/errors.js'
 import { isTerminalStatus } from '../../src/store.js'
 import type { RequestContext } from './context.js'
 import { FrameBatches, type FrameBatch } from './frame-batches.js'
@@ -81,6 +81,8 @@ export async function streamRunEvents(context: RequestContext): Promise<Response
         } catch (error) {
           if (cancelled) return
           finish()
+          // The run was deleted with its thread while we read: its stream just ends.
+          if (isHearthError(error) && error.code.startsWith('not_found.')) return controller.close()
           console.error('hearth/http: the event stream of run %s failed (trace %s)', run.id, traceId, error)
           controller.error(error)
           return

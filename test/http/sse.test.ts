@@ -147,6 +147,19 @@ describe('SSE over fetch with a bearer token', () => {
     expect(seqsOf(events)).toEqual(range(1, events.length))
   })
 
+  it("deleting the thread ends its run's stream with run.cancelled", async () => {
+    const { threadId, runId } = await startRun(api, '/slow 500 10')
+    const response = await openEvents(server.url, runId, { token })
+    const events: any[] = []
+    for await (const frame of sseFrames(response)) {
+      if (frame.data === undefined) continue
+      events.push(frame.data)
+      if (frame.data.seq === 3) expect((await api('DELETE', `/v1/threads/${threadId}`)).status).toBe(200)
+    }
+    expect(events.at(-1).type).toBe('run.cancelled')
+    expect((await openEvents(server.url, runId, { token })).status).toBe(404)
+  })
+
   it('cancel during waiting ends the stream, and approval through /input continues it', async () => {
     const email = '/tool send_email {"to": "t@example.com", "subject": "s", "body": "b"}'
     for (const action of ['cancel', 'approve'] as const) {
