@@ -78,7 +78,8 @@ export async function openBenchRuntime(script: ScriptedTurn[], store: Store = me
     store,
     providers: { model: scriptedModel(script) },
     routes: { default: { provider: 'model', model: 'm' } },
-    agents: [{ key: 'bench', version: 1, instructions: 'Benchmark.', tools: [add] }],
+    // historyRuns 0: the model gets the same messages as in the floor, which keeps no history.
+    agents: [{ key: 'bench', version: 1, instructions: 'Benchmark.', tools: [add], historyRuns: 0 }],
   })
 }
 
@@ -95,22 +96,48 @@ export interface Comparison {
   name: string
   hearthRunsPerSecond: number
   floorRunsPerSecond: number
-  /** floor / hearth: how many times slower hearth is. */
+  /** floor / hearth in wall time: how many times slower hearth is. */
   ratio: number
+  /** floor / hearth in CPU time of this process (steadier on a shared machine). */
+  cpuRatio: number
   overheadMsPerRun: number
   peakHeapMb?: number
 }
 
-async function time(runs: number, body: (index: number) => Promise<unknown>): Promise<number> {
-  const start = performance.now()
-  for (let index = 0; index < runs; index++) await body(index)
-  return performance.now() - start
+/** Wall and CPU milliseconds of one measured stretch. */
+export interface Timing {
+  wallMs: number
+  cpuMs: number
 }
 
-function compare(name: string, runs: number, hearthMs: number, floorMs: number, extra: Partial<Comparison> = {}): Comparison {
-  const hearthRunsPerSecond = (runs / hearthMs) * 1000
-  const floorRunsPerSecond = (runs / floorMs) * 1000
-  return { name, hearthRunsPerSecond, floorRunsPerSecond, ratio: floorRunsPerSecond / hearthRunsPerSecond, overheadMsPerRun: (hearthMs - floorMs) / runs, ...extra }
+/** Measures `body`'s wall time and this process's CPU time. */
+export async function measure(body: () => Promise<unknown>): Promise<Timing> {
+  const cpu = process.cpuUsage()
+  const start = performance.now()
+  await body()
+  const wallMs = performance.now() - start
+  const used = process.cpuUsage(cpu)
+  return { wallMs, cpuMs: (used.user + used.system) / 1000 }
+}
+
+function time(runs: number, body: (index: number) => Promise<unknown>): Promise<Timing> {
+  return measure(async () => {
+    for (let index = 0; index < runs; index++) await body(index)
+  })
+}
+
+function compare(name: string, runs: number, hearth: Timing, floor: Timing, extra: Partial<Comparison> = {}): Comparison {
+  const hearthRunsPerSecond = (runs / hearth.wallMs) * 1000
+  const floorRunsPerSecond = (runs / floor.wallMs) * 1000
+  return {
+    name,
+    hearthRunsPerSecond,
+    floorRunsPerSecond,
+    ratio: floorRunsPerSecond / hearthRunsPerSecond,
+    cpuRatio: hearth.cpuMs / floor.cpuMs,
+    overheadMsPerRun: (hearth.wallMs - floor.wallMs) / runs,
+    ...extra,
+  }
 }
 
 /** The median of a list of numbers. */
@@ -119,17 +146,18 @@ export function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] as number
 }
 
-/** Alternates floor and hearth rounds (warm-up first) and returns the median time of each. */
-export async function alternate(rounds: number, floor: () => Promise<number>, hearth: () => Promise<number>): Promise<{ floorMs: number; hearthMs: number }> {
+/** Alternates floor and hearth rounds (warm-up first) and returns the median timings of each. */
+export async function alternate(rounds: number, floor: () => Promise<Timing>, hearth: () => Promise<Timing>): Promise<{ floor: Timing; hearth: Timing }> {
   await floor()
   await hearth()
-  const floorTimes: number[] = []
-  const hearthTimes: number[] = []
+  const floors: Timing[] = []
+  const hearths: Timing[] = []
   for (let round = 0; round < rounds; round++) {
-    floorTimes.push(await floor())
-    hearthTimes.push(await hearth())
+    floors.push(await floor())
+    hearths.push(await hearth())
   }
-  return { floorMs: median(floorTimes), hearthMs: median(hearthTimes) }
+  const pick = (timings: Timing[]): Timing => ({ wallMs: median(timings.map((t) => t.wallMs)), cpuMs: median(timings.map((t) => t.cpuMs)) })
+  return { floor: pick(floors), hearth: pick(hearths) }
 }
 
 /** (a) and (b): runs one after another, each in a new session. */
@@ -137,13 +165,13 @@ export async function benchSequential(name: 'chat' | 'tools', runs: number, make
   const script = scenarios[name]
   const runtime = await openBenchRuntime(script, makeStore())
   const floorModel = scriptedModel(script)
-  const { floorMs, hearthMs } = await alternate(
-    5,
+  const { floor, hearth } = await alternate(
+    7,
     () => time(runs, () => floorRun(floorModel)),
     () => time(runs, () => hearthRun(runtime)),
   )
   await runtime.close()
-  return compare(name === 'chat' ? '(a) chat, 20 deltas' : '(b) 3 tool turns + 20 deltas', runs, hearthMs, floorMs)
+  return compare(name === 'chat' ? '(a) chat, 20 deltas' : '(b) 3 tool turns + 20 deltas', runs, hearth, floor)
 }
 
 /** (c): `runs` runs of (b) started at once across `sessions` sessions, with the peak heap. */
@@ -155,26 +183,28 @@ export async function benchConcurrent(runs = 200, sessions = 50, makeStore: () =
   const sampler = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().heapUsed)
   }, 2)
-  const { floorMs, hearthMs } = await alternate(
-    5,
-    async () => {
-      const start = performance.now()
-      await Promise.all(Array.from({ length: runs }, () => floorRun(floorModel)))
-      return performance.now() - start
-    },
+  const { floor, hearth } = await alternate(
+    7,
+    // Three waves per round, so a round lasts long enough to time.
+    () =>
+      measure(async () => {
+        for (let wave = 0; wave < 3; wave++) await Promise.all(Array.from({ length: runs }, () => floorRun(floorModel)))
+      }),
     async () => {
       const runtime = await openBenchRuntime(script, makeStore())
       const ids = await Promise.all(Array.from({ length: sessions }, async () => (await runtime.createSession()).id))
-      const start = performance.now()
-      await Promise.all(Array.from({ length: runs }, (_, index) => hearthRun(runtime, ids[index % sessions] as string)))
-      const elapsed = performance.now() - start
+      const timing = await measure(async () => {
+        for (let wave = 0; wave < 3; wave++) {
+          await Promise.all(Array.from({ length: runs }, (_, index) => hearthRun(runtime, ids[index % sessions] as string)))
+        }
+      })
       await runtime.close()
-      return elapsed
+      return timing
     },
   )
   clearInterval(sampler)
   peak = Math.max(peak, process.memoryUsage().heapUsed)
-  return compare(`(c) ${runs} x (b) at once, ${sessions} sessions`, runs, hearthMs, floorMs, { peakHeapMb: peak / 1024 / 1024 })
+  return compare(`(c) ${runs} x (b) at once, ${sessions} sessions`, runs * 3, hearth, floor, { peakHeapMb: peak / 1024 / 1024 })
 }
 
 /** Runs (a), (b), (c) on the memory store. */
@@ -190,7 +220,8 @@ export function printComparisons(title: string, rows: Comparison[]): void {
       scenario: row.name,
       'hearth runs/s': Math.round(row.hearthRunsPerSecond),
       'floor runs/s': Math.round(row.floorRunsPerSecond),
-      'floor/hearth': row.ratio.toFixed(2),
+      'floor/hearth (wall)': row.ratio.toFixed(2),
+      'floor/hearth (cpu)': row.cpuRatio.toFixed(2),
       'overhead ms/run': row.overheadMsPerRun.toFixed(3),
       ...(row.peakHeapMb === undefined ? {} : { 'peak heap MB': row.peakHeapMb.toFixed(1) }),
     })),

@@ -16,6 +16,8 @@ const storeChanged = '!changed'
 /** Fans committed events out to subscribers. */
 export class EventHub {
   readonly #emitter = new EventEmitter()
+  /** True once the store can report changes by other processes (`Store.watch`): only then do readers listen for pokes. */
+  watching = false
 
   /** Passes committed events to their run's subscribers and to the global feed. */
   publish(events: readonly RunEvent[]): void {
@@ -97,9 +99,18 @@ class LiveBuffer {
 
   wait(signal: AbortSignal | undefined): Promise<void> {
     return new Promise((resolve) => {
-      if (signal?.aborted) return resolve()
-      this.#wake = resolve
-      signal?.addEventListener('abort', () => resolve(), { once: true })
+      if (signal === undefined) {
+        this.#wake = resolve
+        return
+      }
+      if (signal.aborted) return resolve()
+      const onAbort = (): void => resolve()
+      // Woken by an event: take the abort listener off, or they pile up on a long stream.
+      this.#wake = () => {
+        signal.removeEventListener('abort', onAbort)
+        resolve()
+      }
+      signal.addEventListener('abort', onAbort, { once: true })
     })
   }
 }
@@ -133,7 +144,7 @@ export async function* readRunEvents(
   for (;;) {
     const buffer = new LiveBuffer(limit)
     const unsubscribe = hub.subscribe(runId, buffer.push)
-    const unpoke = hub.onStoreChange(buffer.poke)
+    const unpoke = hub.watching ? hub.onStoreChange(buffer.poke) : undefined
     try {
       // Catch up from the log; subscribing first means nothing committed meanwhile is missed.
       for (;;) {
@@ -176,7 +187,7 @@ export async function* readRunEvents(
       }
     } finally {
       unsubscribe()
-      unpoke()
+      unpoke?.()
     }
   }
 }

@@ -127,7 +127,7 @@ export class RunLog {
     if (this.#scheduled) return
     this.#scheduled = true
     // setImmediate lets every append of this tick (a burst of deltas) share one commit.
-    queueMicrotask(this.#autoFlush)
+    setImmediate(this.#autoFlush)
   }
 
   readonly #autoFlush = (): void => {

@@ -65,6 +65,8 @@ export interface CreateRunOptions {
   createdBy?: Caller
   /** Scope: the run's session must belong to this org. */
   orgId?: string
+  /** The run's trace id (32 lowercase hex characters, W3C style), e.g. the caller's own. @default a new one */
+  traceId?: string
 }
 
 /** Options of {@link Runtime.listRuns}. */
@@ -170,6 +172,7 @@ export class Runtime {
         runtime.#hub.poke()
         if (runtime.#execute) runtime.#recoverSoon()
       })
+      runtime.#hub.watching = runtime.#unwatch !== undefined
     } catch (error) {
       await runtime.#ownership.stop().catch(() => {})
       await runtime.#store.close().catch(() => {})
@@ -238,6 +241,8 @@ export class Runtime {
     const multitask = optionalChoice(body.multitask, 'multitask', ['reject', 'enqueue', 'interrupt'] as const) ?? 'enqueue'
     const createdBy = optionalCaller(body.createdBy, 'createdBy') ?? null
     const orgId = optionalString(body.orgId, 'orgId')
+    const traceId = optionalString(body.traceId, 'traceId')
+    if (traceId !== undefined && !/^[0-9a-f]{32}$/.test(traceId)) throw new ValidationError('Expected `traceId` to be 32 lowercase hex characters')
     const session = await this.getSession(sessionId, { orgId })
     const reference = personaId ?? session.agent ?? this.#options.defaultAgent ?? this.#agents.firstKey()
     if (reference === undefined) throw new NotFoundError('not_found.agent', 'No agent is defined')
@@ -255,7 +260,7 @@ export class Runtime {
       id: createId('run'),
       sessionId: session.id,
       orgId: session.orgId,
-      traceId: createTraceId(),
+      traceId: traceId ?? createTraceId(),
       personaId: agent.id,
       routeId: route.id,
       model: route.model,
@@ -328,7 +333,7 @@ export class Runtime {
     const before = optionalString(options.before, 'before', { nonEmpty: true })
     if (before !== undefined) {
       const cursor = await this.#store.getRun(before)
-      if (cursor === undefined || (orgId !== undefined && cursor.orgId !== orgId)) {
+      if (cursor === undefined || (orgId !== undefined && cursor.orgId !== orgId) || (sessionId !== undefined && cursor.sessionId !== sessionId)) {
         throw new ValidationError(`Unknown cursor \`before\`: ${before}`)
       }
     }

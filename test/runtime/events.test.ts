@@ -69,6 +69,23 @@ describe('the event log and its streams', () => {
     await runtime.close()
   })
 
+  it('leaves no abort listeners behind on a long stream read with a signal', async () => {
+    const { getEventListeners } = await import('node:events')
+    const words = Array.from({ length: 200 }, (_, index) => `w${index} `).join('')
+    const { runtime } = await openRuntime([reply(words, { delayMs: 1 })])
+    const session = await runtime.createSession()
+    const run = await runtime.createRun(session.id, { input: 'x' })
+    const controller = new AbortController()
+    let count = 0
+    for await (const event of runtime.runEvents(run.id, { signal: controller.signal })) {
+      count++
+      expect(getEventListeners(controller.signal, 'abort').length).toBeLessThanOrEqual(1)
+      void event
+    }
+    expect(count).toBe(203)
+    await runtime.close()
+  })
+
   it('feeds every new event of every run through runtime.events()', async () => {
     const { runtime } = await openRuntime([reply('hi there')])
     const feed = runtime.events()[Symbol.asyncIterator]()

@@ -25,6 +25,20 @@ describe('the agent loop', () => {
     await runtime.close()
   })
 
+  it('takes the caller’s trace id, and rejects a malformed one', async () => {
+    const { runtime } = await openRuntime([reply('ok')])
+    const session = await runtime.createSession()
+    const traceId = '0af7651916cd43dd8448eb211c80319c'
+    const run = await runtime.createRun(session.id, { input: 'x', traceId })
+    expect(run.traceId).toBe(traceId)
+    expect((await run.result()).traceId).toBe(traceId)
+    await expect(runtime.createRun(session.id, { input: 'x', traceId: 'nope' })).rejects.toMatchObject({ code: 'validation.invalid' })
+    const generated = await runtime.createRun(session.id, { input: 'x' })
+    expect(generated.traceId).toMatch(/^[0-9a-f]{32}$/)
+    await generated.result()
+    await runtime.close()
+  })
+
   it('streams reasoning on its own channel and keeps it on the run', async () => {
     const { runtime } = await openRuntime([[{ reasoning: 'think ' }, { reasoning: 'hard' }, { text: 'Answer' }]])
     const session = await runtime.createSession()

@@ -88,6 +88,7 @@ describe('sessions', () => {
     expect((await runtime.getRun(runs[0]!.id)).createdBy).toEqual({ userId: 'u9' })
     await expect(runtime.listRuns({ status: 'done' as never })).rejects.toMatchObject({ code: 'validation.invalid' })
     await expect(runtime.listRuns({ before: 'run_unknown' })).rejects.toMatchObject({ code: 'validation.invalid' })
+    await expect(runtime.listRuns({ sessionId: a.id, before: runs[1]!.id })).rejects.toMatchObject({ code: 'validation.invalid' })
     await expect(runtime.getRun(runs[0]!.id, { orgId: 'other' })).rejects.toMatchObject({ code: 'not_found.run' })
     await runtime.close()
   })
