@@ -9,7 +9,6 @@
  * stream (and the runtime's reader falls back to the log) instead of making
  * the server buffer.
  */
-import { setMaxListeners } from 'node:events'
 import { isHearthError, ValidationError } from '../../src/errors.js'
 import { isTerminalStatus } from '../../src/store.js'
 import type { RequestContext } from './context.js'
@@ -45,9 +44,6 @@ export async function streamRunEvents(context: RequestContext): Promise<Response
   if (isTerminalStatus(run.status) && run.lastSeq <= start) return emptyResponse(204, traceId)
 
   const abort = new AbortController()
-  // The core's live reader adds an abort listener per wait and keeps it until the
-  // stream ends (reported upstream); without this, Node warns after ten live events.
-  setMaxListeners(0, abort.signal)
   const iterator = runtime.runEvents(run.id, { afterSeq: start, orgId: caller.org_id, signal: abort.signal })[Symbol.asyncIterator]()
   const batches = new FrameBatches(iterator, batchChars)
   let timer: ReturnType<typeof setInterval> | undefined

@@ -68,12 +68,14 @@ export async function createRun(context: RequestContext): Promise<Response> {
   const run = await runtime.createRun(context.id, {
     input: body.input,
     orgId: caller.org_id,
+    // One trace for the request and the run it starts.
+    traceId: context.traceId,
     createdBy: createdByOf(caller),
     ...(body.persona_id === undefined ? {} : { personaId: body.persona_id }),
     ...(body.route_id === undefined ? {} : { routeId: body.route_id }),
     ...(body.multitask === undefined ? {} : { multitask: body.multitask }),
   })
-  return jsonResponse(201, { run_id: run.id, trace_id: run.traceId }, context.traceId)
+  return jsonResponse(201, { run_id: run.id, trace_id: run.traceId }, run.traceId)
 }
 
 /** `GET /v1/threads/{thread_id}/runs`: the thread's runs, newest first. */
