@@ -31,6 +31,14 @@ describe('runs', () => {
     expect(created.status).toBe(201)
     expect(Object.keys(created.body).sort()).toEqual(['run_id', 'trace_id'])
     expect(created.body.trace_id).toMatch(/^[0-9a-f]{32}$/)
+    // The request that created the run and the run share one trace, the caller's when it sent one.
+    const traced = await fetch(`${server.url}/v1/threads/${thread.id}/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-trace-id': '4bf92f3577b34da6a3ce929d0e0e4736' },
+      body: JSON.stringify({ input: 'traced' }),
+    })
+    expect(traced.headers.get('x-trace-id')).toBe('4bf92f3577b34da6a3ce929d0e0e4736')
+    expect(await traced.json()).toMatchObject({ trace_id: '4bf92f3577b34da6a3ce929d0e0e4736' })
     const runId = created.body.run_id
     const done = await waitForRun(api, runId, (run) => run.status === 'completed')
     expect(Object.keys(done).sort()).toEqual([...detailKeys].sort())
