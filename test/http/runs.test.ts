@@ -32,7 +32,8 @@ describe('runs', () => {
     expect(Object.keys(created.body).sort()).toEqual(['run_id', 'trace_id'])
     expect(created.body.trace_id).toMatch(/^[0-9a-f]{32}$/)
     // The request that created the run and the run share one trace, the caller's when it sent one.
-    const traced = await fetch(`${server.url}/v1/threads/${thread.id}/runs`, {
+    const { body: other } = await api('POST', '/v1/threads', {})
+    const traced = await fetch(`${server.url}/v1/threads/${other.id}/runs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-trace-id': '4bf92f3577b34da6a3ce929d0e0e4736' },
       body: JSON.stringify({ input: 'traced' }),
