@@ -7,101 +7,28 @@ import { AgentRegistry, type Agent, type AgentDefinition } from './agents.js'
 import { NotFoundError, StateError, ValidationError } from './errors.js'
 import { EventHub, readAllEvents, readRunEvents, type FeedOptions, type RunEventsOptions } from './event-stream.js'
 import type { RunEvent } from './events.js'
-import { createId, createTraceId } from './ids.js'
+import { createTraceId } from './ids.js'
 import { memoryStore } from './memory-store.js'
 import type { ModelProvider } from './model.js'
 import { checkRoutes, resolveRoute, type Route } from './routes.js'
 import { RunHandle } from './run-handle.js'
 import { RunLog } from './run-log.js'
-import { createRunState, replayRunState } from './run-state.js'
-import { initialMessages, Scheduler, type ActiveRun } from './scheduler.js'
+import { createRunRecord } from './run-record.js'
+import { createRunState } from './run-state.js'
+import { initialMessages, Scheduler } from './scheduler.js'
+import { recoverRuns } from './recovery.js'
+import {
+  maxInputContentBytes,
+  positiveInteger,
+  type CreateRunOptions,
+  type InputOptions,
+  type ListRunsOptions,
+  type RuntimeOptions,
+} from './runtime-options.js'
 import { Ownership } from './ownership.js'
 import { Sessions, type CreateSessionOptions, type ListSessionsOptions, type Scope, type UpdateSessionOptions } from './sessions.js'
-import { isTerminalStatus, runStatuses, type Caller, type Run, type RunStatus, type Session, type Store } from './store.js'
+import { isTerminalStatus, runStatuses, type Run, type Session, type Store } from './store.js'
 import { checkObject, optionalCaller, optionalChoice, optionalString, pageLimit, utf8Length } from './validate.js'
-
-/** Options of {@link Runtime.open}. */
-export interface RuntimeOptions {
-  /** Where sessions, runs and events are kept. @default memoryStore() */
-  store?: Store
-  /** Model providers by name, referred to by routes. @default {} */
-  providers?: Record<string, ModelProvider>
-  /** Named provider + model pairs; a run uses its `routeId`, else its agent's route, else `default`. @default {} */
-  routes?: Record<string, Route>
-  /** Agents defined at open. More can be added with `defineAgent`. @default [] */
-  agents?: readonly AgentDefinition[]
-  /** The agent of a run whose session and request name none. @default the first agent defined */
-  defaultAgent?: string
-  /** Runs executing at once. @default 16 */
-  concurrency?: number
-  /** Tool calls of one model turn executed at once. @default 8 */
-  toolConcurrency?: number
-  /** `creditsUsed = round(totalCostUsd * creditsPerUsd)`. @default 1000 */
-  creditsPerUsd?: number
-  /** What happens to runs found running in the store at open: continue them, or fail them with `run.interrupted`. @default 'resume' */
-  recovery?: 'resume' | 'fail'
-  /** Largest run input in UTF-8 bytes. @default 1048576 */
-  maxInputBytes?: number
-  /**
-   * Execute runs (true), or only read and watch them (false: an observer that
-   * never executes or recovers a run; its `createRun` leaves the run queued
-   * for an executing runtime on the same store). @default true
-   */
-  execute?: boolean
-  /** An owner whose heartbeat is older than this (ms) is dead and its runs are recovered; beats come every third of it. @default 10000 */
-  leaseMs?: number
-}
-
-/** Options of {@link Runtime.createRun}. */
-export interface CreateRunOptions {
-  /** The user's message. */
-  input: string
-  /** `key` or `key@version`. @default the session's agent, else the runtime's default agent */
-  personaId?: string
-  /** @default the agent's route, else 'default' */
-  routeId?: string
-  /** What to do when the session already has an active run. @default 'enqueue' */
-  multitask?: 'reject' | 'enqueue' | 'interrupt'
-  createdBy?: Caller
-  /** Scope: the run's session must belong to this org. */
-  orgId?: string
-  /** The run's trace id (32 lowercase hex characters, W3C style), e.g. the caller's own. @default a new one */
-  traceId?: string
-}
-
-/** Options of {@link Runtime.listRuns}. */
-export interface ListRunsOptions {
-  orgId?: string
-  sessionId?: string
-  status?: RunStatus | readonly RunStatus[]
-  /** 1 to 100. @default 20 */
-  limit?: number
-  /** The id of the previous page's last run. */
-  before?: string
-  /** 'desc': newest first; 'asc': oldest first (`before` then means "after"). @default 'desc' */
-  order?: 'asc' | 'desc'
-}
-
-/** An answer to a waiting run. */
-export interface InputOptions {
-  /** The answer (at most 32,768 bytes of UTF-8). Without `approved`, `approve` or `yes` approves. @default '' */
-  content?: string
-  approved?: boolean
-  /** The request answered. @default the oldest open one */
-  toolCallId?: string
-  orgId?: string
-}
-
-/** Max bytes of `submitInput` content. */
-export const maxInputContentBytes = 32_768
-
-function positiveInteger(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new TypeError(`Expected \`${name}\` to be a positive integer, got \`${String(value)}\``)
-  }
-  return value
-}
 
 /** An agent runtime inside this process. Create one with {@link Runtime.open}. */
 export class Runtime {
@@ -256,34 +183,16 @@ export class Runtime {
       if (multitask === 'interrupt') await this.#cancelSessionRuns(session.id, 'Interrupted by a newer run')
     }
     const now = new Date().toISOString()
-    const run: Run = {
-      id: createId('run'),
+    const run = createRunRecord({
       sessionId: session.id,
       orgId: session.orgId,
       traceId: traceId ?? createTraceId(),
       personaId: agent.id,
-      routeId: route.id,
-      model: route.model,
-      modelProvider: route.providerName,
-      status: 'queued',
+      route,
       input,
-      content: null,
-      reasoningContent: null,
-      messages: [],
-      metrics: { inputTokens: 0, outputTokens: 0, totalTokens: 0, cachedInputTokens: 0, reasoningTokens: 0, timeToFirstTokenMs: null, durationMs: null },
-      totalCostUsd: 0,
-      cacheHitRate: 0,
-      creditsUsed: 0,
-      error: null,
-      pendingInput: [],
       createdBy,
-      lastSeq: 0,
       createdAt: now,
-      startedAt: null,
-      completedAt: null,
-      failedAt: null,
-      cancelledAt: null,
-    }
+    })
     const log = new RunLog(this.#store, this.#hub, run, createRunState(initialMessages(agent, input, now)))
     if (!this.#execute) {
       // An observer stores the run unowned; an executing runtime on the store claims it.
@@ -495,37 +404,14 @@ export class Runtime {
 
   /** Takes over the unfinished runs this runtime may execute (dead owners', and unowned ones). */
   async #recover(): Promise<void> {
-    const mode = this.#options.recovery ?? 'resume'
-    const claimed = (await this.#ownership.claim()).filter((runId) => this.#scheduler.get(runId) === undefined)
-    const runs: Run[] = []
-    for (const runId of claimed) {
-      const run = await this.#store.getRun(runId)
-      if (run !== undefined && !isTerminalStatus(run.status)) runs.push(run)
-    }
-    // The active run of a session before the ones queued behind it.
-    runs.sort((a, b) => Number(a.status === 'queued') - Number(b.status === 'queued') || (a.id < b.id ? -1 : 1))
-    for (const run of runs) {
-      if (this.#closed) return
-      const events: RunEvent[] = []
-      for (;;) {
-        const page = await this.#store.readEvents(run.id, events.length, 1000)
-        events.push(...page)
-        if (page.length < 1000) break
-      }
-      let agent: Agent
-      let route
-      try {
-        agent = this.#agents.resolve(run.personaId)
-        route = resolveRoute(run.routeId, this.#routes, this.#providers)
-      } catch (error) {
-        console.error('hearth: run %s cannot be recovered here: %s', run.id, (error as Error).message)
-        continue
-      }
-      const state = replayRunState(initialMessages(agent, run.input, run.createdAt), events)
-      const log = new RunLog(this.#store, this.#hub, run, state)
-      log.ownerId = this.#ownership.ownerId
-      const active: ActiveRun = this.#scheduler.track(run, log, agent, route)
-      this.#scheduler.recover(active, events, mode)
-    }
+    await recoverRuns({
+      store: this.#store,
+      hub: this.#hub,
+      scheduler: this.#scheduler,
+      ownership: this.#ownership,
+      mode: this.#options.recovery ?? 'resume',
+      resolve: (run) => ({ agent: this.#agents.resolve(run.personaId), route: resolveRoute(run.routeId, this.#routes, this.#providers) }),
+      isClosed: () => this.#closed,
+    })
   }
 }

@@ -13,7 +13,8 @@ import { spawn } from 'node:child_process'
 import { extname } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { RunEvent } from '../events.js'
-import { Runtime, type RuntimeOptions } from '../runtime.js'
+import { Runtime } from '../runtime.js'
+import type { RuntimeOptions } from '../runtime-options.js'
 import { isTerminalStatus } from '../store.js'
 
 /** What a scenario module exports as its default. */

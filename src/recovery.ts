@@ -1,0 +1,63 @@
+/**
+ * Recovery: taking over the unfinished runs a runtime may execute, rebuilt
+ * from their logs (the same fold the loop uses), then queued, held or resumed
+ * by the scheduler.
+ */
+import type { Agent } from './agents.js'
+import type { EventHub } from './event-stream.js'
+import type { RunEvent } from './events.js'
+import type { Ownership } from './ownership.js'
+import type { ResolvedRoute } from './routes.js'
+import { RunLog } from './run-log.js'
+import { replayRunState } from './run-state.js'
+import { initialMessages, type Scheduler } from './scheduler.js'
+import { isTerminalStatus, type Run, type Store } from './store.js'
+
+/** What recovery needs from the runtime. */
+export interface RecoveryContext {
+  store: Store
+  hub: EventHub
+  scheduler: Scheduler
+  ownership: Ownership
+  mode: 'resume' | 'fail'
+  /** The agent and route of a run; throws when this runtime does not define them. */
+  resolve: (run: Run) => { agent: Agent; route: ResolvedRoute }
+  isClosed: () => boolean
+}
+
+async function readLog(store: Store, runId: string): Promise<RunEvent[]> {
+  const events: RunEvent[] = []
+  for (;;) {
+    const page = await store.readEvents(runId, events.length, 1000)
+    events.push(...page)
+    if (page.length < 1000) return events
+  }
+}
+
+/** Claims the runs this runtime should take over and hands each to the scheduler. */
+export async function recoverRuns(context: RecoveryContext): Promise<void> {
+  const { store, scheduler } = context
+  const claimed = (await context.ownership.claim()).filter((runId) => scheduler.get(runId) === undefined)
+  const runs: Run[] = []
+  for (const runId of claimed) {
+    const run = await store.getRun(runId)
+    if (run !== undefined && !isTerminalStatus(run.status)) runs.push(run)
+  }
+  // The active run of a session before the ones queued behind it.
+  runs.sort((a, b) => Number(a.status === 'queued') - Number(b.status === 'queued') || (a.id < b.id ? -1 : 1))
+  for (const run of runs) {
+    if (context.isClosed()) return
+    let resolved
+    try {
+      resolved = context.resolve(run)
+    } catch (error) {
+      console.error('hearth: run %s cannot be recovered here: %s', run.id, (error as Error).message)
+      continue
+    }
+    const events = await readLog(store, run.id)
+    const state = replayRunState(initialMessages(resolved.agent, run.input, run.createdAt), events)
+    const log = new RunLog(store, context.hub, run, state)
+    log.ownerId = context.ownership.ownerId
+    scheduler.recover(scheduler.track(run, log, resolved.agent, resolved.route), events, context.mode)
+  }
+}

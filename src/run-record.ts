@@ -1,0 +1,47 @@
+/**
+ * A new run's record, before it is stored.
+ */
+import { createId } from './ids.js'
+import type { ResolvedRoute } from './routes.js'
+import type { Caller, Run } from './store.js'
+
+/** A queued run with empty figures. */
+export function createRunRecord(fields: {
+  sessionId: string
+  orgId: string
+  traceId: string
+  personaId: string
+  route: Pick<ResolvedRoute, 'id' | 'model' | 'providerName'>
+  input: string
+  createdBy: Caller | null
+  createdAt: string
+}): Run {
+  return {
+    id: createId('run'),
+    sessionId: fields.sessionId,
+    orgId: fields.orgId,
+    traceId: fields.traceId,
+    personaId: fields.personaId,
+    routeId: fields.route.id,
+    model: fields.route.model,
+    modelProvider: fields.route.providerName,
+    status: 'queued',
+    input: fields.input,
+    content: null,
+    reasoningContent: null,
+    messages: [],
+    metrics: { inputTokens: 0, outputTokens: 0, totalTokens: 0, cachedInputTokens: 0, reasoningTokens: 0, timeToFirstTokenMs: null, durationMs: null },
+    totalCostUsd: 0,
+    cacheHitRate: 0,
+    creditsUsed: 0,
+    error: null,
+    pendingInput: [],
+    createdBy: fields.createdBy,
+    lastSeq: 0,
+    createdAt: fields.createdAt,
+    startedAt: null,
+    completedAt: null,
+    failedAt: null,
+    cancelledAt: null,
+  }
+}
