@@ -52,7 +52,8 @@ export class Ownership {
 
   /**
    * The ids of the runs this runtime should take over, oldest first: those of
-   * dead owners and of none. Without ownership in the store: every unfinished run.
+   * dead owners and of none, and its own (the caller skips the ones it still
+   * holds). Without ownership in the store: every unfinished run.
    */
   async claim(): Promise<string[]> {
     const store = this.#store
@@ -63,7 +64,13 @@ export class Ownership {
     const now = Date.now()
     const owners = (await store.listOwners?.()) ?? []
     const dead = owners.filter((owner) => owner.id !== this.ownerId && isOwnerDead(owner, this.#leaseMs, now)).map((owner) => owner.id)
-    return store.claimRuns(this.ownerId, dead)
+    const claimed = await store.claimRuns(this.ownerId, dead)
+    // Runs this runtime owns but dropped (its commit failed, e.g. the file was busy) are taken up again.
+    const unfinished = await store.listRuns({ statuses: runStatuses.slice(0, 3), limit: Number.MAX_SAFE_INTEGER, order: 'asc' })
+    for (const run of unfinished) {
+      if (!claimed.includes(run.id) && (await store.getRunOwner?.(run.id)) === this.ownerId) claimed.push(run.id)
+    }
+    return claimed.sort()
   }
 
   /** Beats every third of the lease and calls `onBeat` after each beat. */

@@ -70,9 +70,14 @@ export class RunLog {
     this.ownerId = ownerId
   }
 
-  /** Appends an event (applied to `state` at once, committed with the next flush). Dropped once sealed. */
+  /**
+   * Appends an event (applied to `state` at once, committed with the next
+   * flush). Dropped once sealed; throws the commit error once broken, so the
+   * loop stops instead of running on a log that no longer records it.
+   */
   append<T extends EventType>(type: T, data: EventDataMap[T], timeMs = Date.now()): RunEvent | undefined {
-    if (this.sealed || this.broken !== undefined) return undefined
+    if (this.broken !== undefined) throw this.broken
+    if (this.sealed) return undefined
     const event = { runId: this.runId, sessionId: this.sessionId, seq: ++this.seq, type, data, createdAt: isoTime(timeMs) } as RunEvent
     applyEvent(this.state, event, timeMs)
     this.#pending.push(event)

@@ -159,3 +159,42 @@ describe('retention', () => {
     await runtime.close()
   })
 })
+
+describe('a commit that fails', () => {
+  it('drops the run in this process, then takes it up again from its log at the next heartbeat', async () => {
+    const { MemoryStore: Base, StorageError } = await import('../../src/index.js')
+    let failNext = false
+    class FlakyStore extends Base {
+      override async commit(commit: Parameters<MemoryStore['commit']>[0]): Promise<void> {
+        if (failNext && commit.events?.some((event) => event.type === 'message.delta')) {
+          failNext = false
+          throw new StorageError('storage.busy', 'database is locked')
+        }
+        return super.commit(commit)
+      }
+    }
+    const store = new FlakyStore()
+    const errors: unknown[] = []
+    const original = console.error
+    console.error = (...args: unknown[]) => void errors.push(args)
+    try {
+      const runtime = await Runtime.open({
+        ...options(store as unknown as MemoryStore),
+        leaseMs: 150,
+        providers: { scripted: scriptedModel([reply('steady as she goes', { delayMs: 5 })]) },
+      })
+      const session = await runtime.createSession()
+      failNext = true
+      const run = await runtime.createRun(session.id, { input: 'x' })
+      const done = await run.result().then(() => runtime.waitForRun(run.id))
+      expect(done).toMatchObject({ status: 'completed', content: 'steady as she goes' })
+      const events = await collect(runtime.runEvents(run.id))
+      expect(events.map((event) => event.seq)).toEqual(events.map((_, index) => index + 1))
+      expect(events.some((event) => event.type === 'run.resumed')).toBe(true)
+      expect(errors.length).toBeGreaterThan(0)
+      await runtime.close()
+    } finally {
+      console.error = original
+    }
+  })
+})
