@@ -19,6 +19,7 @@ import { pathToFileURL } from 'node:url'
 import Database from 'better-sqlite3'
 import { sqliteStore, type SqliteStore } from '../adapters/sqlite/index.js'
 import { createId, createTraceId } from '../src/ids.js'
+import { createRunRecord } from '../src/run-record.js'
 import type { RunEvent } from '../src/events.js'
 import type { Run, Session } from '../src/store.js'
 
@@ -55,35 +56,8 @@ function makeSession(): Session {
 }
 
 function makeRun(session: Session): Run {
-  const time = now()
-  return {
-    id: createId('run'),
-    sessionId: session.id,
-    orgId: session.orgId,
-    traceId: createTraceId(),
-    personaId: 'support@1',
-    routeId: 'default',
-    model: 'gpt-4o-mini',
-    modelProvider: 'openai',
-    status: 'queued',
-    input: 'Refund order 42, please.',
-    content: null,
-    reasoningContent: null,
-    messages: [],
-    metrics: { inputTokens: 0, outputTokens: 0, totalTokens: 0, cachedInputTokens: 0, reasoningTokens: 0, timeToFirstTokenMs: null, durationMs: null },
-    totalCostUsd: 0,
-    cacheHitRate: 0,
-    creditsUsed: 0,
-    error: null,
-    pendingInput: [],
-    createdBy: { userId: 'u1' },
-    lastSeq: 0,
-    createdAt: time,
-    startedAt: null,
-    completedAt: null,
-    failedAt: null,
-    cancelledAt: null,
-  }
+  const route = { id: 'default', model: 'gpt-4o-mini', providerName: 'openai' }
+  return createRunRecord({ ...session, sessionId: session.id, traceId: createTraceId(), personaId: 'support@1', route, input: 'Refund order 42, please.', createdBy: { userId: 'u1' }, createdAt: now() })
 }
 
 /** The events of one run: started, deltas, completed. */

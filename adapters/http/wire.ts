@@ -5,6 +5,7 @@
 import type { InputRequest, Json, JsonObject, MetricsData } from '../../src/events.js'
 import type { RunEvent } from '../../src/events.js'
 import type { ErrorCode } from '../../src/errors.js'
+import { metricsData } from '../../src/run-state.js'
 import type { Run, RunMetrics, RunStatus, Session } from '../../src/store.js'
 
 /** A thread as the API shows it. */
@@ -107,17 +108,7 @@ export function runItemToWire(run: Run): RunItemWire {
 }
 
 /** Run metrics with the snake_case keys of `run.completed`. */
-export function metricsToWire(metrics: RunMetrics): MetricsData {
-  return {
-    input_tokens: metrics.inputTokens,
-    output_tokens: metrics.outputTokens,
-    total_tokens: metrics.totalTokens,
-    cached_input_tokens: metrics.cachedInputTokens,
-    reasoning_tokens: metrics.reasoningTokens,
-    time_to_first_token_ms: metrics.timeToFirstTokenMs,
-    duration_ms: metrics.durationMs,
-  }
-}
+export const metricsToWire: (metrics: RunMetrics) => MetricsData = metricsData
 
 /** A run with its details. */
 export function runDetailsToWire(run: Run): RunDetailsWire {
