@@ -3,23 +3,29 @@
  * throws on the first problem and leaves the cleanup to the caller's
  * rollback, so a failed commit writes nothing. This runs for every event of
  * every run: it does no reads on the way to success beyond the one the seq
- * check returns.
+ * check returns, and the owner fence of `Commit.ownerId` rides on that same
+ * statement (only a commit without events pays a read for it).
  */
 import { StorageError } from '../../src/errors.js'
 import type { RunEvent } from '../../src/events.js'
 import type { Commit, Run, RunPatch } from '../../src/store.js'
-import { runDetailValues, runPatchColumns, runsValues } from './records.js'
+import { endedAtOf, runDetailValues, runPatchColumns, runsValues } from './records.js'
 import { sqliteCodeOf } from './storage-errors.js'
 import type { Statements } from './statements.js'
 
 /** Writes `commit`; throws a `StorageError` (or a SQLite error) when it cannot. */
 export function applyCommit(statements: Statements, commit: Commit): void {
   const inserted = commit.insertRun
-  if (inserted !== undefined) insertRun(statements, inserted)
+  if (inserted !== undefined) insertRun(statements, inserted, commit.ownerId)
   const events = commit.events
   const runId = commit.run?.id ?? events?.[0]?.runId ?? inserted?.id
+  // With insertRun, ownerId names the new run's owner; otherwise it fences the writes to the run.
+  const fence = inserted === undefined ? commit.ownerId : undefined
+  let sessionId: string | undefined
+  if (events !== undefined && events.length > 0) sessionId = advanceSeq(statements, runId as string, events, fence)
+  else if (fence !== undefined && runId !== undefined) checkOwner(statements, runId, fence)
   if (commit.run !== undefined) patchRun(statements, commit.run.id, commit.run.patch)
-  if (events !== undefined && events.length > 0) appendEvents(statements, runId as string, events)
+  if (sessionId !== undefined) insertEvents(statements, runId as string, sessionId, events as readonly RunEvent[])
   const sessionState = commit.sessionState
   if (sessionState !== undefined) {
     const { changes } = statements.updateSessionState.run(JSON.stringify(sessionState.state), sessionState.updatedAt, sessionState.sessionId)
@@ -27,10 +33,10 @@ export function applyCommit(statements: Statements, commit: Commit): void {
   }
 }
 
-function insertRun(statements: Statements, run: Run): void {
+function insertRun(statements: Statements, run: Run, ownerId: string | undefined): void {
   if (run.lastSeq !== 0) throw new StorageError('storage.failed', `A new run must have lastSeq 0, run ${run.id} has ${run.lastSeq}`)
   try {
-    statements.insertRun.run(...runsValues(run))
+    statements.insertRun.run(...runsValues(run), ownerId ?? null, endedAtOf(run))
     statements.insertRunDetails.run(...runDetailValues(run))
   } catch (error) {
     const code = sqliteCodeOf(error)
@@ -52,7 +58,12 @@ function patchRun(statements: Statements, runId: string, patch: RunPatch): void 
   if (details !== undefined && details.run(...detailValues, runId).changes === 0) throw missingRun(runId)
 }
 
-function appendEvents(statements: Statements, runId: string, events: readonly RunEvent[]): void {
+/**
+ * Checks the events' seqs and advances the run's `last_seq` past them, only
+ * from the value they continue (and, with `fence`, only for that owner).
+ * Returns the run's session id.
+ */
+function advanceSeq(statements: Statements, runId: string, events: readonly RunEvent[], fence: string | undefined): string {
   const count = events.length
   const first = (events[0] as RunEvent).seq
   for (let index = 0; index < count; index++) {
@@ -63,20 +74,37 @@ function appendEvents(statements: Statements, runId: string, events: readonly Ru
     }
   }
   // The guard on last_seq is what keeps seq dense, even against another process writing the same run.
-  const sessionId = statements.advanceSeq.get(first - 1 + count, runId, first - 1) as string | undefined
-  if (sessionId === undefined) {
-    const lastSeq = statements.getLastSeq.get(runId) as number | undefined
-    if (lastSeq === undefined) throw missingRun(runId)
-    throw new StorageError('storage.conflict', `Event seq ${first} of run ${runId} is not the next one (${lastSeq + 1})`)
-  }
+  const sessionId = (
+    fence === undefined ? statements.advanceSeq.get(first - 1 + count, runId, first - 1) : statements.advanceSeqFenced.get(first - 1 + count, runId, first - 1, fence)
+  ) as string | undefined
+  if (sessionId !== undefined) return sessionId
+  // The guard failed: one read, off the hot path, to say why.
+  const row = statements.getSeqAndOwner.get(runId) as { last_seq: number; owner_id: string | null } | undefined
+  if (row === undefined) throw missingRun(runId)
+  if (fence !== undefined && row.owner_id !== fence) throw notOwner(runId, row.owner_id, fence)
+  throw new StorageError('storage.conflict', `Event seq ${first} of run ${runId} is not the next one (${row.last_seq + 1})`)
+}
+
+function checkOwner(statements: Statements, runId: string, fence: string): void {
+  const row = statements.getSeqAndOwner.get(runId) as { owner_id: string | null } | undefined
+  if (row === undefined) throw missingRun(runId)
+  if (row.owner_id !== fence) throw notOwner(runId, row.owner_id, fence)
+}
+
+function insertEvents(statements: Statements, runId: string, sessionId: string, events: readonly RunEvent[]): void {
   const insertEvent = statements.insertEvent
-  for (let index = 0; index < count; index++) {
+  for (let index = 0; index < events.length; index++) {
     const event = events[index] as RunEvent
     if (event.sessionId !== sessionId) {
       throw new StorageError('storage.failed', `Event seq ${event.seq} of run ${runId} names session ${event.sessionId}, but the run belongs to ${sessionId}`)
     }
     insertEvent.run(runId, event.seq, event.type, JSON.stringify(event.data), event.createdAt)
   }
+}
+
+function notOwner(runId: string, owner: string | null, writer: string): StorageError {
+  const holder = owner === null ? 'no owner' : `owner ${owner}`
+  return new StorageError('storage.conflict', `Run ${runId} has ${holder}, not ${writer}: another process claimed it, so ${writer} can no longer write to it`)
 }
 
 function missingRun(runId: string): StorageError {

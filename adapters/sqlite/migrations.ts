@@ -95,6 +95,32 @@ CREATE TABLE events (
 ) STRICT;
 `
 
+// Ownership and retention. owners has no foreign key from runs: removing an owner (it stopped, or
+// another process declared it dead) leaves its runs in place, orphaned, for the next claim.
+// ended_at is the time a run reached completed, failed or cancelled (the patch's completedAt,
+// failedAt or cancelledAt), kept in runs so that pruning reads one small partial index.
+// Claiming needs no index of its own: runs_by_status (status, id) already reads only the runs of the
+// three unfinished statuses, and one more index would cost a write on every change of status.
+const version2 = `
+CREATE TABLE owners (
+  id TEXT PRIMARY KEY,
+  pid INTEGER NOT NULL,
+  host TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  heartbeat_at TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+
+ALTER TABLE runs ADD COLUMN owner_id TEXT;
+ALTER TABLE runs ADD COLUMN ended_at TEXT;
+
+UPDATE runs SET ended_at = (
+  SELECT COALESCE(CASE runs.status WHEN 'completed' THEN d.completed_at WHEN 'failed' THEN d.failed_at ELSE d.cancelled_at END, d.completed_at, d.failed_at, d.cancelled_at)
+  FROM run_details d WHERE d.run_id = runs.id
+) WHERE status IN ('completed', 'failed', 'cancelled');
+
+CREATE INDEX runs_ended ON runs (ended_at) WHERE status IN ('completed', 'failed', 'cancelled');
+`
+
 /** Every migration, oldest first. */
 export const migrations: readonly Migration[] = [
   {
@@ -104,6 +130,13 @@ export const migrations: readonly Migration[] = [
       database.exec(version1)
       // Made here, inside the first migration's transaction, so exactly one id is ever kept per file.
       database.prepare("INSERT INTO meta (key, value) VALUES ('store_id', ?)").run(createId('db'))
+    },
+  },
+  {
+    version: 2,
+    description: 'owners; runs.owner_id and runs.ended_at (filled in for finished runs), with a partial index for pruning',
+    up(database) {
+      database.exec(version2)
     },
   },
 ]

@@ -37,6 +37,9 @@ export function openDatabase(options: ResolvedSqliteStoreOptions): OpenDatabase 
     if (database.inTransaction) throw new StorageError('storage.failed', `Cannot open ${name}: the connection passed as \`database\` is inside a transaction`)
     // busy_timeout first, so that every later step waits for a lock instead of failing at once.
     database.pragma(`busy_timeout = ${options.busyTimeoutMs}`)
+    // Only an empty file can take auto_vacuum, and only before WAL writes its first page: a file made
+    // here can then give the space of pruned runs back to the OS (see prune.ts). Older files keep theirs.
+    if (database.pragma('page_count', { simple: true }) === 0) database.pragma('auto_vacuum = INCREMENTAL')
     const journalMode = database.pragma('journal_mode = WAL', { simple: true })
     if (journalMode !== 'wal' && journalMode !== 'memory') {
       throw new StorageError('storage.failed', `Cannot open ${name}: it cannot use the WAL journal (journal_mode is ${String(journalMode)})`)

@@ -16,7 +16,7 @@ export interface SqliteStoreOptions {
    * A better-sqlite3 connection the app already has. The store sets its
    * pragmas (`journal_mode = WAL`, `synchronous`, `busy_timeout`,
    * `foreign_keys = ON`), creates its tables (`meta`, `sessions`, `runs`,
-   * `events`) and never closes it. The app must not hold a transaction open
+   * `run_details`, `events`, `owners`) and never closes it. The app must not hold a transaction open
    * across ticks on it. Give this or `path`.
    */
   database?: Database.Database
@@ -43,6 +43,15 @@ export interface SqliteStoreOptions {
    * survives a reopen.
    */
   id?: string
+  /**
+   * How often (ms) `watch` checks whether another connection or process
+   * changed the file, while anything watches: one `PRAGMA data_version` read
+   * per interval, on an unref'd timer. A runtime watches so that it can tail
+   * runs another process executes, and take over runs left to it; this is the
+   * delay before it notices.
+   * @default 100
+   */
+  watchIntervalMs?: number
 }
 
 /** The options once checked, with their defaults. */
@@ -52,6 +61,7 @@ export interface ResolvedSqliteStoreOptions {
   synchronous: 'normal' | 'full'
   busyTimeoutMs: number
   id: string | undefined
+  watchIntervalMs: number
 }
 
 /** How a value reads in an error message: `42`, `'db'`, `null`, `[object Object]`. */
@@ -69,7 +79,7 @@ export function resolveOptions(options: unknown): ResolvedSqliteStoreOptions {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`Expected \`options\` to be an object with \`path\` or \`database\`, got \`${describeValue(options)}\``)
   }
-  const { path, database, synchronous = 'normal', busyTimeoutMs = 5000, id } = options as Record<string, unknown>
+  const { path, database, synchronous = 'normal', busyTimeoutMs = 5000, id, watchIntervalMs = 100 } = options as Record<string, unknown>
   if (path === undefined && database === undefined) {
     throw new TypeError('Expected `path` or `database` to be given, got neither')
   }
@@ -91,12 +101,16 @@ export function resolveOptions(options: unknown): ResolvedSqliteStoreOptions {
   if (id !== undefined && (typeof id !== 'string' || id === '')) {
     throw new TypeError(`Expected \`id\` to be a non-empty string, got \`${describeValue(id)}\``)
   }
+  if (typeof watchIntervalMs !== 'number' || !Number.isInteger(watchIntervalMs) || watchIntervalMs < 1 || watchIntervalMs > 0x7fffffff) {
+    throw new TypeError(`Expected \`watchIntervalMs\` to be an integer from 1 to 2147483647, got \`${describeValue(watchIntervalMs)}\``)
+  }
   return {
     path: path as string | undefined,
     database: database as Database.Database | undefined,
     synchronous,
     busyTimeoutMs,
     id: id as string | undefined,
+    watchIntervalMs,
   }
 }
 

@@ -119,6 +119,20 @@ export const runSelectList: string = runFieldNames.map((field) => `${runFields[f
 /** The fields a run patch may not change: they identify the run, or belong to `commit`'s seq check. */
 const fixedRunFields: ReadonlySet<string> = new Set(['id', 'sessionId', 'orgId', 'createdAt', 'lastSeq'])
 
+const terminalTimeFields = { completed: 'completedAt', failed: 'failedAt', cancelled: 'cancelledAt' } as const
+
+/**
+ * The `ended_at` of a run with these fields: for a finished status, the time
+ * of that status (`completedAt`, `failedAt` or `cancelledAt`, else whichever
+ * is set); null for an unfinished run, or a finished one with no time, which
+ * pruning then keeps.
+ */
+export function endedAtOf(fields: Pick<RunPatch, 'status' | 'completedAt' | 'failedAt' | 'cancelledAt'>): string | null {
+  const status = fields.status
+  if (status !== 'completed' && status !== 'failed' && status !== 'cancelled') return null
+  return fields[terminalTimeFields[status]] ?? fields.completedAt ?? fields.failedAt ?? fields.cancelledAt ?? null
+}
+
 /** The values of a run's `runs` row, in the order of {@link runsColumns}. */
 export function runsValues(run: Run): unknown[] {
   return runsFields.map((field) => encodeRunField(field, run[field]))
@@ -153,6 +167,7 @@ export interface RunPatchColumns {
 /**
  * The column updates of a run patch. Fields set to `undefined` are left
  * alone; a field that is not a patchable field of a run fails the commit.
+ * A patch that sets `status` sets `ended_at` too (last among the `runs` values).
  */
 export function runPatchColumns(patch: RunPatch): RunPatchColumns {
   let key = ''
@@ -169,6 +184,7 @@ export function runPatchColumns(patch: RunPatch): RunPatchColumns {
     if (runFields[field as RunField][0] === 'runs') runsValues.push(encoded)
     else detailValues.push(encoded)
   }
+  if (patch.status !== undefined) runsValues.push(endedAtOf(patch))
   return { key, runsValues, detailValues }
 }
 
@@ -180,6 +196,7 @@ export function runPatchSql(key: string): { runs: string | undefined; details: s
     const [table, column] = runFields[field as RunField]
     ;(table === 'runs' ? runs : details).push(`${column} = ?`)
   }
+  if (runs.includes('status = ?')) runs.push('ended_at = ?')
   return {
     runs: runs.length === 0 ? undefined : `UPDATE runs SET ${runs.join(', ')} WHERE id = ?`,
     details: details.length === 0 ? undefined : `UPDATE run_details SET ${details.join(', ')} WHERE run_id = ?`,

@@ -1,15 +1,21 @@
 /**
  * The SQLite Store: sessions, runs and their event logs in one SQLite file,
  * through better-sqlite3. Commits of one tick share a transaction (see
- * `group-commit.ts`); every other call is one statement.
+ * `group-commit.ts`); a claim is one transaction of its own (`owners.ts`);
+ * every other call is one statement. Several processes may share the file:
+ * ownership decides who executes which run, and `watch` tells each when the
+ * others wrote.
  */
 import type Database from 'better-sqlite3'
 import { StorageError } from '../../src/errors.js'
 import type { RunEvent } from '../../src/events.js'
-import type { Commit, Run, RunQuery, Session, SessionPatch, SessionQuery, Store } from '../../src/store.js'
+import type { Commit, Owner, Run, RunQuery, Session, SessionPatch, SessionQuery, Store } from '../../src/store.js'
+import { ChangeWatch } from './change-watch.js'
 import { GroupCommit, type GroupCommitStatistics } from './group-commit.js'
 import { databaseName, openDatabase } from './open-database.js'
 import { resolveOptions, type ResolvedSqliteStoreOptions, type SqliteStoreOptions } from './options.js'
+import { OwnerStatements } from './owners.js'
+import { Pruner } from './prune.js'
 import { eventFromRow, runFromRow, sessionFromRow, sessionValues, type EventRow, type RunRow, type SessionRow } from './records.js'
 import { Statements } from './statements.js'
 import { toStorageError } from './storage-errors.js'
@@ -18,6 +24,8 @@ interface Connection {
   database: Database.Database
   owned: boolean
   statements: Statements
+  owners: OwnerStatements
+  pruner: Pruner
   group: GroupCommit
 }
 
@@ -37,12 +45,14 @@ export class SqliteStore implements Store {
   #id: string | undefined
   #connection: Connection | undefined
   readonly #statistics: GroupCommitStatistics = { transactions: 0, commits: 0, rejected: 0 }
+  readonly #changes: ChangeWatch
 
   /** Checks the options; does no I/O (that is `open()`). */
   constructor(options: SqliteStoreOptions) {
     this.#options = resolveOptions(options)
     this.#id = this.#options.id
     this.#name = databaseName(this.#options)
+    this.#changes = new ChangeWatch(this.#options.watchIntervalMs)
   }
 
   /**
@@ -65,15 +75,20 @@ export class SqliteStore implements Store {
   async open(): Promise<void> {
     if (this.#connection !== undefined) return
     const { database, owned, id } = openDatabase(this.#options)
-    let statements: Statements
+    let connection: Connection
+    let dataVersion: Database.Statement
     try {
-      statements = new Statements(database)
+      const statements = new Statements(database)
+      const group = new GroupCommit(statements, `Cannot commit to ${this.#name}`, this.#statistics)
+      connection = { database, owned, statements, owners: new OwnerStatements(statements), pruner: new Pruner(statements), group }
+      dataVersion = database.prepare('PRAGMA data_version').pluck()
     } catch (error) {
       if (owned) database.close()
       throw toStorageError(error, `Cannot open ${this.#name}`)
     }
     this.#id = id
-    this.#connection = { database, owned, statements, group: new GroupCommit(statements, `Cannot commit to ${this.#name}`, this.#statistics) }
+    this.#connection = connection
+    this.#changes.attach(() => dataVersion.get() as number)
   }
 
   /** Applies the pending commits, then closes the database if the store opened it. */
@@ -81,6 +96,7 @@ export class SqliteStore implements Store {
     const connection = this.#connection
     if (connection === undefined) return
     this.#connection = undefined
+    this.#changes.detach()
     try {
       connection.group.flush()
     } finally {
@@ -178,28 +194,78 @@ export class SqliteStore implements Store {
     })
   }
 
+  /** Records an executing process (replacing the owner of the same id). */
+  async registerOwner(owner: Owner): Promise<void> {
+    this.#write('Cannot register an owner in', (_, { owners }) => owners.register(owner))
+  }
+
+  /** Sets an owner's `heartbeatAt`; false when its row is gone (another process removed it). */
+  async heartbeat(ownerId: string, at: string): Promise<boolean> {
+    return this.#write('Cannot beat the heart of an owner in', (_, { owners }) => owners.heartbeat(ownerId, at))
+  }
+
+  /** Every owner, oldest first. */
+  async listOwners(): Promise<Owner[]> {
+    return this.#read('Cannot list the owners of', (_, { owners }) => owners.list())
+  }
+
+  /** Removes an owner; its runs keep their `owner_id`, orphaned, until claimed. */
+  async removeOwner(ownerId: string): Promise<void> {
+    this.#write('Cannot remove an owner from', (_, { owners }) => owners.remove(ownerId))
+  }
+
+  /**
+   * In one transaction, gives `ownerId` every unfinished run that has no
+   * owner, whose owner has no row, or whose owner is in `fromOwners`, and
+   * removes the `fromOwners` rows. Returns the claimed run ids, ascending.
+   */
+  async claimRuns(ownerId: string, fromOwners: readonly string[]): Promise<string[]> {
+    return this.#write('Cannot claim runs in', (_, { owners }) => owners.claim(ownerId, fromOwners))
+  }
+
+  /** The owner of a run, or null. */
+  async getRunOwner(runId: string): Promise<string | null> {
+    return this.#read('Cannot read the owner of a run from', (_, { owners }) => owners.runOwner(runId))
+  }
+
+  /** Deletes at most `limit` finished runs that ended before `finishedBefore`, with their events. Returns how many. */
+  async pruneRuns(finishedBefore: string, limit: number): Promise<number> {
+    return this.#write('Cannot prune the runs of', (_, { pruner }) => pruner.prune(finishedBefore, limit))
+  }
+
+  /**
+   * Calls `listener` when another connection (this process or another) has
+   * committed to the file, checked every `watchIntervalMs` while anything
+   * watches. This store's own commits never call it. Returns the function
+   * that stops watching.
+   */
+  watch(listener: () => void): () => void {
+    if (typeof listener !== 'function') throw new TypeError(`Expected \`listener\` to be a function, got \`${typeof listener}\``)
+    return this.#changes.add(listener)
+  }
+
   #sessionOf(statements: Statements, id: string): Session | undefined {
     const row = statements.getSession.get(id) as SessionRow | undefined
     return row === undefined ? undefined : sessionFromRow(row)
   }
 
-  #read<T>(action: string, work: (statements: Statements) => T): T {
+  #read<T>(action: string, work: (statements: Statements, connection: Connection) => T): T {
     const connection = this.#connection
     if (connection === undefined) throw this.#notOpen()
     try {
-      return work(connection.statements)
+      return work(connection.statements, connection)
     } catch (error) {
       throw toStorageError(error, `${action} ${this.#name}`)
     }
   }
 
   /** A write outside `commit`: pending commits go first, so writes apply in call order. */
-  #write<T>(action: string, work: (statements: Statements) => T): T {
+  #write<T>(action: string, work: (statements: Statements, connection: Connection) => T): T {
     const connection = this.#connection
     if (connection === undefined) throw this.#notOpen()
     if (connection.group.pending) connection.group.flush()
     try {
-      return work(connection.statements)
+      return work(connection.statements, connection)
     } catch (error) {
       throw toStorageError(error, `${action} ${this.#name}`)
     }

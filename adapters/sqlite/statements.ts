@@ -31,13 +31,18 @@ export class Statements {
   readonly updateSessionState: Database.Statement
   readonly deleteSession: Database.Statement
 
+  /** Inserts a `runs` row: its columns, then `owner_id` and `ended_at`. */
   readonly insertRun: Database.Statement
   readonly insertRunDetails: Database.Statement
   readonly getRun: Database.Statement
   /** Advances `last_seq` only from the expected value; returns the run's session id, or undefined. */
   readonly advanceSeq: Database.Statement
+  /** `advanceSeq` that also requires the run's owner to be the given one (the fence of `Commit.ownerId`). */
+  readonly advanceSeqFenced: Database.Statement
   /** A run's `last_seq`, or undefined when there is no such run. */
   readonly getLastSeq: Database.Statement
+  /** A run's `{ last_seq, owner_id }`, or undefined when there is no such run. */
+  readonly getSeqAndOwner: Database.Statement
 
   readonly insertEvent: Database.Statement
   readonly readEvents: Database.Statement
@@ -60,13 +65,15 @@ export class Statements {
     this.updateSessionState = database.prepare('UPDATE sessions SET state = ?, updated_at = ? WHERE id = ?')
     this.deleteSession = database.prepare('DELETE FROM sessions WHERE id = ?')
 
-    this.insertRun = database.prepare(`INSERT INTO runs (${runsColumns.join(', ')}) VALUES (${placeholders(runsColumns.length)})`)
+    this.insertRun = database.prepare(`INSERT INTO runs (${runsColumns.join(', ')}, owner_id, ended_at) VALUES (${placeholders(runsColumns.length + 2)})`)
     this.insertRunDetails = database.prepare(
       `INSERT INTO run_details (run_id, ${runDetailColumns.join(', ')}) VALUES (${placeholders(runDetailColumns.length + 1)})`,
     )
     this.getRun = database.prepare(`SELECT ${runSelectList} FROM runs r JOIN run_details d ON d.run_id = r.id WHERE r.id = ?`)
     this.advanceSeq = database.prepare('UPDATE runs SET last_seq = ? WHERE id = ? AND last_seq = ? RETURNING session_id').pluck()
+    this.advanceSeqFenced = database.prepare('UPDATE runs SET last_seq = ? WHERE id = ? AND last_seq = ? AND owner_id = ? RETURNING session_id').pluck()
     this.getLastSeq = database.prepare('SELECT last_seq FROM runs WHERE id = ?').pluck()
+    this.getSeqAndOwner = database.prepare('SELECT last_seq, owner_id FROM runs WHERE id = ?')
 
     this.insertEvent = database.prepare('INSERT INTO events (run_id, seq, type, data, created_at) VALUES (?, ?, ?, ?, ?)')
     this.readEvents = database.prepare(

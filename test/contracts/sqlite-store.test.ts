@@ -1,4 +1,3 @@
-import { describe } from 'vitest'
 import { sqliteStore, type SqliteStoreOptions } from '../../adapters/sqlite/index.js'
 import type { Store } from '../../src/store.js'
 import { tempDirectory } from '../sqlite/temp-dir.js'
@@ -25,5 +24,4 @@ function fileFixture(options: Omit<SqliteStoreOptions, 'path' | 'database'> = {}
 }
 
 runStoreContract('sqlite', fileFixture())
-// Named 'sqlite' as well, since the suite keys the cases that hearth/sqlite does not offer yet on that name.
-describe("synchronous: 'full'", () => runStoreContract('sqlite', fileFixture({ synchronous: 'full' })))
+runStoreContract("sqlite, synchronous: 'full'", fileFixture({ synchronous: 'full' }))

@@ -339,7 +339,6 @@ export function runStoreContract(name: string, factory: () => Promise<StoreFixtu
     })
 
     it('offers ownership, pruning and (optionally) watching', () => {
-      if (store.claimRuns === undefined && name === 'sqlite') return // phase 2 of hearth/sqlite adds them
       for (const method of ['registerOwner', 'heartbeat', 'listOwners', 'removeOwner', 'claimRuns', 'getRunOwner', 'pruneRuns'] as const) {
         expect(typeof store[method], method).toBe('function')
       }
@@ -349,7 +348,6 @@ export function runStoreContract(name: string, factory: () => Promise<StoreFixtu
     const owner = (id: string, heartbeatAt = iso()) => ({ id, pid: 4242, host: 'host-a', startedAt: iso(), heartbeatAt })
 
     it('registers owners, beats their hearts and removes them', async () => {
-      if (store.claimRuns === undefined && name === 'sqlite') return // phase 2 of hearth/sqlite adds them
       await store.registerOwner?.(owner('own_1'))
       await store.registerOwner?.(owner('own_2'))
       expect((await store.listOwners?.())?.map((entry) => entry.id).sort()).toEqual(['own_1', 'own_2'])
@@ -361,7 +359,6 @@ export function runStoreContract(name: string, factory: () => Promise<StoreFixtu
     })
 
     it('claims unowned, orphaned and dead owners’ unfinished runs, never a live owner’s or a finished one', async () => {
-      if (store.claimRuns === undefined && name === 'sqlite') return // phase 2 of hearth/sqlite adds them
       for (const id of ['own_me', 'own_live', 'own_dead']) await store.registerOwner?.(owner(id))
       const session = makeSession()
       await store.insertSession(session)
@@ -388,7 +385,6 @@ export function runStoreContract(name: string, factory: () => Promise<StoreFixtu
     })
 
     it('refuses writes to a run from an owner that no longer owns it', async () => {
-      if (store.claimRuns === undefined && name === 'sqlite') return // phase 2 of hearth/sqlite adds them
       await store.registerOwner?.(owner('own_old'))
       await store.registerOwner?.(owner('own_new'))
       const session = makeSession()
@@ -406,7 +402,6 @@ export function runStoreContract(name: string, factory: () => Promise<StoreFixtu
     })
 
     it('never lets two claimers take the same run', async () => {
-      if (store.claimRuns === undefined && name === 'sqlite') return // phase 2 of hearth/sqlite adds them
       await store.registerOwner?.(owner('own_a'))
       await store.registerOwner?.(owner('own_b'))
       const session = makeSession()
@@ -423,7 +418,6 @@ export function runStoreContract(name: string, factory: () => Promise<StoreFixtu
     })
 
     it('prunes finished runs that ended before a time, in batches, with their events', async () => {
-      if (store.claimRuns === undefined && name === 'sqlite') return // phase 2 of hearth/sqlite adds them
       const session = makeSession()
       await store.insertSession(session)
       const old: Run[] = []

@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sqliteStore } from '../../adapters/sqlite/index.js'
+import { anyClaimableSql, claimSql } from '../../adapters/sqlite/owners.js'
+import { pruneSql } from '../../adapters/sqlite/prune.js'
 import { Statements } from '../../adapters/sqlite/statements.js'
 import type { RunQuery, SessionQuery } from '../../src/store.js'
 
@@ -27,6 +29,7 @@ describe('indexes', () => {
       { name: 'runs_by_org_status', tbl_name: 'runs' },
       { name: 'runs_by_session', tbl_name: 'runs' },
       { name: 'runs_by_status', tbl_name: 'runs' },
+      { name: 'runs_ended', tbl_name: 'runs' },
       { name: 'sessions_by_org', tbl_name: 'sessions' },
       { name: 'sessions_by_org_user', tbl_name: 'sessions' },
     ])
@@ -36,6 +39,7 @@ describe('indexes', () => {
     expect(indexColumns('runs_by_session')).toEqual(['session_id', 'id'])
     expect(indexColumns('runs_by_status')).toEqual(['status', 'id'])
     expect(indexColumns('runs_by_org_status')).toEqual(['org_id', 'status', 'id'])
+    expect(indexColumns('runs_ended')).toEqual(['ended_at'])
   })
 
   it('keep (run_id, seq) of events unique', () => {
@@ -68,5 +72,21 @@ describe('indexes', () => {
     const detail = plan(statement, parameters)
     expect(detail).toContain(index)
     expect(detail).not.toContain('TEMP B-TREE')
+  })
+
+  it('hold only finished runs for pruning', () => {
+    const sql = database.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'runs_ended'").pluck().get() as string
+    expect(sql).toMatch(/WHERE status IN \('completed', 'failed', 'cancelled'\)$/)
+  })
+
+  it.each<[string, string, unknown[], string]>([
+    ['a claim', claimSql, ['own_a', '["own_b"]'], 'runs_by_status (status=?)'],
+    ['the check before a claim', anyClaimableSql, ['[]'], 'runs_by_status (status=?)'],
+    ['a prune batch', pruneSql, ['2026-01-01T00:00:00.000Z', 500], 'runs_ended (ended_at<?)'],
+  ])('serve %s from their index', (_, sql, parameters, index) => {
+    const detail = (database.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...parameters) as { detail: string }[]).map((row) => row.detail).join('; ')
+    expect(detail).toContain(index)
+    expect(detail).not.toContain('TEMP B-TREE')
+    expect(detail).not.toMatch(/SCAN (r|runs)( |$)(?!USING)/)
   })
 })

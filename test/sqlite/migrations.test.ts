@@ -1,7 +1,9 @@
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { schemaVersion, sqliteStore } from '../../adapters/sqlite/index.js'
-import { migrate, readSchemaVersion, type Migration } from '../../adapters/sqlite/migrations.js'
+import { migrate, migrations, readSchemaVersion, type Migration } from '../../adapters/sqlite/migrations.js'
+import { runDetailColumns, runDetailValues, runsColumns, runsValues, sessionColumns, sessionValues } from '../../adapters/sqlite/records.js'
+import { makeRun, makeSession } from '../contracts/store.contract.js'
 import { tempDirectory, type TempDirectory } from './temp-dir.js'
 
 let temp: TempDirectory
@@ -120,5 +122,62 @@ describe('migrations', () => {
     const after = new Database(path, { readonly: true })
     expect(after.prepare('SELECT sql FROM sqlite_master ORDER BY name').pluck().all()).toEqual(schema)
     after.close()
+  })
+
+  it('brings a version 1 file to version 2: owners, and ended_at filled in for finished runs', async () => {
+    const path = temp.file('version-1.db')
+    const database = new Database(path)
+    database.pragma('journal_mode = WAL')
+    migrate(database, migrations.slice(0, 1))
+    const session = makeSession()
+    const at = (minute: number): string => new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString()
+    const runs = [
+      makeRun(session, { status: 'completed', completedAt: at(1) }),
+      makeRun(session, { status: 'failed', failedAt: at(2) }),
+      makeRun(session, { status: 'cancelled', cancelledAt: at(3), startedAt: at(0) }),
+      makeRun(session, { status: 'running', startedAt: at(4) }),
+    ]
+    database.prepare(`INSERT INTO sessions (${sessionColumns.join(', ')}) VALUES (${sessionColumns.map(() => '?').join(', ')})`).run(...sessionValues(session))
+    for (const run of runs) {
+      database.prepare(`INSERT INTO runs (${runsColumns.join(', ')}) VALUES (${runsColumns.map(() => '?').join(', ')})`).run(...runsValues(run))
+      database.prepare(`INSERT INTO run_details (run_id, ${runDetailColumns.join(', ')}) VALUES (?${', ?'.repeat(runDetailColumns.length)})`).run(...runDetailValues(run))
+    }
+    database.close()
+
+    const store = sqliteStore({ path })
+    await store.open()
+    const check = new Database(path, { readonly: true })
+    try {
+      expect(metaValue(path, 'schema_version')).toBe(String(schemaVersion))
+      const endedAt = check.prepare('SELECT ended_at FROM runs WHERE id = ?').pluck()
+      expect(runs.map((run) => endedAt.get(run.id))).toEqual([at(1), at(2), at(3), null])
+      expect(check.prepare('SELECT owner_id FROM runs').pluck().all()).toEqual([null, null, null, null])
+      // A file made before auto_vacuum keeps its setting: changing it takes a VACUUM, which the store never runs by itself.
+      expect(check.pragma('auto_vacuum', { simple: true })).toBe(0)
+      expect(await store.claimRuns('own_new', [])).toEqual([runs[3]?.id])
+      expect(await store.pruneRuns(at(3), 10)).toBe(2)
+      expect(await store.getRun(runs[2]?.id as string)).toBeDefined()
+    } finally {
+      check.close()
+      await store.close()
+    }
+  })
+
+  it('makes new files with auto_vacuum = INCREMENTAL, and leaves an app database with tables as it is', async () => {
+    const path = temp.file('new.db')
+    const store = sqliteStore({ path })
+    await store.open()
+    await store.close()
+    const fresh = new Database(path, { readonly: true })
+    expect(fresh.pragma('auto_vacuum', { simple: true })).toBe(2)
+    fresh.close()
+
+    const app = new Database(temp.file('app.db'))
+    app.exec('CREATE TABLE app_things (name TEXT)')
+    const adopted = sqliteStore({ database: app })
+    await adopted.open()
+    expect(app.pragma('auto_vacuum', { simple: true })).toBe(0)
+    await adopted.close()
+    app.close()
   })
 })

@@ -24,6 +24,8 @@ describe('options', () => {
     [{ path: 'a.db', busyTimeoutMs: -1 }, 'Expected `busyTimeoutMs` to be an integer from 0 to 2147483647, got `-1`'],
     [{ path: 'a.db', busyTimeoutMs: 1.5 }, 'Expected `busyTimeoutMs` to be an integer from 0 to 2147483647, got `1.5`'],
     [{ path: 'a.db', id: '' }, "Expected `id` to be a non-empty string, got `''`"],
+    [{ path: 'a.db', watchIntervalMs: 0 }, 'Expected `watchIntervalMs` to be an integer from 1 to 2147483647, got `0`'],
+    [{ path: 'a.db', watchIntervalMs: '100' }, "Expected `watchIntervalMs` to be an integer from 1 to 2147483647, got `'100'`"],
   ])('rejects %o with a precise TypeError', (options, message) => {
     expect(() => sqliteStore(options as SqliteStoreOptions)).toThrow(new TypeError(message))
   })
