@@ -174,36 +174,47 @@ export async function benchSequential(name: 'chat' | 'tools', runs: number, make
   return compare(name === 'chat' ? '(a) chat, 20 deltas' : '(b) 3 tool turns + 20 deltas', runs, hearth, floor)
 }
 
-/** (c): `runs` runs of (b) started at once across `sessions` sessions, with the peak heap. */
+/** (c): `runs` runs of (b) started at once across `sessions` sessions, with the peak heap of one such wave. */
 export async function benchConcurrent(runs = 200, sessions = 50, makeStore: () => Store = memoryStore): Promise<Comparison> {
   const script = scenarios.tools
   const floorModel = scriptedModel(script)
-  globalThis.gc?.()
-  let peak = process.memoryUsage().heapUsed
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().heapUsed)
-  }, 2)
+  const wave = async (runtime: Runtime, ids: string[]): Promise<void> => {
+    await Promise.all(Array.from({ length: runs }, (_, index) => hearthRun(runtime, ids[index % sessions] as string)))
+  }
+  const open = async (): Promise<{ runtime: Runtime; ids: string[] }> => {
+    const runtime = await openBenchRuntime(script, makeStore())
+    return { runtime, ids: await Promise.all(Array.from({ length: sessions }, async () => (await runtime.createSession()).id)) }
+  }
   const { floor, hearth } = await alternate(
     7,
     // Three waves per round, so a round lasts long enough to time.
     () =>
       measure(async () => {
-        for (let wave = 0; wave < 3; wave++) await Promise.all(Array.from({ length: runs }, () => floorRun(floorModel)))
+        for (let round = 0; round < 3; round++) await Promise.all(Array.from({ length: runs }, () => floorRun(floorModel)))
       }),
     async () => {
-      const runtime = await openBenchRuntime(script, makeStore())
-      const ids = await Promise.all(Array.from({ length: sessions }, async () => (await runtime.createSession()).id))
+      const { runtime, ids } = await open()
       const timing = await measure(async () => {
-        for (let wave = 0; wave < 3; wave++) {
-          await Promise.all(Array.from({ length: runs }, (_, index) => hearthRun(runtime, ids[index % sessions] as string)))
-        }
+        for (let round = 0; round < 3; round++) await wave(runtime, ids)
       })
       await runtime.close()
       return timing
     },
   )
+
+  // The peak heap of one wave on a fresh runtime, sampled every 2 ms, after the garbage of the timed rounds is collected.
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  globalThis.gc?.()
+  const { runtime, ids } = await open()
+  if (process.env.HEARTH_BENCH_DEBUG) console.log('heap before the wave', process.memoryUsage().heapUsed / 1048576)
+  let peak = process.memoryUsage().heapUsed
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().heapUsed)
+  }, 2)
+  await wave(runtime, ids)
   clearInterval(sampler)
   peak = Math.max(peak, process.memoryUsage().heapUsed)
+  await runtime.close()
   return compare(`(c) ${runs} x (b) at once, ${sessions} sessions`, runs * 3, hearth, floor, { peakHeapMb: peak / 1024 / 1024 })
 }
 

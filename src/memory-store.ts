@@ -20,9 +20,9 @@ function copy<T>(value: T): T {
 const byIdDescending = (a: { id: string }, b: { id: string }): number => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
 
 /**
- * A Store that keeps everything in memory. Reads return copies; `commit`
- * keeps the patch values and events it is given as they are (the runtime never
- * changes them afterwards), which spares a copy of every run's messages.
+ * A Store that keeps everything in memory. Reads return copies. Writes keep
+ * the values they are given (a caller must not change them afterwards; the
+ * runtime never does), which spares a copy of every record and message list.
  */
 export class MemoryStore implements Store {
   readonly id: string
@@ -53,7 +53,7 @@ export class MemoryStore implements Store {
   async insertSession(session: Session): Promise<void> {
     this.#check()
     if (this.#sessions.has(session.id)) throw new StorageError('storage.failed', `Session ${session.id} already exists`)
-    this.#sessions.set(session.id, copy(session))
+    this.#sessions.set(session.id, { ...session })
   }
 
   async getSession(id: string): Promise<Session | undefined> {
@@ -78,7 +78,7 @@ export class MemoryStore implements Store {
     this.#check()
     const session = this.#sessions.get(id)
     if (session === undefined) return undefined
-    const updated = { ...session, ...copy(patch) }
+    const updated = { ...session, ...patch }
     this.#sessions.set(id, updated)
     return copy(updated)
   }
@@ -154,7 +154,7 @@ export class MemoryStore implements Store {
     }
 
     if (inserted !== undefined) {
-      this.#runs.set(inserted.id, copy(inserted))
+      this.#runs.set(inserted.id, { ...inserted })
       this.#events.set(inserted.id, [])
       this.#runOwners.set(inserted.id, commit.ownerId ?? null)
       const ids = this.#sessionRuns.get(inserted.sessionId)
@@ -172,7 +172,7 @@ export class MemoryStore implements Store {
     }
     if (sessionState !== undefined) {
       const session = this.#sessions.get(sessionState.sessionId) as Session
-      session.state = copy(sessionState.state)
+      session.state = sessionState.state
       session.updatedAt = sessionState.updatedAt
     }
   }

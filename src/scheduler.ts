@@ -202,7 +202,11 @@ export class Scheduler {
       )
       log.patch({ status: 'running', startedAt: new Date(now).toISOString() })
     }
-    const [session, history] = await Promise.all([store.getSession(run.sessionId), this.#history(active)])
+    // The session's state is only for tools: an agent without tools does not read it.
+    const [session, history] = await Promise.all([
+      active.agent.tools.size === 0 ? undefined : store.getSession(run.sessionId),
+      this.#history(active),
+    ])
     const context: LoopContext = {
       log,
       agent: active.agent,

@@ -91,7 +91,8 @@ export class Sessions {
       updatedAt: now,
     }
     await this.#host.store.insertSession(session)
-    return session
+    // The caller gets its own copy: a store may keep the object it was given.
+    return JSON.parse(JSON.stringify(session)) as Session
   }
 
   async get(sessionId: string, scope: Scope = {}): Promise<Session> {
