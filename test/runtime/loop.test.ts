@@ -241,3 +241,48 @@ describe('the agent loop', () => {
     await runtime.close()
   })
 })
+
+describe('bad tool output and a failing store', () => {
+  it('reports an output that is not JSON as tool.failed, and undefined as null', async () => {
+    const circular = tool({
+      name: 'circular',
+      input: z.object({}),
+      execute: () => {
+        const value: Record<string, unknown> = {}
+        value.self = value
+        return value
+      },
+    })
+    const nothing = tool({ name: 'nothing', input: z.object({}), execute: () => undefined })
+    const { runtime } = await openRuntime([callTools({ name: 'circular', arguments: {}, id: 'c' }, { name: 'nothing', arguments: {}, id: 'n' }), reply('ok')], {
+      agent: { tools: [circular, nothing] },
+    })
+    const session = await runtime.createSession()
+    const run = await runtime.createRun(session.id, { input: 'x' })
+    const events = await collect(run.events())
+    const results = Object.fromEntries(events.filter((event) => event.type === 'tool.result').map((event) => [event.data.tool_call_id, event.data]))
+    expect(results.c).toMatchObject({ is_error: true, error_code: 'tool.failed' })
+    expect(results.n).toMatchObject({ is_error: false, output: null })
+    expect((await run.result()).status).toBe('completed')
+    await runtime.close()
+  })
+
+  it('rejects createRun when the store cannot insert it, leaving no run and a free session', async () => {
+    const { MemoryStore, StorageError } = await import('../../src/index.js')
+    let failInserts = true
+    class FullDisk extends MemoryStore {
+      override async commit(commit: Parameters<MemoryStore['commit']>[0]): Promise<void> {
+        if (failInserts && commit.insertRun !== undefined) throw new StorageError('storage.failed', 'disk full')
+        return super.commit(commit)
+      }
+    }
+    const { runtime } = await openRuntime([reply('fine')], { store: new FullDisk() })
+    const session = await runtime.createSession()
+    await expect(runtime.createRun(session.id, { input: 'x', multitask: 'reject' })).rejects.toMatchObject({ code: 'storage.failed' })
+    expect(await runtime.listRuns({ sessionId: session.id })).toEqual([])
+    failInserts = false
+    const run = await runtime.createRun(session.id, { input: 'x', multitask: 'reject' })
+    expect((await run.result()).status).toBe('completed')
+    await runtime.close()
+  })
+})
