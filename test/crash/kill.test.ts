@@ -1,31 +1,47 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { runKillTest } from '../../src/testing/index.js'
+import { chargesFile } from './scenario.js'
 
 const directory = mkdtempSync(join(tmpdir(), 'hearth-kill-'))
 afterAll(() => rmSync(directory, { recursive: true, force: true }))
 
-// The full run (`npm run test:crash`) kills at every third event; npm test at a few spread points.
+// The scenario's victim commits 45 events, then waits for an answer that never comes: a point past
+// that would only wait out the harness's 30 s give-up. The full run (`npm run test:crash`) kills at
+// 24 points spread over all 45; npm test at a few.
+const victimEvents = 45
 const full = process.env.HEARTH_CRASH_FULL === '1'
-const points = full ? Array.from({ length: 24 }, (_, index) => 1 + index * 3) : [2, 9, 17, 30, 45]
+const points = full ? Array.from({ length: 24 }, (_, index) => Math.round(1 + (index * (victimEvents - 1)) / 23)) : [2, 9, 17, 30, victimEvents]
 
 describe('the kill harness on SQLite', () => {
   it(`loses nothing and leaves every run resumable after SIGKILL at ${points.length} points`, async () => {
+    const started = performance.now()
     const reports = await runKillTest({
       scenario: fileURLToPath(new URL('./scenario.ts', import.meta.url)),
       storePath: (point) => join(directory, `kill-${point}.db`),
       killAfterEvents: points,
     })
+    const perPointMs = (performance.now() - started) / points.length
     for (const report of reports) {
       expect(report.violations, `kill after ${report.killAfterEvents} events`).toEqual([])
       // A kill before drive() created every run leaves fewer runs; each one that exists must end well.
       expect(report.runs).toBeGreaterThanOrEqual(1)
+      // A non-idempotent tool never runs twice across a crash: each order is charged at most once.
+      const path = chargesFile(join(directory, `kill-${report.killAfterEvents}.db`))
+      const charged = existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((line) => line !== '') : []
+      expect(charged, `charges after a kill at ${report.killAfterEvents} events`).toEqual([...new Set(charged)])
     }
+    // The victim's owner row names a dead pid on this host, so the survivor recovers at once: a
+    // point takes a process start and the runs' own time, far from the 10 s lease it would otherwise wait.
+    expect(perPointMs).toBeLessThan(6000)
     // Most points must really have killed the victim mid-way.
     expect(reports.filter((report) => !report.finishedFirst).length).toBeGreaterThanOrEqual(Math.ceil(points.length * 0.6))
-    console.log(reports.map((report) => `${report.killAfterEvents}:${report.eventsSeen}${report.finishedFirst ? '(finished)' : ''}`).join(' '))
+    console.log(
+      `${Math.round(perPointMs)} ms a point;`,
+      reports.map((report) => `${report.killAfterEvents}:${report.eventsSeen}${report.finishedFirst ? '(finished)' : ''}`).join(' '),
+    )
   }, 180_000)
 })

@@ -1,8 +1,12 @@
 /**
  * The kill harness scenario for hearth's own crash tests: a SQLite file, a
  * slow scripted model, tools that take time (one idempotent, one not), and a
- * tool that needs confirmation, across three sessions.
+ * tool that needs confirmation, across three sessions. The non-idempotent
+ * `charge` writes each execution to `<store path>.charges` (one order per
+ * line) before it answers, so the test can check that no order was charged
+ * twice across a crash.
  */
+import { appendFileSync } from 'node:fs'
 import { z } from 'zod'
 import { sqliteStore } from '../../adapters/sqlite/index.js'
 import { tool, type Runtime } from '../../src/index.js'
@@ -10,7 +14,20 @@ import { callTools, reply, scriptedModel, type KillScenario, type ScriptedTurn }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-const charge = tool({ name: 'charge', input: z.object({ order: z.string() }), execute: async ({ order }) => (await sleep(15), `charged ${order}`) })
+/** The file where `charge` records the orders it charged. */
+export const chargesFile = (storePath: string): string => `${storePath}.charges`
+
+const charge = (storePath: string) =>
+  tool({
+    name: 'charge',
+    input: z.object({ order: z.string() }),
+    execute: async ({ order }) => {
+      // The side effect first, the answer later: a kill in between is the case that must not charge again.
+      appendFileSync(chargesFile(storePath), `${order}\n`)
+      await sleep(15)
+      return `charged ${order}`
+    },
+  })
 const lookup = tool({ name: 'lookup', idempotent: true, input: z.object({ order: z.string() }), execute: async ({ order }) => (await sleep(10), { order, total: 42 }) })
 const email = tool({ name: 'send_email', needsConfirmation: true, input: z.object({ to: z.string() }), execute: ({ to }) => ({ sent: true, to }) })
 
@@ -31,7 +48,7 @@ const scenario: KillScenario = {
     store: sqliteStore({ path: storePath }),
     providers: { scripted: scriptedModel(script) },
     routes: { default: { provider: 'scripted', model: 'm' } },
-    agents: [{ key: 'crash', version: 1, instructions: 'Survive.', tools: [charge, lookup, email] }],
+    agents: [{ key: 'crash', version: 1, instructions: 'Survive.', tools: [charge(storePath), lookup, email] }],
   }),
   async drive(runtime: Runtime) {
     for (const input of ['chat', 'tools', 'email']) {

@@ -140,4 +140,43 @@ describe('two processes on one SQLite file', () => {
     expect(asked.sort()).toEqual([...inputs].sort())
     await Promise.all([a.close(), b.close(), observer.close()])
   }, 20_000)
+
+  it('takes over at once the run of a process killed on this host, without waiting for its lease', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', childEntry, path], { stdio: ['pipe', 'pipe', 'pipe'] })
+    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
+    const store = sqliteStore({ path })
+    const observer = await Runtime.open({ store, execute: false })
+    let runId: string
+    let childOwner: string
+    try {
+      ;[, runId, childOwner] = (await lines(child)('RUN')).line.split(' ') as [string, string, string]
+      // Kill it mid-stream, once some deltas are committed.
+      for await (const event of observer.runEvents(runId)) if (event.type === 'message.delta' && event.seq >= 5) break
+    } finally {
+      child.kill('SIGKILL')
+    }
+    await exited
+    expect((await store.listOwners()).map((owner) => owner.id)).toEqual([childOwner])
+
+    const started = performance.now()
+    const survivor = await Runtime.open({
+      store: sqliteStore({ path }),
+      // A lease far longer than the test: only the dead pid can explain a prompt takeover.
+      leaseMs: 600_000,
+      providers: { scripted: scriptedModel([reply('taken over')]) },
+      routes: { default: { provider: 'scripted', model: 'slow' } },
+      agents: [{ key: 'elsewhere', version: 1, instructions: 'Take your time.' }],
+    })
+    const done = await survivor.waitForRun(runId)
+    expect(performance.now() - started).toBeLessThan(2000)
+    expect(done).toMatchObject({ status: 'completed', content: 'taken over' })
+    expect(await store.getRunOwner(runId)).toBe(survivor.ownerId)
+    expect((await store.listOwners()).map((owner) => owner.id)).toEqual([survivor.ownerId])
+    const events: RunEvent[] = []
+    for await (const event of observer.runEvents(runId)) events.push(event)
+    expect(events.map((event) => event.seq)).toEqual(events.map((_, index) => index + 1))
+    expect(events.filter((event) => event.type === 'run.resumed')).toHaveLength(1)
+    await survivor.close()
+    await observer.close()
+  }, 20_000)
 })
