@@ -46,6 +46,10 @@ export function openDatabase(options: ResolvedSqliteStoreOptions): OpenDatabase 
     }
     database.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
     database.pragma('foreign_keys = ON')
+    // Each commit of a group runs in a savepoint. SQLite journals a savepoint's pages in memory up to
+    // 64 KiB, then in a temporary file, which a busy group outgrows: kept in memory, 200 concurrent
+    // runtime runs went ~25% faster (bench/sqlite-runtime.ts).
+    database.pragma('temp_store = MEMORY')
     migrate(database, undefined, name[0]?.toUpperCase() + name.slice(1))
     return { database, owned, id: options.id ?? readStoreId(database, name) }
   } catch (error) {

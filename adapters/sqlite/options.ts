@@ -15,9 +15,10 @@ export interface SqliteStoreOptions {
   /**
    * A better-sqlite3 connection the app already has. The store sets its
    * pragmas (`journal_mode = WAL`, `synchronous`, `busy_timeout`,
-   * `foreign_keys = ON`), creates its tables (`meta`, `sessions`, `runs`,
-   * `run_details`, `events`, `owners`) and never closes it. The app must not hold a transaction open
-   * across ticks on it. Give this or `path`.
+   * `foreign_keys = ON`, `temp_store = MEMORY`), creates its tables (`meta`,
+   * `sessions`, `runs`, `run_details`, `events`, `owners`) and never closes
+   * it. The app must not hold a transaction open across ticks on it. Give
+   * this or `path`.
    */
   database?: Database.Database
   /**

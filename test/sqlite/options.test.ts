@@ -36,7 +36,7 @@ describe('options', () => {
     expect(() => new Database(path, { fileMustExist: true })).toThrow()
   })
 
-  it("sets WAL, the synchronous level, the busy timeout and foreign keys", async () => {
+  it("sets WAL, the synchronous level, the busy timeout, foreign keys and in-memory temporary files", async () => {
     const database = new Database(temp.file('pragmas.db'))
     const store = sqliteStore({ database, synchronous: 'full', busyTimeoutMs: 1234 })
     await store.open()
@@ -44,6 +44,7 @@ describe('options', () => {
     expect(database.pragma('synchronous', { simple: true })).toBe(2)
     expect(database.pragma('busy_timeout', { simple: true })).toBe(1234)
     expect(database.pragma('foreign_keys', { simple: true })).toBe(1)
+    expect(database.pragma('temp_store', { simple: true })).toBe(2)
     await store.close()
     database.close()
   })
