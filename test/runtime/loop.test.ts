@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import type { Commit } from '../../src/store.js'
 import { z } from 'zod'
 import { tool, type RunEvent } from '../../src/index.js'
 import { callTools, reply } from '../../src/testing/index.js'
@@ -271,7 +272,7 @@ describe('bad tool output and a failing store', () => {
     const { MemoryStore, StorageError } = await import('../../src/index.js')
     let failInserts = true
     class FullDisk extends MemoryStore {
-      override async commit(commit: Parameters<MemoryStore['commit']>[0]): Promise<void> {
+      override async commit(commit: Commit): Promise<void> {
         if (failInserts && commit.insertRun !== undefined) throw new StorageError('storage.failed', 'disk full')
         return super.commit(commit)
       }
