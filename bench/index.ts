@@ -7,6 +7,7 @@ import { benchCore, printComparisons } from './core.js'
 import { formatHttpSse, benchHttpSse } from './http-sse.js'
 import { benchImportCost } from './import-cost.js'
 import { benchSqliteStore } from './sqlite-store.js'
+import { benchSqliteRuntime, printSqliteRuntime } from './sqlite-runtime.js'
 
 printComparisons('Core on the memory store (floor: a hand-written loop with the same model and tool; floor/hearth = how many times slower)', await benchCore())
 
@@ -19,5 +20,7 @@ const sqlite = await benchSqliteStore()
 console.log(
   `\nSQLite store, 200 concurrent runs x 30 events, one commit per event: ${Math.round(sqlite.storeEventsPerSecond)} events/s; raw better-sqlite3 (same pragmas, one transaction per run) ${Math.round(sqlite.floorEventsPerSecond)} events/s; store/floor ${sqlite.ratio.toFixed(2)}`,
 )
+
+printSqliteRuntime('\nThe runtime on SQLite beside the memory store, and its persisted events beside raw better-sqlite3', await benchSqliteRuntime())
 
 console.log(`\n${formatHttpSse(await benchHttpSse())}`)
