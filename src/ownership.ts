@@ -52,10 +52,10 @@ export class Ownership {
 
   /**
    * The ids of the runs this runtime should take over, oldest first: those of
-   * dead owners and of none, and its own (the caller skips the ones it still
-   * holds). Without ownership in the store: every unfinished run.
+   * dead owners and of none, and with `includeOwn` its own too (the caller
+   * skips the ones it still holds). Without ownership in the store: every unfinished run.
    */
-  async claim(): Promise<string[]> {
+  async claim(options: { includeOwn?: boolean } = {}): Promise<string[]> {
     const store = this.#store
     if (this.ownerId === undefined || store.claimRuns === undefined) {
       const runs = await store.listRuns({ statuses: runStatuses.slice(0, 3), limit: Number.MAX_SAFE_INTEGER, order: 'asc' })
@@ -65,6 +65,7 @@ export class Ownership {
     const owners = (await store.listOwners?.()) ?? []
     const dead = owners.filter((owner) => owner.id !== this.ownerId && isOwnerDead(owner, this.#leaseMs, now)).map((owner) => owner.id)
     const claimed = await store.claimRuns(this.ownerId, dead)
+    if (options.includeOwn !== true) return claimed
     // Runs this runtime owns but dropped (its commit failed, e.g. the file was busy) are taken up again.
     const unfinished = await store.listRuns({ statuses: runStatuses.slice(0, 3), limit: Number.MAX_SAFE_INTEGER, order: 'asc' })
     for (const run of unfinished) {

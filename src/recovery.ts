@@ -37,7 +37,7 @@ async function readLog(store: Store, runId: string): Promise<RunEvent[]> {
 /** Claims the runs this runtime should take over and hands each to the scheduler. */
 export async function recoverRuns(context: RecoveryContext): Promise<void> {
   const { store, scheduler } = context
-  const claimed = (await context.ownership.claim()).filter((runId) => scheduler.get(runId) === undefined)
+  const claimed = (await context.ownership.claim({ includeOwn: scheduler.takeDropped() })).filter((runId) => scheduler.get(runId) === undefined)
   const runs: Run[] = []
   for (const runId of claimed) {
     const run = await store.getRun(runId)

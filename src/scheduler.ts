@@ -71,11 +71,19 @@ export class Scheduler {
   readonly #active = new Map<string, ActiveRun>()
   /** Runs about to enter the global queue, so concurrent createRun calls see each other. */
   #reserved = 0
+  #dropped = false
   #closing = false
 
   constructor(options: SchedulerOptions) {
     this.#options = options
     this.#queue = new PQueue({ concurrency: options.concurrency })
+  }
+
+  /** True (once) when a run was dropped on an error since the last call: recovery then looks for it. */
+  takeDropped(): boolean {
+    const dropped = this.#dropped
+    this.#dropped = false
+    return dropped
   }
 
   /** The run if this runtime holds it. */
@@ -180,6 +188,7 @@ export class Scheduler {
     this.#queue.add(() => this.#execute(active)).catch((error: unknown) => {
       // The run's log broke (the store failed, or another process claimed the run): stop its work here.
       console.error('hearth: run %s stopped on an error', active.run.id, error)
+      this.#dropped = true
       active.executing = false
       active.controller.abort(error)
       this.#leave(active)
