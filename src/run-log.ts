@@ -38,6 +38,8 @@ export class RunLog {
   sealed = false
   /** The error of a failed commit; once set, the log writes nothing more. */
   broken: unknown = undefined
+  /** False from `insert()` until the commit carrying the run's insert has landed. */
+  stored = true
 
   readonly #store: Store
   readonly #hub: EventHub
@@ -49,6 +51,7 @@ export class RunLog {
   #sessionState: Commit['sessionState']
   #chain: Promise<void> = Promise.resolve()
   #scheduled = false
+  #waiters: { resolve: () => void; reject: (error: unknown) => void }[] | undefined
 
   constructor(store: Store, hub: EventHub, run: Pick<Run, 'id' | 'sessionId' | 'lastSeq'>, state: RunState) {
     this.#store = store
@@ -68,6 +71,7 @@ export class RunLog {
   insert(run: Run, ownerId?: string): void {
     this.#insert = run
     this.ownerId = ownerId
+    this.stored = false
   }
 
   /**
@@ -99,12 +103,24 @@ export class RunLog {
     this.#schedule()
   }
 
+  /**
+   * Resolves once everything appended so far is committed, by the next
+   * flush, without forcing one: what the run appends meanwhile rides in the
+   * same commit.
+   */
+  committed(): Promise<void> {
+    if (this.broken !== undefined) return Promise.reject(this.broken)
+    if (!this.#hasPending()) return this.#chain
+    this.#schedule()
+    return new Promise((resolve, reject) => {
+      ;(this.#waiters ??= []).push({ resolve, reject })
+    })
+  }
+
   /** Commits everything appended so far; resolves once it is stored and published. */
   flush(): Promise<void> {
     if (this.broken !== undefined) return Promise.reject(this.broken)
-    if (this.#pending.length === 0 && this.#patch === undefined && this.#insert === undefined && this.#sessionState === undefined) {
-      return this.#chain
-    }
+    if (!this.#hasPending()) return this.#chain
     const commit: Commit = {}
     if (this.#insert !== undefined) commit.insertRun = this.#insert
     if (this.ownerId !== undefined) commit.ownerId = this.ownerId
@@ -116,13 +132,37 @@ export class RunLog {
     this.#patch = undefined
     this.#sessionState = undefined
     this.#pending = []
-    this.#chain = this.#chain.then(
-      () => this.#store.commit(commit).then(() => this.#hub.publish(events), (error: unknown) => this.#fail(error)),
-    )
+    const landed = commit.insertRun === undefined ? this.#publish : this.#storeAndPublish
+    this.#chain = this.#chain.then(() => this.#store.commit(commit).then(() => landed(events), this.#fail))
+    const waiters = this.#waiters
+    if (waiters !== undefined) {
+      this.#waiters = undefined
+      this.#chain.then(
+        () => {
+          for (const waiter of waiters) waiter.resolve()
+        },
+        (error: unknown) => {
+          for (const waiter of waiters) waiter.reject(error)
+        },
+      )
+    }
     return this.#chain
   }
 
-  #fail(error: unknown): never {
+  #hasPending(): boolean {
+    return this.#pending.length > 0 || this.#patch !== undefined || this.#insert !== undefined || this.#sessionState !== undefined
+  }
+
+  readonly #publish = (events: RunEvent[]): void => {
+    this.#hub.publish(events)
+  }
+
+  readonly #storeAndPublish = (events: RunEvent[]): void => {
+    this.stored = true
+    this.#hub.publish(events)
+  }
+
+  readonly #fail = (error: unknown): never => {
     this.broken ??= error
     this.#pending = []
     throw this.broken

@@ -206,13 +206,15 @@ export class Runtime {
     const active = this.#scheduler.track(run, log, agent, route)
     // Join the lane before the first await so concurrent createRun calls keep their order.
     this.#scheduler.enqueue(active, multitask === 'interrupt')
+    // The run starts before its insert is committed, so the insert and the run's first events share
+    // one commit; nothing is seen before it lands, and the loop commits before any tool executes.
+    this.#scheduler.markReady(active)
     try {
-      await log.flush()
+      await log.committed()
     } catch (error) {
       this.#scheduler.drop(active)
       throw error
     }
-    this.#scheduler.markReady(active)
     return new RunHandle(this, run)
   }
 

@@ -187,7 +187,8 @@ export class Scheduler {
     active.executing = true
     this.#queue.add(() => this.#execute(active)).catch((error: unknown) => {
       // The run's log broke (the store failed, or another process claimed the run): stop its work here.
-      console.error('hearth: run %s stopped on an error', active.run.id, error)
+      // A run whose insert failed is not logged: its createRun rejects with the error.
+      if (active.log.stored) console.error('hearth: run %s stopped on an error', active.run.id, error)
       this.#dropped = true
       active.executing = false
       active.controller.abort(error)

@@ -11,7 +11,7 @@ import type { RunEvent } from '../../src/events.js'
 import type { Commit, Run, RunPatch } from '../../src/store.js'
 import { endedAtOf, runDetailValues, runPatchColumns, runsValues } from './records.js'
 import { sqliteCodeOf } from './storage-errors.js'
-import type { Statements } from './statements.js'
+import { eventsPerInsert, type Statements } from './statements.js'
 
 /** Writes `commit`; throws a `StorageError` (or a SQLite error) when it cannot. */
 export function applyCommit(statements: Statements, commit: Commit): void {
@@ -91,15 +91,30 @@ function checkOwner(statements: Statements, runId: string, fence: string): void 
   if (row.owner_id !== fence) throw notOwner(runId, row.owner_id, fence)
 }
 
+// Reused for every insert: the values of one multi-row INSERT (better-sqlite3 copies them when binding).
+const values: unknown[] = []
+
 function insertEvents(statements: Statements, runId: string, sessionId: string, events: readonly RunEvent[]): void {
-  const insertEvent = statements.insertEvent
-  for (let index = 0; index < events.length; index++) {
+  const count = events.length
+  let index = 0
+  values.length = 0
+  while (index < count) {
     const event = events[index] as RunEvent
     if (event.sessionId !== sessionId) {
       throw new StorageError('storage.failed', `Event seq ${event.seq} of run ${runId} names session ${event.sessionId}, but the run belongs to ${sessionId}`)
     }
-    insertEvent.run(runId, event.seq, event.type, JSON.stringify(event.data), event.createdAt)
+    values.push(runId, event.seq, event.type, JSON.stringify(event.data), event.createdAt)
+    index++
+    if (values.length === eventsPerInsert * 5) {
+      statements.insertEvents.run(values)
+      values.length = 0
+    }
   }
+  // The rest, fewer than eventsPerInsert, one by one.
+  for (let offset = 0; offset < values.length; offset += 5) {
+    statements.insertEvent.run(values[offset], values[offset + 1], values[offset + 2], values[offset + 3], values[offset + 4])
+  }
+  values.length = 0
 }
 
 function notOwner(runId: string, owner: string | null, writer: string): StorageError {

@@ -44,7 +44,7 @@ export class SqliteStore implements Store {
   readonly #name: string
   #id: string | undefined
   #connection: Connection | undefined
-  readonly #statistics: GroupCommitStatistics = { transactions: 0, commits: 0, rejected: 0 }
+  readonly #statistics: GroupCommitStatistics = { transactions: 0, commits: 0, rejected: 0, retries: 0 }
   readonly #changes: ChangeWatch
 
   /** Checks the options; does no I/O (that is `open()`). */

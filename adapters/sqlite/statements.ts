@@ -9,6 +9,12 @@ import { runDetailColumns, runPatchSql, runSelectList, runsColumns, sessionColum
 
 const placeholders = (count: number): string => Array.from({ length: count }, () => '?').join(', ')
 
+/**
+ * Events written by one multi-row INSERT. Measured with raw better-sqlite3 (31 events per run, ten
+ * runs per transaction): one row per statement took 4.3 µs per event, 4 or 8 rows 3.0 µs, 16 rows 3.2.
+ */
+export const eventsPerInsert = 8
+
 /** The UPDATEs of one shape of run patch, per table it touches. */
 export interface RunPatchStatements {
   runs: Database.Statement | undefined
@@ -45,6 +51,8 @@ export class Statements {
   readonly getSeqAndOwner: Database.Statement
 
   readonly insertEvent: Database.Statement
+  /** Inserts {@link eventsPerInsert} events at once: one call into SQLite instead of eight. */
+  readonly insertEvents: Database.Statement
   readonly readEvents: Database.Statement
 
   readonly #runPatches = new Map<string, RunPatchStatements>()
@@ -76,6 +84,9 @@ export class Statements {
     this.getSeqAndOwner = database.prepare('SELECT last_seq, owner_id FROM runs WHERE id = ?')
 
     this.insertEvent = database.prepare('INSERT INTO events (run_id, seq, type, data, created_at) VALUES (?, ?, ?, ?, ?)')
+    this.insertEvents = database.prepare(
+      `INSERT INTO events (run_id, seq, type, data, created_at) VALUES ${Array.from({ length: eventsPerInsert }, () => '(?, ?, ?, ?, ?)').join(', ')}`,
+    )
     this.readEvents = database.prepare(
       'SELECT e.seq, e.type, e.data, e.created_at, r.session_id FROM events e JOIN runs r ON r.id = e.run_id WHERE e.run_id = ? AND e.seq > ? ORDER BY e.seq LIMIT ?',
     )

@@ -286,4 +286,27 @@ describe('bad tool output and a failing store', () => {
     expect((await run.result()).status).toBe('completed')
     await runtime.close()
   })
+
+  it('runs no tool of a run whose insert failed, though the run started before the insert was committed', async () => {
+    const { MemoryStore, StorageError } = await import('../../src/index.js')
+    const committed: Commit[] = []
+    class FullDisk extends MemoryStore {
+      override async commit(commit: Commit): Promise<void> {
+        if (commit.insertRun !== undefined) throw new StorageError('storage.failed', 'disk full')
+        committed.push(commit)
+        return super.commit(commit)
+      }
+    }
+    let charges = 0
+    const charge = tool({ name: 'charge', input: z.object({}), execute: () => ++charges })
+    const { runtime, model } = await openRuntime([callTools({ name: 'charge', arguments: {} }), reply('charged')], { store: new FullDisk(), agent: { tools: [charge] } })
+    const session = await runtime.createSession()
+    await expect(runtime.createRun(session.id, { input: 'x' })).rejects.toMatchObject({ code: 'storage.failed' })
+    // The first model turn streamed in the same tick as the insert; the commit before the tool failed with it.
+    expect(model.requests).toHaveLength(1)
+    expect(charges).toBe(0)
+    expect(committed).toEqual([])
+    expect(await runtime.listRuns({ sessionId: session.id })).toEqual([])
+    await runtime.close()
+  })
 })

@@ -2,6 +2,9 @@ import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { sqliteStore, type SqliteStore } from '../../adapters/sqlite/index.js'
 import type { Run, Session } from '../../src/store.js'
+import { z } from 'zod'
+import { Runtime, tool } from '../../src/index.js'
+import { callTools, reply, scriptedModel } from '../../src/testing/index.js'
 import { makeDelta, makeRun, makeSession } from '../contracts/store.contract.js'
 import { tempDirectory, type TempDirectory } from './temp-dir.js'
 
@@ -50,7 +53,7 @@ describe('group commit', () => {
 
   it('rejects only the failing commit of a batch; its neighbours land', async () => {
     const [a, b, c] = (await sessionsWithRuns(3)) as [{ session: Session; run: Run }, { session: Session; run: Run }, { session: Session; run: Run }]
-    const before = store.statistics.transactions
+    const before = store.statistics
     const results = await Promise.allSettled([
       store.commit({ events: [makeDelta(a.run, 1)] }),
       // A gap in seq: this commit fails, and its run patch and session state must not land either.
@@ -62,7 +65,9 @@ describe('group commit', () => {
       store.commit({ events: [makeDelta(c.run, 1), makeDelta(c.run, 2)] }),
       store.commit({ events: [makeDelta(a.run, 2)] }),
     ])
-    expect(store.statistics.transactions - before).toBe(1)
+    // One batch: tried whole, rolled back on the failure, applied again commit by commit.
+    expect(store.statistics.retries - before.retries).toBe(1)
+    expect(store.statistics.transactions - before.transactions).toBe(2)
     expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled'])
     expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'storage.conflict' })
     expect((await store.readEvents(a.run.id, 0, 10)).map((event) => event.seq)).toEqual([1, 2])
@@ -145,5 +150,36 @@ describe('group commit', () => {
     } finally {
       await other.close()
     }
+  })
+
+  it('commits a run that answers within the tick, insert and all, in one transaction; a tool waits for its tool.call to be stored', async () => {
+    const stored: string[] = []
+    const lookup = tool({
+      name: 'lookup',
+      input: z.object({}),
+      execute: async (_, { runId }) => {
+        // What another connection sees while the tool runs: the call is already in the file.
+        const reader = new Database(path, { readonly: true })
+        stored.push(...(reader.prepare('SELECT type FROM events WHERE run_id = ? ORDER BY seq').pluck().all(runId) as string[]))
+        reader.close()
+        return 'found'
+      },
+    })
+    const runtime = await Runtime.open({
+      store,
+      providers: { scripted: scriptedModel((request) => (request.messages.some((message) => message.role === 'tool') ? reply('done') : request.messages.at(-1)?.content === 'chat' ? reply('hello there') : callTools({ name: 'lookup', arguments: {} }))) },
+      routes: { default: { provider: 'scripted', model: 'm' } },
+      agents: [{ key: 'a', version: 1, tools: [lookup] }],
+    })
+    const session = await runtime.createSession()
+    const before = store.statistics.transactions
+    const chat = await runtime.createRun(session.id, { input: 'chat' })
+    expect(store.statistics.transactions - before).toBe(1)
+    expect((await runtime.getRun(chat.id)).status).toBe('completed')
+
+    const withTool = await runtime.createRun(session.id, { input: 'look it up' })
+    expect((await withTool.result()).status).toBe('completed')
+    expect(stored).toEqual(['run.started', 'message.completed', 'tool.call'])
+    await runtime.close()
   })
 })
