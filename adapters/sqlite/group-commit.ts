@@ -28,6 +28,7 @@ export class GroupCommit {
   readonly statistics: GroupCommitStatistics
   readonly #statements: Statements
   readonly #action: string
+  readonly #afterCommit: (() => void) | undefined
   // Two sets of queues, swapped at each flush, so the hot path allocates no arrays.
   #commits: Commit[] = []
   #resolves: (() => void)[] = []
@@ -47,11 +48,16 @@ export class GroupCommit {
     this.flush()
   }
 
-  /** `action` opens error messages, e.g. `Cannot commit to agents.db`; `statistics` is counted into. */
-  constructor(statements: Statements, action: string, statistics: GroupCommitStatistics) {
+  /**
+   * `action` opens error messages, e.g. `Cannot commit to agents.db`;
+   * `statistics` is counted into; `afterCommit` is called after each
+   * transaction that committed.
+   */
+  constructor(statements: Statements, action: string, statistics: GroupCommitStatistics, afterCommit?: () => void) {
     this.#statements = statements
     this.#action = action
     this.statistics = statistics
+    this.#afterCommit = afterCommit
   }
 
   /** True when commits wait for the next flush. */
@@ -182,6 +188,7 @@ export class GroupCommit {
       this.#abandon()
       return toStorageError(error, this.#action)
     }
+    this.#afterCommit?.()
     return undefined
   }
 

@@ -53,6 +53,19 @@ export interface SqliteStoreOptions {
    * @default 100
    */
   watchIntervalMs?: number
+  /**
+   * Who copies the WAL back into the database file.
+   * - `'background'`: a worker thread with a connection of its own, at most
+   *   every 200 ms while the store commits, so no commit waits for it (the
+   *   committing connection still checkpoints by itself past 10,000 pages of
+   *   WAL, should the worker fall behind). A store that lives under 200 ms
+   *   never starts the thread. Falls back to `'inline'` if the thread cannot
+   *   start; in-memory databases are always `'inline'`.
+   * - `'inline'`: SQLite's automatic checkpoint, inside the commit that takes
+   *   the WAL past 1000 pages.
+   * @default 'background'
+   */
+  checkpoint?: 'background' | 'inline'
 }
 
 /** The options once checked, with their defaults. */
@@ -63,6 +76,7 @@ export interface ResolvedSqliteStoreOptions {
   busyTimeoutMs: number
   id: string | undefined
   watchIntervalMs: number
+  checkpoint: 'background' | 'inline'
 }
 
 /** How a value reads in an error message: `42`, `'db'`, `null`, `[object Object]`. */
@@ -80,7 +94,7 @@ export function resolveOptions(options: unknown): ResolvedSqliteStoreOptions {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`Expected \`options\` to be an object with \`path\` or \`database\`, got \`${describeValue(options)}\``)
   }
-  const { path, database, synchronous = 'normal', busyTimeoutMs = 5000, id, watchIntervalMs = 100 } = options as Record<string, unknown>
+  const { path, database, synchronous = 'normal', busyTimeoutMs = 5000, id, watchIntervalMs = 100, checkpoint = 'background' } = options as Record<string, unknown>
   if (path === undefined && database === undefined) {
     throw new TypeError('Expected `path` or `database` to be given, got neither')
   }
@@ -105,6 +119,9 @@ export function resolveOptions(options: unknown): ResolvedSqliteStoreOptions {
   if (typeof watchIntervalMs !== 'number' || !Number.isInteger(watchIntervalMs) || watchIntervalMs < 1 || watchIntervalMs > 0x7fffffff) {
     throw new TypeError(`Expected \`watchIntervalMs\` to be an integer from 1 to 2147483647, got \`${describeValue(watchIntervalMs)}\``)
   }
+  if (checkpoint !== 'background' && checkpoint !== 'inline') {
+    throw new TypeError(`Expected \`checkpoint\` to be 'background' or 'inline', got \`${describeValue(checkpoint)}\``)
+  }
   return {
     path: path as string | undefined,
     database: database as Database.Database | undefined,
@@ -112,6 +129,7 @@ export function resolveOptions(options: unknown): ResolvedSqliteStoreOptions {
     busyTimeoutMs,
     id: id as string | undefined,
     watchIntervalMs,
+    checkpoint,
   }
 }
 

@@ -11,6 +11,7 @@ import { StorageError } from '../../src/errors.js'
 import type { RunEvent } from '../../src/events.js'
 import type { Commit, Owner, Run, RunQuery, Session, SessionPatch, SessionQuery, Store } from '../../src/store.js'
 import { ChangeWatch } from './change-watch.js'
+import { Checkpointer, fallbackCheckpointPages } from './checkpointer.js'
 import { GroupCommit, type GroupCommitStatistics } from './group-commit.js'
 import { databaseName, openDatabase } from './open-database.js'
 import { resolveOptions, type ResolvedSqliteStoreOptions, type SqliteStoreOptions } from './options.js'
@@ -23,6 +24,9 @@ import { toStorageError } from './storage-errors.js'
 interface Connection {
   database: Database.Database
   owned: boolean
+  checkpointer: Checkpointer | undefined
+  /** The `wal_autocheckpoint` to put back on an adopted connection when the store closes. */
+  autoCheckpointPages: number
   statements: Statements
   owners: OwnerStatements
   pruner: Pruner
@@ -78,9 +82,17 @@ export class SqliteStore implements Store {
     let connection: Connection
     let dataVersion: Database.Statement
     try {
+      const autoCheckpointPages = database.pragma('wal_autocheckpoint', { simple: true }) as number
+      let checkpointer: Checkpointer | undefined
+      if (this.#options.checkpoint === 'background' && !database.memory && database.name !== '') {
+        database.pragma(`wal_autocheckpoint = ${fallbackCheckpointPages}`)
+        checkpointer = new Checkpointer(database.name, () => {
+          if (database.open) database.pragma(`wal_autocheckpoint = ${autoCheckpointPages}`)
+        })
+      }
       const statements = new Statements(database)
-      const group = new GroupCommit(statements, `Cannot commit to ${this.#name}`, this.#statistics)
-      connection = { database, owned, statements, owners: new OwnerStatements(statements), pruner: new Pruner(statements), group }
+      const group = new GroupCommit(statements, `Cannot commit to ${this.#name}`, this.#statistics, checkpointer && (() => checkpointer.committed()))
+      connection = { database, owned, checkpointer, autoCheckpointPages, statements, owners: new OwnerStatements(statements), pruner: new Pruner(statements), group }
       dataVersion = database.prepare('PRAGMA data_version').pluck()
     } catch (error) {
       if (owned) database.close()
@@ -100,7 +112,11 @@ export class SqliteStore implements Store {
     try {
       connection.group.flush()
     } finally {
-      if (connection.owned) connection.database.close()
+      // The worker's connection closes first, so that closing the last one checkpoints and removes the WAL.
+      await connection.checkpointer?.close()
+      const { database } = connection
+      if (connection.owned) database.close()
+      else if (connection.checkpointer !== undefined && database.open) database.pragma(`wal_autocheckpoint = ${connection.autoCheckpointPages}`)
     }
   }
 

@@ -26,6 +26,7 @@ describe('options', () => {
     [{ path: 'a.db', id: '' }, "Expected `id` to be a non-empty string, got `''`"],
     [{ path: 'a.db', watchIntervalMs: 0 }, 'Expected `watchIntervalMs` to be an integer from 1 to 2147483647, got `0`'],
     [{ path: 'a.db', watchIntervalMs: '100' }, "Expected `watchIntervalMs` to be an integer from 1 to 2147483647, got `'100'`"],
+    [{ path: 'a.db', checkpoint: 'sometimes' }, "Expected `checkpoint` to be 'background' or 'inline', got `'sometimes'`"],
   ])('rejects %o with a precise TypeError', (options, message) => {
     expect(() => sqliteStore(options as SqliteStoreOptions)).toThrow(new TypeError(message))
   })
