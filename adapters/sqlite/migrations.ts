@@ -121,6 +121,31 @@ UPDATE runs SET ended_at = (
 CREATE INDEX runs_ended ON runs (ended_at) WHERE status IN ('completed', 'failed', 'cancelled');
 `
 
+// Version 1's events table, rebuilt without its foreign key and AUTOINCREMENT, both paid on every event of the hot
+// path: the foreign key with a lookup in runs per row (the commit's seq check has already found
+// the run, in the same transaction), AUTOINCREMENT with a write to sqlite_sequence per statement.
+// Measured with 200 concurrent runtime runs (bench/sqlite-runtime.ts): ~8% more runs/s. Deleting a
+// run still deletes its events, by trigger (it fires for the cascade from sessions too). events.id
+// stays the order rows were written, but it is no longer a cursor that survives pruning: pruning
+// the newest runs may let their ids be used again. Nothing reads it; readers follow (run_id, seq).
+const version3 = `
+CREATE TABLE events_v3 (
+  id INTEGER PRIMARY KEY,
+  run_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  data TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  UNIQUE (run_id, seq)
+) STRICT;
+INSERT INTO events_v3 (id, run_id, seq, type, data, created_at) SELECT id, run_id, seq, type, data, created_at FROM events ORDER BY id;
+DROP TABLE events;
+ALTER TABLE events_v3 RENAME TO events;
+CREATE TRIGGER runs_delete_events AFTER DELETE ON runs BEGIN
+  DELETE FROM events WHERE run_id = old.id;
+END;
+`
+
 /** Every migration, oldest first. */
 export const migrations: readonly Migration[] = [
   {
@@ -137,6 +162,13 @@ export const migrations: readonly Migration[] = [
     description: 'owners; runs.owner_id and runs.ended_at (filled in for finished runs), with a partial index for pruning',
     up(database) {
       database.exec(version2)
+    },
+  },
+  {
+    version: 3,
+    description: 'events rebuilt without the foreign key to runs and without AUTOINCREMENT; a trigger deletes the events of a deleted run',
+    up(database) {
+      database.exec(version3)
     },
   },
 ]

@@ -163,6 +163,55 @@ describe('migrations', () => {
     }
   })
 
+  it('brings a version 2 file to version 3: the same events, no foreign key, and deleting a run still deletes its events', async () => {
+    const path = temp.file('version-2.db')
+    const database = new Database(path)
+    database.pragma('journal_mode = WAL')
+    database.pragma('foreign_keys = ON')
+    migrate(database, migrations.slice(0, 2))
+    const sessions = [makeSession(), makeSession()]
+    const insertSession = database.prepare(`INSERT INTO sessions (${sessionColumns.join(', ')}) VALUES (${sessionColumns.map(() => '?').join(', ')})`)
+    const insertRun = database.prepare(`INSERT INTO runs (${runsColumns.join(', ')}) VALUES (${runsColumns.map(() => '?').join(', ')})`)
+    const insertDetails = database.prepare(`INSERT INTO run_details (run_id, ${runDetailColumns.join(', ')}) VALUES (?${', ?'.repeat(runDetailColumns.length)})`)
+    const insertEvent = database.prepare("INSERT INTO events (run_id, seq, type, data, created_at) VALUES (?, ?, 'message.delta', ?, '2026-01-01T00:00:00.000Z')")
+    const runs = sessions.map((session) => makeRun(session, { status: 'completed', completedAt: '2026-01-01T00:01:00.000Z', lastSeq: 3 }))
+    sessions.forEach((session, index) => {
+      const run = runs[index] as (typeof runs)[number]
+      insertSession.run(...sessionValues(session))
+      insertRun.run(...runsValues(run))
+      insertDetails.run(...runDetailValues(run))
+      for (let seq = 1; seq <= 3; seq++) insertEvent.run(run.id, seq, JSON.stringify({ content: `${index}.${seq}`, channel: 'text' }))
+    })
+    // Version 2 keeps the end time in runs.ended_at: the first run ended before the second.
+    const setEnded = database.prepare('UPDATE runs SET ended_at = ? WHERE id = ?')
+    setEnded.run('2026-01-01T00:01:00.000Z', runs[0]!.id)
+    setEnded.run('2026-01-01T00:03:00.000Z', runs[1]!.id)
+    const before = database.prepare('SELECT id, run_id, seq, data FROM events ORDER BY id').all()
+    database.close()
+
+    const store = sqliteStore({ path })
+    await store.open()
+    const check = new Database(path, { readonly: true })
+    try {
+      expect(metaValue(path, 'schema_version')).toBe('3')
+      expect(check.prepare('SELECT id, run_id, seq, data FROM events ORDER BY id').all()).toEqual(before)
+      expect(check.pragma('foreign_key_list(events)')).toEqual([])
+      expect(check.prepare("SELECT sql FROM sqlite_master WHERE name = 'events'").pluck().get()).not.toContain('AUTOINCREMENT')
+      // (run_id, seq) is still unique.
+      await expect(store.commit({ events: [{ runId: runs[0]!.id, sessionId: sessions[0]!.id, seq: 3, type: 'message.delta', data: { content: 'again', channel: 'text' }, createdAt: '2026-01-01T00:02:00.000Z' }] })).rejects.toMatchObject({ code: 'storage.conflict' })
+      // The rows themselves go, not only what readEvents (which joins runs) shows: by prune, and by deleting a session.
+      const count = check.prepare('SELECT count(*) FROM events WHERE run_id = ?').pluck()
+      expect(await store.pruneRuns('2026-01-01T00:02:00.000Z', 1)).toBe(1)
+      const [pruned, kept] = runs as [(typeof runs)[number], (typeof runs)[number]]
+      expect([count.get(pruned.id), count.get(kept.id)]).toEqual([0, 3])
+      expect(await store.deleteSession(kept.sessionId)).toBe(true)
+      expect(count.get(kept.id)).toBe(0)
+    } finally {
+      check.close()
+      await store.close()
+    }
+  })
+
   it('makes new files with auto_vacuum = INCREMENTAL, and leaves an app database with tables as it is', async () => {
     const path = temp.file('new.db')
     const store = sqliteStore({ path })
