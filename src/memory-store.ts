@@ -6,6 +6,10 @@ import { StorageError } from './errors.js'
 import type { RunEvent } from './events.js'
 import { isTerminalStatus, type Commit, type Owner, type Run, type RunQuery, type Session, type SessionPatch, type SessionQuery, type Store } from './store.js'
 
+
+/** Fields a run patch may not change. */
+const fixedRunFields: ReadonlySet<string> = new Set(['id', 'sessionId', 'orgId', 'createdAt', 'lastSeq'])
+
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
   /** The store's id (`db_id` of the Agno view). @default 'memory' */
@@ -148,6 +152,14 @@ export class MemoryStore implements Store {
         expected++
       }
     }
+    const patch = commit.run?.patch
+    if (patch !== undefined) {
+      for (const field in patch) {
+        if (fixedRunFields.has(field) && (patch as Record<string, unknown>)[field] !== undefined) {
+          throw new StorageError('storage.failed', `A run patch cannot set \`${field}\``)
+        }
+      }
+    }
     const sessionState = commit.sessionState
     if (sessionState !== undefined && !this.#sessions.has(sessionState.sessionId)) {
       throw new StorageError('storage.failed', `Session ${sessionState.sessionId} does not exist`)
@@ -163,7 +175,13 @@ export class MemoryStore implements Store {
     }
     if (runId !== undefined) {
       const run = this.#runs.get(runId) as Run
-      if (commit.run !== undefined) Object.assign(run, commit.run.patch)
+      if (patch !== undefined) {
+        // Like the SQLite store, a field set to undefined is left as it is.
+        for (const field in patch) {
+          const value = (patch as Record<string, unknown>)[field]
+          if (value !== undefined) (run as unknown as Record<string, unknown>)[field] = value
+        }
+      }
       if (events !== undefined && events.length > 0) {
         const log = this.#events.get(runId) as RunEvent[]
         for (const event of events) log.push(event)

@@ -120,7 +120,12 @@ export interface RunQuery {
 export interface Commit {
   /** A new run to insert (its `lastSeq` must be 0). */
   insertRun?: Run
-  /** A patch to an existing run (or to `insertRun`). */
+  /**
+   * A patch to an existing run (or to `insertRun`): its defined fields are
+   * set, a field set to `undefined` is left as it is, and a patch that sets
+   * `id`, `sessionId`, `orgId`, `createdAt` or `lastSeq` fails with
+   * `storage.failed`.
+   */
   run?: { id: string; patch: RunPatch }
   /**
    * Events to append, all of one run, in seq order. The first must carry the

@@ -183,6 +183,36 @@ export function runStoreContract(name: string, factory: () => Promise<StoreFixtu
       expect(await store.getRun(run.id)).toMatchObject({ status: 'running', lastSeq: 1 })
     })
 
+    it('inserts a whole run in one commit: insert, the patches that start and finish it, its events, the session state', async () => {
+      const session = makeSession()
+      await store.insertSession(session)
+      const run = makeRun(session)
+      const events = [1, 2, 3].map((seq) => makeDelta(run, seq))
+      await store.commit({
+        insertRun: run,
+        run: { id: run.id, patch: { status: 'completed', startedAt: iso(1), completedAt: iso(2), content: 'done', pendingInput: undefined } },
+        events,
+        sessionState: { sessionId: session.id, state: { done: true }, updatedAt: iso(2) },
+      })
+      expect(await store.getRun(run.id)).toEqual({ ...run, status: 'completed', startedAt: iso(1), completedAt: iso(2), content: 'done', lastSeq: 3 })
+      expect(await store.readEvents(run.id, 0, 100)).toEqual(events)
+      expect((await store.getSession(session.id))?.state).toEqual({ done: true })
+      // Finished in its first commit, it is prunable like any finished run.
+      expect(await store.pruneRuns?.(iso(3), 10)).toBe(1)
+    })
+
+    it('writes nothing of an insert whose events do not start at seq 1, or whose patch sets a fixed field', async () => {
+      const session = makeSession()
+      await store.insertSession(session)
+      const run = makeRun(session)
+      await expect(store.commit({ insertRun: run, events: [makeDelta(run, 2)] })).rejects.toMatchObject({ code: 'storage.conflict' })
+      await expect(store.commit({ insertRun: run, run: { id: run.id, patch: { lastSeq: 5 } as never }, events: [makeDelta(run, 1)] })).rejects.toMatchObject({
+        code: 'storage.failed',
+      })
+      expect(await store.getRun(run.id)).toBeUndefined()
+      expect(await store.readEvents(run.id, 0, 100)).toEqual([])
+    })
+
     it('keeps seq dense: a gap or a duplicate fails with storage.conflict and writes nothing', async () => {
       const { run } = await sessionWithRun()
       await store.commit({ events: [makeDelta(run, 1)] })
