@@ -204,6 +204,7 @@ export class Runtime {
     const position = this.#scheduler.waitPosition(session.id)
     if (position > 0) log.append('run.queued', { position })
     const active = this.#scheduler.track(run, log, agent, route)
+    if (position === 0) active.session = session
     // Join the lane before the first await so concurrent createRun calls keep their order.
     this.#scheduler.enqueue(active, multitask === 'interrupt')
     // The run starts before its insert is committed, so the insert and the run's first events share

@@ -15,7 +15,7 @@ import type { Message } from './model.js'
 import type { ResolvedRoute } from './routes.js'
 import { RunLog } from './run-log.js'
 import { openRequests } from './run-state.js'
-import type { Run, Store } from './store.js'
+import type { Run, Session, Store } from './store.js'
 
 /** A run this runtime holds in memory until it ends. */
 export interface ActiveRun {
@@ -30,6 +30,12 @@ export interface ActiveRun {
   executing: boolean
   /** True while it counts against the global limit before reaching the queue (its insert is being committed). */
   reserved: boolean
+  /**
+   * The session as `createRun` read it, for the first stretch of a run that
+   * starts at once (no run of its session before it could change its state);
+   * the session is read again otherwise.
+   */
+  session: Session | undefined
   /** Resolves when the run leaves this runtime (ended, or the runtime closed). */
   done: Promise<void>
   release: () => void
@@ -119,7 +125,7 @@ export class Scheduler {
     const done = new Promise<void>((resolve) => {
       release = resolve
     })
-    const active: ActiveRun = { run, log, agent, route, controller: new AbortController(), ready: false, executing: false, reserved: false, done, release }
+    const active: ActiveRun = { run, log, agent, route, controller: new AbortController(), ready: false, executing: false, reserved: false, session: undefined, done, release }
     this.#active.set(run.id, active)
     return active
   }
@@ -213,8 +219,10 @@ export class Scheduler {
       log.patch({ status: 'running', startedAt: new Date(now).toISOString() })
     }
     // The session's state is only for tools: an agent without tools does not read it.
+    const snapshot = active.session
+    active.session = undefined
     const [session, history] = await Promise.all([
-      active.agent.tools.size === 0 ? undefined : store.getSession(run.sessionId),
+      active.agent.tools.size === 0 ? undefined : (snapshot ?? store.getSession(run.sessionId)),
       this.#history(active),
     ])
     const context: LoopContext = {

@@ -241,6 +241,29 @@ describe('the agent loop', () => {
     expect((await runtime.getSession(session.id)).state).toEqual({ items: ['eggs', 'milk'] })
     await runtime.close()
   })
+
+  it('gives a run queued behind another the session state that run left', async () => {
+    const seen: string[][] = []
+    const remember = tool({
+      name: 'remember',
+      input: z.object({}),
+      execute: async (_, context) => {
+        const items = (context.state.items as string[] | undefined) ?? []
+        seen.push(items)
+        await new Promise((resolve) => setTimeout(resolve, 10))
+        context.state.items = [...items, context.runId]
+        return items.length
+      },
+    })
+    const { runtime } = await openRuntime([callTools({ name: 'remember', arguments: {} }), reply('ok')], { agent: { tools: [remember] } })
+    const session = await runtime.createSession({ state: { items: [] } })
+    // Created together: the second waits, and must not start from the state the first was created with.
+    const runs = await Promise.all([runtime.createRun(session.id, { input: 'a' }), runtime.createRun(session.id, { input: 'b' })])
+    for (const run of runs) await run.result()
+    expect(seen).toEqual([[], [runs[0].id]])
+    expect((await runtime.getSession(session.id)).state).toEqual({ items: [runs[0].id, runs[1].id] })
+    await runtime.close()
+  })
 })
 
 describe('bad tool output and a failing store', () => {
