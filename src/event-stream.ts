@@ -127,6 +127,16 @@ export interface RunEventsOptions {
 
 const pageSize = 256
 
+/** What a runtime knows of the runs it executes, for their readers. */
+export interface LiveRuns {
+  /** True while this runtime executes the run: its events reach readers through the hub. */
+  isLive(runId: string): boolean
+  /** The run's committed events held in memory, seq 1 at index 0; undefined when none are held. */
+  committed(runId: string): readonly RunEvent[] | undefined
+}
+
+const noLiveRuns: LiveRuns = { isLive: () => false, committed: () => undefined }
+
 /**
  * A run's events after `afterSeq`: replayed from the store, then live, ending
  * after the terminal event. Throws `not_found.run` for an unknown run.
@@ -136,7 +146,7 @@ export async function* readRunEvents(
   hub: EventHub,
   runId: string,
   options: RunEventsOptions = {},
-  isLive: (runId: string) => boolean = () => false,
+  live: LiveRuns = noLiveRuns,
 ): AsyncGenerator<RunEvent> {
   let cursor = Math.max(0, Math.floor(options.afterSeq ?? 0))
   const limit = options.bufferLimit ?? 1024
@@ -146,21 +156,34 @@ export async function* readRunEvents(
     const unsubscribe = hub.subscribe(runId, buffer.push)
     const unpoke = hub.watching ? hub.onStoreChange(buffer.poke) : undefined
     try {
-      // Catch up from the log; subscribing first means nothing committed meanwhile is missed.
-      for (;;) {
-        const page = await store.readEvents(runId, cursor, pageSize)
-        for (const event of page) {
-          if (event.seq !== cursor + 1) continue
+      // Catch up: from the events the runtime holds for a run it executes (they grow while we
+      // yield, and the buffer has whatever comes after), else from the log. Subscribing first
+      // means nothing committed meanwhile is missed.
+      const held = live.committed(runId)
+      if (held !== undefined) {
+        for (let index = cursor; index < held.length; index++) {
+          const event = held[index] as RunEvent
           cursor = event.seq
           yield event
           if (isTerminalEvent(event)) return
           if (signal?.aborted) return
         }
-        if (page.length < pageSize) break
+      } else {
+        for (;;) {
+          const page = await store.readEvents(runId, cursor, pageSize)
+          for (const event of page) {
+            if (event.seq !== cursor + 1) continue
+            cursor = event.seq
+            yield event
+            if (isTerminalEvent(event)) return
+            if (signal?.aborted) return
+          }
+          if (page.length < pageSize) break
+        }
       }
       // Anything committed after the subscription is in the buffer, so only a
       // finished run whose end we are past (or an unknown run) stops here.
-      if (!isLive(runId)) {
+      if (!live.isLive(runId)) {
         const run = await store.getRun(runId)
         if (run === undefined) throw new NotFoundError('not_found.run', `Run ${runId} does not exist`)
         if (isTerminalStatus(run.status) && cursor >= run.lastSeq) return
@@ -172,7 +195,7 @@ export async function* readRunEvents(
         if (buffer.changed) {
           buffer.changed = false
           // Another process writes this run: its events reach us through the store only.
-          if (!isLive(runId)) break
+          if (!live.isLive(runId)) break
         }
         const event = buffer.next()
         if (event === undefined) {

@@ -15,6 +15,9 @@ import type { JsonObject } from './events.js'
 /** Appends past this many uncommitted events make the loop wait for a commit. */
 export const maxBacklog = 512
 
+/** A run's committed events held for its readers, at most; past it, readers read the store. */
+export const maxHeldEvents = 256
+
 let lastStampMs = -1
 let lastStamp = ''
 
@@ -40,6 +43,13 @@ export class RunLog {
   broken: unknown = undefined
   /** False from `insert()` until the commit carrying the run's insert has landed. */
   stored = true
+  /**
+   * The run's committed events (seq 1 at index 0), held so that a reader who
+   * joins while the run executes replays them without reading the store.
+   * Only for a run this log wrote from its start, and only up to
+   * {@link maxHeldEvents}: then (or on `release()`) undefined.
+   */
+  held: RunEvent[] | undefined
 
   readonly #store: Store
   readonly #hub: EventHub
@@ -60,6 +70,12 @@ export class RunLog {
     this.sessionId = run.sessionId
     this.seq = run.lastSeq
     this.state = state
+    this.held = run.lastSeq === 0 ? [] : undefined
+  }
+
+  /** Stops holding committed events (the run waits, and may wait long). */
+  release(): void {
+    this.held = undefined
   }
 
   /** Events appended and not committed yet. */
@@ -154,12 +170,18 @@ export class RunLog {
   }
 
   readonly #publish = (events: RunEvent[]): void => {
+    const held = this.held
+    if (held !== undefined) {
+      // Dropped, not emptied: a reader still walking the array stops at its end and goes live.
+      if (held.length + events.length > maxHeldEvents) this.held = undefined
+      else for (let index = 0; index < events.length; index++) held.push(events[index] as RunEvent)
+    }
     this.#hub.publish(events)
   }
 
   readonly #storeAndPublish = (events: RunEvent[]): void => {
     this.stored = true
-    this.#hub.publish(events)
+    this.#publish(events)
   }
 
   readonly #fail = (error: unknown): never => {

@@ -5,7 +5,7 @@
  */
 import { AgentRegistry, type Agent, type AgentDefinition } from './agents.js'
 import { NotFoundError, StateError, ValidationError } from './errors.js'
-import { EventHub, readAllEvents, readRunEvents, type FeedOptions, type RunEventsOptions } from './event-stream.js'
+import { EventHub, readAllEvents, readRunEvents, type FeedOptions, type LiveRuns, type RunEventsOptions } from './event-stream.js'
 import type { RunEvent } from './events.js'
 import { createTraceId } from './ids.js'
 import { memoryStore } from './memory-store.js'
@@ -276,13 +276,13 @@ export class Runtime {
     const store = this.#store
     const hub = this.#hub
     const getRun = (): Promise<Run> => this.getRun(runId, { orgId: options.orgId })
-    const isLive = this.#isLive
+    const live = this.#liveRuns
     // Without an org to check, hand out the reader itself: one generator layer per event, not two.
-    if (options.orgId === undefined) return { [Symbol.asyncIterator]: () => readRunEvents(store, hub, runId, options, isLive) }
+    if (options.orgId === undefined) return { [Symbol.asyncIterator]: () => readRunEvents(store, hub, runId, options, live) }
     return {
       async *[Symbol.asyncIterator]() {
         if (options.orgId !== undefined) await getRun()
-        yield* readRunEvents(store, hub, runId, options, isLive)
+        yield* readRunEvents(store, hub, runId, options, live)
       },
     }
   }
@@ -301,7 +301,7 @@ export class Runtime {
     }
     const run = await this.getRun(runId)
     if (isTerminalStatus(run.status)) return run
-    for await (const event of readRunEvents(this.#store, this.#hub, runId, { afterSeq: run.lastSeq }, this.#isLive)) void event
+    for await (const event of readRunEvents(this.#store, this.#hub, runId, { afterSeq: run.lastSeq }, this.#liveRuns)) void event
     return this.getRun(runId)
   }
 
@@ -378,9 +378,12 @@ export class Runtime {
     }
   }
 
-  readonly #isLive = (runId: string): boolean => {
-    const active = this.#scheduler.get(runId)
-    return active !== undefined && !active.log.sealed
+  readonly #liveRuns: LiveRuns = {
+    isLive: (runId) => {
+      const active = this.#scheduler.get(runId)
+      return active !== undefined && !active.log.sealed
+    },
+    committed: (runId) => this.#scheduler.get(runId)?.log.held,
   }
 
   #assertOpen(): void {

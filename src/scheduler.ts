@@ -243,6 +243,8 @@ export class Scheduler {
     }
     if (outcome === 'finished') this.#leave(active)
     else if (outcome === 'waiting') {
+      // A run may wait for days: its readers can read the store.
+      log.release()
       // Input may have arrived while this stretch was unwinding (readers see the
       // waiting event as soon as it is committed): continue at once if so.
       if (!log.sealed && openRequests(log.state.toolPhase).length === 0) this.#schedule(active)

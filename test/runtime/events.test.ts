@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { MemoryStore, memoryStore, Runtime, StorageError, type RunEvent } from '../../src/index.js'
-import { reply, scriptedModel } from '../../src/testing/index.js'
+import { z } from 'zod'
+import { MemoryStore, memoryStore, Runtime, StorageError, tool, type RunEvent } from '../../src/index.js'
+import { callTools, reply, scriptedModel } from '../../src/testing/index.js'
 import { collect, openRuntime, sleep } from '../helpers.js'
 
 describe('the event log and its streams', () => {
@@ -39,6 +40,60 @@ describe('the event log and its streams', () => {
     expect(results[3]).toEqual(full.slice(2))
     expect(results[4]).toEqual(full.slice(5))
     expect(results[5]).toEqual(full.slice(3))
+    await runtime.close()
+  })
+
+  it('replays a run it executes from the events it holds, not the store, up to 256 events and until the run waits', async () => {
+    let storeReads = 0
+    class CountingStore extends MemoryStore {
+      override async readEvents(runId: string, afterSeq: number, limit: number): Promise<RunEvent[]> {
+        storeReads++
+        return super.readEvents(runId, afterSeq, limit)
+      }
+    }
+    const words = (count: number) => Array.from({ length: count }, (_, index) => `w${index} `).join('')
+    const { runtime } = await openRuntime((request) => (request.messages.at(-1)?.content === 'long' ? reply(words(300), { delayMs: 1 }) : reply(words(40), { delayMs: 1 })), {
+      store: new CountingStore(),
+    })
+    const session = await runtime.createSession()
+
+    const short = await runtime.createRun(session.id, { input: 'short' })
+    await sleep(15)
+    const joined = await collect(short.events({ afterSeq: 0 }))
+    expect(joined.map((event) => event.seq)).toEqual(joined.map((_, index) => index + 1))
+    expect(joined.length).toBe(43)
+    expect(storeReads).toBe(0)
+
+    // Past 256 events the run holds none: a reader joining then reads the store, and misses nothing.
+    const long = await runtime.createRun(session.id, { input: 'long' })
+    while ((await runtime.getRun(long.id)).lastSeq <= 256) await sleep(5)
+    const late = await collect(long.events({ afterSeq: 0 }))
+    expect(late.map((event) => event.seq)).toEqual(late.map((_, index) => index + 1))
+    expect(late.length).toBe(303)
+    expect(storeReads).toBeGreaterThan(0)
+    await runtime.close()
+  })
+
+  it('holds no events for a run waiting for input: its readers read the store', async () => {
+    let storeReads = 0
+    class CountingStore extends MemoryStore {
+      override async readEvents(runId: string, afterSeq: number, limit: number): Promise<RunEvent[]> {
+        storeReads++
+        return super.readEvents(runId, afterSeq, limit)
+      }
+    }
+    const approve = tool({ name: 'pay', needsConfirmation: true, input: z.object({}), execute: () => 'paid' })
+    const { runtime } = await openRuntime([callTools({ name: 'pay', arguments: {} }), reply('done')], { store: new CountingStore(), agent: { tools: [approve] } })
+    const session = await runtime.createSession()
+    const run = await runtime.createRun(session.id, { input: 'x' })
+    while ((await runtime.getRun(run.id)).status !== 'waiting_for_input') await sleep(2)
+    // The loop lets go of the events just after the waiting status is committed.
+    await sleep(5)
+    const reader = collect(run.events())
+    await sleep(5)
+    expect(storeReads).toBe(1)
+    await runtime.submitInput(run.id, { content: 'yes' })
+    expect((await reader).at(-1)?.type).toBe('run.completed')
     await runtime.close()
   })
 
