@@ -83,7 +83,8 @@ export async function openBenchRuntime(script: ScriptedTurn[], store: Store = me
   })
 }
 
-async function hearthRun(runtime: Runtime, sessionId: string): Promise<number> {
+/** One run through hearth, read to its end through `run.events()`; returns the events read. */
+export async function hearthRun(runtime: Runtime, sessionId: string): Promise<number> {
   const run = await runtime.createRun(sessionId, { input: 'go' })
   let count = 0
   for await (const event of run.events()) if (event.seq > 0) count++
@@ -119,7 +120,8 @@ export async function measure(body: () => Promise<unknown>): Promise<Timing> {
   return { wallMs, cpuMs: (used.user + used.system) / 1000 }
 }
 
-function time(runs: number, body: (index: number) => Promise<unknown>): Promise<Timing> {
+/** Times `runs` calls of `body`, one after another. */
+export function time(runs: number, body: (index: number) => Promise<unknown>): Promise<Timing> {
   return measure(async () => {
     for (let index = 0; index < runs; index++) await body(index)
   })
@@ -145,10 +147,17 @@ export function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] as number
 }
 
-/** Alternates floor and hearth rounds (warm-up first) and returns the median timings of each. */
-export async function alternate(rounds: number, floor: () => Promise<Timing>, hearth: () => Promise<Timing>): Promise<{ floor: Timing; hearth: Timing }> {
-  await floor()
-  await hearth()
+/** Alternates floor and hearth rounds (`warmups` unmeasured rounds of each first) and returns the median timings of each. */
+export async function alternate(
+  rounds: number,
+  floor: () => Promise<Timing>,
+  hearth: () => Promise<Timing>,
+  warmups = 1,
+): Promise<{ floor: Timing; hearth: Timing }> {
+  for (let round = 0; round < warmups; round++) {
+    await floor()
+    await hearth()
+  }
   const floors: Timing[] = []
   const hearths: Timing[] = []
   for (let round = 0; round < rounds; round++) {

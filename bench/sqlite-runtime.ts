@@ -1,9 +1,12 @@
 /**
  * The runtime on SQLite: scenarios (a), (b) and (c) of bench/core.ts with
  * `sqliteStore({ path })` on a fresh temporary file, beside the same
- * scenarios on the memory store in the same process run; and the events per
- * second that 200 concurrent runtime runs persist, beside the raw
- * better-sqlite3 floor of bench/sqlite-store.ts.
+ * scenarios on the memory store, their rounds alternated in one process run
+ * (medians of 7 after 3 warm-up rounds each), so both see the same machine; the events
+ * per second that 200 concurrent runtime runs persist, beside the raw
+ * better-sqlite3 floor of bench/sqlite-store.ts; and, for (a) and (b), that
+ * floor one run at a time: raw better-sqlite3 writing each run's events in
+ * one transaction, one run after another, beside the memory-backed runtime.
  *
  *   node --expose-gc --import tsx bench/sqlite-runtime.ts
  *
@@ -14,9 +17,11 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import Database from 'better-sqlite3'
 import { sqliteStore } from '../adapters/sqlite/index.js'
 import { memoryStore, type Store } from '../src/index.js'
-import { benchConcurrent, benchSequential, openBenchRuntime, scenarios, type Comparison } from './core.js'
+import type { Runtime } from '../src/index.js'
+import { alternate, hearthRun, measure, openBenchRuntime, scenarios, time, type Timing } from './core.js'
 import { benchSqliteStore } from './sqlite-store.js'
 
 /** One scenario on both stores. */
@@ -26,6 +31,13 @@ export interface SqliteRuntimeRow {
   memoryRunsPerSecond: number
   /** memory / sqlite: how many times slower the runtime is on SQLite (target: at most 3). */
   slowdown: number
+  /**
+   * Sequential scenarios only: raw better-sqlite3 writing the same events,
+   * one transaction per run, one run after another (the least a durable run
+   * can cost here), in runs/s, and memory runtime / that floor.
+   */
+  rawFloorRunsPerSecond?: number
+  rawFloorSlowdown?: number
 }
 
 /** What {@link benchSqliteRuntime} measures. */
@@ -43,9 +55,9 @@ export interface SqliteRuntimeBenchResult {
 
 /** Options of {@link benchSqliteRuntime}. */
 export interface SqliteRuntimeBenchOptions {
-  /** Runs of (a). @default 500 */
+  /** Runs of (a) per round. @default 500 */
   chatRuns?: number
-  /** Runs of (b). @default 300 */
+  /** Runs of (b) per round. @default 300 */
   toolRuns?: number
   /** Runs of (c) started at once. @default 200 */
   concurrentRuns?: number
@@ -53,10 +65,20 @@ export interface SqliteRuntimeBenchOptions {
   sessions?: number
   /** `synchronous` of the SQLite files. @default 'normal' */
   synchronous?: 'normal' | 'full'
+  /** Measured rounds per store, alternated, after three warm-up rounds each. @default 7 */
+  rounds?: number
 }
 
-async function countEvents(): Promise<number> {
-  const runtime = await openBenchRuntime(scenarios.tools, memoryStore())
+const rate = (runs: number, timing: Timing): number => (runs / timing.wallMs) * 1000
+
+// Unmeasured rounds of each store first: V8 keeps optimizing these paths for several rounds, and the
+// memory store's rounds, bound by JavaScript alone, gain the most from it (measured: ~7,000 runs/s of
+// (c) in the first rounds, ~13,000 by the sixth).
+const warmups = 3
+
+/** The events one run of `script` appends. */
+async function eventsOf(name: 'chat' | 'tools'): Promise<number> {
+  const runtime = await openBenchRuntime(scenarios[name], memoryStore())
   const session = await runtime.createSession()
   const run = await runtime.createRun(session.id, { input: 'go' })
   await run.result()
@@ -65,25 +87,88 @@ async function countEvents(): Promise<number> {
   return count
 }
 
+/** (a) or (b) on each store: a runtime per store, runs one after another on one session, rounds alternated. */
+async function sequential(name: 'chat' | 'tools', runs: number, rounds: number, makeSqlite: () => Store): Promise<{ sqlite: number; memory: number }> {
+  const open = async (store: Store): Promise<{ runtime: Runtime; sessionId: string }> => {
+    const runtime = await openBenchRuntime(scenarios[name], store)
+    return { runtime, sessionId: (await runtime.createSession()).id }
+  }
+  const onSqlite = await open(makeSqlite())
+  const onMemory = await open(memoryStore())
+  const { floor: memory, hearth: sqlite } = await alternate(
+    rounds,
+    () => time(runs, () => hearthRun(onMemory.runtime, onMemory.sessionId)),
+    () => time(runs, () => hearthRun(onSqlite.runtime, onSqlite.sessionId)),
+    warmups,
+  )
+  await onSqlite.runtime.close()
+  await onMemory.runtime.close()
+  return { sqlite: rate(runs, sqlite), memory: rate(runs, memory) }
+}
+
+/** (c) on each store: three waves per round on a fresh runtime, rounds alternated. */
+async function concurrent(runs: number, sessions: number, rounds: number, makeSqlite: () => Store): Promise<{ sqlite: number; memory: number }> {
+  const round = (makeStore: () => Store) => async (): Promise<Timing> => {
+    const runtime = await openBenchRuntime(scenarios.tools, makeStore())
+    const ids = await Promise.all(Array.from({ length: sessions }, async () => (await runtime.createSession()).id))
+    const timing = await measure(async () => {
+      for (let wave = 0; wave < 3; wave++) await Promise.all(Array.from({ length: runs }, (_, index) => hearthRun(runtime, ids[index % sessions] as string)))
+    })
+    await runtime.close()
+    return timing
+  }
+  const { floor: memory, hearth: sqlite } = await alternate(rounds, round(memoryStore), round(makeSqlite), warmups)
+  return { sqlite: rate(runs * 3, sqlite), memory: rate(runs * 3, memory) }
+}
+
+/**
+ * Raw better-sqlite3 writing `runs` runs of `eventsPerRun` events, each run in
+ * one transaction, one run after another: the rows, pragmas and schema of
+ * bench/sqlite-store.ts's floor. Runs/s, the median of `rounds`.
+ */
+function rawSequentialFloor(path: string, runs: number, eventsPerRun: number, synchronous: 'normal' | 'full', rounds: number): number {
+  const database = new Database(path)
+  database.pragma('journal_mode = WAL')
+  database.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
+  database.exec('CREATE TABLE events (id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE (run_id, seq)) STRICT')
+  const insert = database.prepare('INSERT INTO events (run_id, seq, type, data, created_at) VALUES (?, ?, ?, ?, ?)')
+  const data = { content: 'word0 ', channel: 'text' }
+  let next = 0
+  const writeRun = database.transaction((runId: string) => {
+    for (let seq = 1; seq <= eventsPerRun; seq++) insert.run(runId, seq, 'message.delta', JSON.stringify(data), new Date().toISOString())
+  })
+  const rates: number[] = []
+  for (let round = 0; round <= rounds; round++) {
+    const start = performance.now()
+    for (let index = 0; index < runs; index++) writeRun(`run_${String(next++).padStart(22, '0')}`)
+    if (round > 0) rates.push((runs / (performance.now() - start)) * 1000)
+  }
+  database.close()
+  rates.sort((a, b) => a - b)
+  return rates[Math.floor(rates.length / 2)] as number
+}
+
 /** Runs (a), (b), (c) on SQLite and on memory, and compares (c)'s persisted events with the raw floor. */
 export async function benchSqliteRuntime(options: SqliteRuntimeBenchOptions = {}): Promise<SqliteRuntimeBenchResult> {
-  const { chatRuns = 500, toolRuns = 300, concurrentRuns = 200, sessions = 50, synchronous = 'normal' } = options
+  const { chatRuns = 500, toolRuns = 300, concurrentRuns = 200, sessions = 50, synchronous = 'normal', rounds = 7 } = options
   const directory = mkdtempSync(join(tmpdir(), 'hearth-bench-runtime-'))
   let files = 0
   const sqlite = (): Store => sqliteStore({ path: join(directory, `runtime-${files++}.db`), synchronous })
   try {
-    const pairs: [Comparison, Comparison][] = [
-      [await benchSequential('chat', chatRuns, sqlite), await benchSequential('chat', chatRuns, memoryStore)],
-      [await benchSequential('tools', toolRuns, sqlite), await benchSequential('tools', toolRuns, memoryStore)],
-      [await benchConcurrent(concurrentRuns, sessions, sqlite), await benchConcurrent(concurrentRuns, sessions, memoryStore)],
+    const row = (name: string, { sqlite, memory }: { sqlite: number; memory: number }, rawFloor?: number): SqliteRuntimeRow => ({
+      name,
+      sqliteRunsPerSecond: sqlite,
+      memoryRunsPerSecond: memory,
+      slowdown: memory / sqlite,
+      ...(rawFloor === undefined ? {} : { rawFloorRunsPerSecond: rawFloor, rawFloorSlowdown: memory / rawFloor }),
+    })
+    const chatEvents = await eventsOf('chat')
+    const eventsPerRun = await eventsOf('tools')
+    const rows = [
+      row('(a) chat, 20 deltas', await sequential('chat', chatRuns, rounds, sqlite), rawSequentialFloor(join(directory, 'raw-a.db'), chatRuns, chatEvents, synchronous, rounds)),
+      row('(b) 3 tool turns + 20 deltas', await sequential('tools', toolRuns, rounds, sqlite), rawSequentialFloor(join(directory, 'raw-b.db'), toolRuns, eventsPerRun, synchronous, rounds)),
+      row(`(c) ${concurrentRuns} x (b) at once, ${sessions} sessions`, await concurrent(concurrentRuns, sessions, rounds, sqlite)),
     ]
-    const rows = pairs.map(([onSqlite, onMemory]) => ({
-      name: onSqlite.name,
-      sqliteRunsPerSecond: onSqlite.hearthRunsPerSecond,
-      memoryRunsPerSecond: onMemory.hearthRunsPerSecond,
-      slowdown: onMemory.hearthRunsPerSecond / onSqlite.hearthRunsPerSecond,
-    }))
-    const eventsPerRun = await countEvents()
     const runtimeEventsPerSecond = (rows[2] as SqliteRuntimeRow).sqliteRunsPerSecond * eventsPerRun
     const floor = await benchSqliteStore({ runs: concurrentRuns, eventsPerRun, synchronous, rounds: 5 })
     return { rows, eventsPerRun, runtimeEventsPerSecond, floorEventsPerSecond: floor.floorEventsPerSecond, floorShare: runtimeEventsPerSecond / floor.floorEventsPerSecond }
@@ -101,6 +186,8 @@ export function printSqliteRuntime(title: string, result: SqliteRuntimeBenchResu
       'sqlite runs/s': Math.round(row.sqliteRunsPerSecond),
       'memory runs/s': Math.round(row.memoryRunsPerSecond),
       'memory/sqlite (target <= 3)': row.slowdown.toFixed(2),
+      'raw sqlite floor runs/s': row.rawFloorRunsPerSecond === undefined ? '' : Math.round(row.rawFloorRunsPerSecond),
+      'memory/raw floor': row.rawFloorSlowdown === undefined ? '' : row.rawFloorSlowdown.toFixed(2),
     })),
   )
   console.table([
