@@ -4,6 +4,15 @@ import { MemoryStore, memoryStore, Runtime, StorageError, tool, type RunEvent } 
 import { callTools, reply, scriptedModel } from '../../src/testing/index.js'
 import { collect, openRuntime, sleep } from '../helpers.js'
 
+/** A memory store that counts the reads of a run's log. */
+class CountingStore extends MemoryStore {
+  logReads = 0
+  override async readEvents(runId: string, afterSeq: number, limit: number): Promise<RunEvent[]> {
+    this.logReads++
+    return super.readEvents(runId, afterSeq, limit)
+  }
+}
+
 describe('the event log and its streams', () => {
   it('commits every event to the store before any subscriber sees it', async () => {
     const store = memoryStore()
@@ -44,17 +53,9 @@ describe('the event log and its streams', () => {
   })
 
   it('replays a run it executes from the events it holds, not the store, up to 256 events and until the run waits', async () => {
-    let storeReads = 0
-    class CountingStore extends MemoryStore {
-      override async readEvents(runId: string, afterSeq: number, limit: number): Promise<RunEvent[]> {
-        storeReads++
-        return super.readEvents(runId, afterSeq, limit)
-      }
-    }
     const words = (count: number) => Array.from({ length: count }, (_, index) => `w${index} `).join('')
-    const { runtime } = await openRuntime((request) => (request.messages.at(-1)?.content === 'long' ? reply(words(300), { delayMs: 1 }) : reply(words(40), { delayMs: 1 })), {
-      store: new CountingStore(),
-    })
+    const store = new CountingStore()
+    const { runtime } = await openRuntime((request) => (request.messages.at(-1)?.content === 'long' ? reply(words(300), { delayMs: 1 }) : reply(words(40), { delayMs: 1 })), { store })
     const session = await runtime.createSession()
 
     const short = await runtime.createRun(session.id, { input: 'short' })
@@ -62,7 +63,7 @@ describe('the event log and its streams', () => {
     const joined = await collect(short.events({ afterSeq: 0 }))
     expect(joined.map((event) => event.seq)).toEqual(joined.map((_, index) => index + 1))
     expect(joined.length).toBe(43)
-    expect(storeReads).toBe(0)
+    expect(store.logReads).toBe(0)
 
     // Past 256 events the run holds none: a reader joining then reads the store, and misses nothing.
     const long = await runtime.createRun(session.id, { input: 'long' })
@@ -70,20 +71,14 @@ describe('the event log and its streams', () => {
     const late = await collect(long.events({ afterSeq: 0 }))
     expect(late.map((event) => event.seq)).toEqual(late.map((_, index) => index + 1))
     expect(late.length).toBe(303)
-    expect(storeReads).toBeGreaterThan(0)
+    expect(store.logReads).toBeGreaterThan(0)
     await runtime.close()
   })
 
   it('holds no events for a run waiting for input: its readers read the store', async () => {
-    let storeReads = 0
-    class CountingStore extends MemoryStore {
-      override async readEvents(runId: string, afterSeq: number, limit: number): Promise<RunEvent[]> {
-        storeReads++
-        return super.readEvents(runId, afterSeq, limit)
-      }
-    }
     const approve = tool({ name: 'pay', needsConfirmation: true, input: z.object({}), execute: () => 'paid' })
-    const { runtime } = await openRuntime([callTools({ name: 'pay', arguments: {} }), reply('done')], { store: new CountingStore(), agent: { tools: [approve] } })
+    const store = new CountingStore()
+    const { runtime } = await openRuntime([callTools({ name: 'pay', arguments: {} }), reply('done')], { store, agent: { tools: [approve] } })
     const session = await runtime.createSession()
     const run = await runtime.createRun(session.id, { input: 'x' })
     while ((await runtime.getRun(run.id)).status !== 'waiting_for_input') await sleep(2)
@@ -91,7 +86,7 @@ describe('the event log and its streams', () => {
     await sleep(5)
     const reader = collect(run.events())
     await sleep(5)
-    expect(storeReads).toBe(1)
+    expect(store.logReads).toBe(1)
     await runtime.submitInput(run.id, { content: 'yes' })
     expect((await reader).at(-1)?.type).toBe('run.completed')
     await runtime.close()
