@@ -6,6 +6,7 @@
  * ownership decides who executes which run, and `watch` tells each when the
  * others wrote.
  */
+import { resolve } from 'node:path'
 import type Database from 'better-sqlite3'
 import { StorageError } from '../../src/errors.js'
 import type { RunEvent } from '../../src/events.js'
@@ -86,7 +87,8 @@ export class SqliteStore implements Store {
       let checkpointer: Checkpointer | undefined
       if (this.#options.checkpoint === 'background' && !database.memory && database.name !== '') {
         database.pragma(`wal_autocheckpoint = ${fallbackCheckpointPages}`)
-        checkpointer = new Checkpointer(database.name, () => {
+        // Resolved now: the worker opens the file later, and the process may have changed directory by then.
+        checkpointer = new Checkpointer(resolve(database.name), () => {
           if (database.open) database.pragma(`wal_autocheckpoint = ${autoCheckpointPages}`)
         })
       }
