@@ -1,20 +1,9 @@
-import { afterAll, beforeAll } from 'vitest'
 import { openaiProvider } from '../../adapters/openai/index.js'
-import { startFakeOpenAIServer, type FakeOpenAIServer } from '../openai/fake-openai-server.js'
 import { replyWithTurn } from '../openai/wire-script.js'
 import { runModelProviderContract } from './model-provider.contract.js'
+import { useFakeOpenAIServer } from '../openai/use-fake-server.js'
 
-let server: FakeOpenAIServer
-
-beforeAll(async () => {
-  // The client logs the malformed chunk of the bad_response case; the thrown error says the same.
-  process.env.OPENAI_LOG = 'off'
-  server = await startFakeOpenAIServer()
-})
-
-afterAll(async () => {
-  await server.close()
-})
+const server = useFakeOpenAIServer({ quiet: true })
 
 const allCodes = [
   'provider.auth',

@@ -3,28 +3,15 @@
  * Schema from their zod schemas, the output schema as `response_format`, and
  * when `strict` is set.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { isStrictCompatible, openaiProvider } from '../../adapters/openai/index.js'
 import type { ModelRequest } from '../../src/model.js'
 import { toJsonSchema, tool, toToolSpec } from '../../src/tools.js'
-import { startFakeOpenAIServer, type FakeOpenAIServer } from './fake-openai-server.js'
 import { toChatReply } from './wire-script.js'
+import { useFakeOpenAIServer } from './use-fake-server.js'
 
-let server: FakeOpenAIServer
-
-beforeAll(async () => {
-  server = await startFakeOpenAIServer()
-})
-
-afterAll(async () => {
-  await server.close()
-})
-
-beforeEach(() => {
-  server.reset()
-  server.setDefault(() => toChatReply([{ text: 'ok' }]))
-})
+const server = useFakeOpenAIServer({ defaultReply: () => toChatReply([{ text: 'ok' }]) })
 
 async function sent(request: ModelRequest): Promise<any> {
   const provider = openaiProvider({ apiKey: 'sk-test', baseURL: server.baseURL, maxRetries: 0 })

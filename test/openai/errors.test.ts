@@ -3,28 +3,15 @@
  * HTTP errors and their retries, broken streams, timeouts and cancellation.
  */
 import { AuthenticationError } from 'openai'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { openaiProvider, type OpenAIProviderOptions } from '../../adapters/openai/index.js'
 import { ProviderError } from '../../src/errors.js'
 import type { ModelChunk, ModelProvider, ModelRequest } from '../../src/model.js'
-import { startFakeOpenAIServer, type FakeOpenAIServer, type SseStep } from './fake-openai-server.js'
+import { startFakeOpenAIServer, type SseStep } from './fake-openai-server.js'
 import { httpErrorReplies } from './wire-script.js'
+import { useFakeOpenAIServer } from './use-fake-server.js'
 
-let server: FakeOpenAIServer
-
-beforeAll(async () => {
-  // The client logs malformed chunks itself; the thrown error says the same.
-  process.env.OPENAI_LOG = 'off'
-  server = await startFakeOpenAIServer()
-})
-
-afterAll(async () => {
-  await server.close()
-})
-
-beforeEach(() => {
-  server.reset()
-})
+const server = useFakeOpenAIServer({ quiet: true })
 
 const head = { id: 'chatcmpl-9', object: 'chat.completion.chunk', created: 1694268190, model: 'gpt-4o-mini' }
 const chunk = (delta: object, finishReason: string | null = null): SseStep => ({

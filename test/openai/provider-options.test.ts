@@ -3,26 +3,13 @@
  * options that reach the wire, and prices.
  */
 import { OpenAI } from 'openai'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { openaiPrices, openaiProvider, type OpenAIProviderOptions } from '../../adapters/openai/index.js'
 import type { ModelProvider, ModelRequest } from '../../src/model.js'
-import { startFakeOpenAIServer, type FakeOpenAIServer } from './fake-openai-server.js'
 import { toChatReply } from './wire-script.js'
+import { useFakeOpenAIServer } from './use-fake-server.js'
 
-let server: FakeOpenAIServer
-
-beforeAll(async () => {
-  server = await startFakeOpenAIServer()
-})
-
-afterAll(async () => {
-  await server.close()
-})
-
-beforeEach(() => {
-  server.reset()
-  server.setDefault(() => toChatReply([{ text: 'ok' }]))
-})
+const server = useFakeOpenAIServer({ defaultReply: () => toChatReply([{ text: 'ok' }]) })
 
 afterEach(() => {
   vi.unstubAllEnvs()

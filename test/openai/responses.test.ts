@@ -4,24 +4,17 @@
  * after the API reference's streaming examples (`event:` + `data:` frames,
  * no `[DONE]`: the stream ends with `response.completed`).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { openaiProvider } from '../../adapters/openai/index.js'
 import type { ModelChunk, ModelProvider, ModelRequest } from '../../src/model.js'
-import { startFakeOpenAIServer, type FakeOpenAIServer, type SseStep } from './fake-openai-server.js'
+import type { SseStep } from './fake-openai-server.js'
+import { useFakeOpenAIServer } from './use-fake-server.js'
 
-let server: FakeOpenAIServer
+const server = useFakeOpenAIServer()
+
 let provider: ModelProvider
 
-beforeAll(async () => {
-  server = await startFakeOpenAIServer()
-})
-
-afterAll(async () => {
-  await server.close()
-})
-
 beforeEach(() => {
-  server.reset()
   provider = openaiProvider({ api: 'responses', apiKey: 'sk-test', baseURL: server.baseURL, maxRetries: 0, timeout: 2000 })
 })
 
