@@ -16,10 +16,12 @@ console.log(
   `\nImport cost (whole node process, median of 11, interleaved): hearth ${imports.hearthMs.toFixed(1)} ms, zod alone ${imports.zodMs.toFixed(1)} ms, ratio ${imports.ratio.toFixed(3)}`,
 )
 
-const sqlite = await benchSqliteStore()
-console.log(
-  `\nSQLite store, 200 concurrent runs x 30 events, one commit per event: ${Math.round(sqlite.storeEventsPerSecond)} events/s; raw better-sqlite3 (same pragmas, one transaction per run) ${Math.round(sqlite.floorEventsPerSecond)} events/s; store/floor ${sqlite.ratio.toFixed(2)}`,
-)
+for (const synchronous of ['normal', 'full'] as const) {
+  const sqlite = await benchSqliteStore({ synchronous })
+  console.log(
+    `\nSQLite store (synchronous: '${synchronous}'), 200 concurrent runs x 30 events, one commit per event: ${Math.round(sqlite.storeEventsPerSecond)} events/s; raw better-sqlite3 (same pragmas, one transaction per run) ${Math.round(sqlite.floorEventsPerSecond)} events/s; store/floor ${sqlite.ratio.toFixed(2)}`,
+  )
+}
 
 printSqliteRuntime('\nThe runtime on SQLite beside the memory store, and its persisted events beside raw better-sqlite3', await benchSqliteRuntime())
 
