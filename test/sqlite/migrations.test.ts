@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { schemaVersion, sqliteStore } from '../../adapters/sqlite/index.js'
 import { migrate, migrations, readSchemaVersion, type Migration } from '../../adapters/sqlite/migrations.js'
 import { runDetailColumns, runDetailValues, runsColumns, runsValues, sessionColumns, sessionValues } from '../../adapters/sqlite/records.js'
+import type { Run, Session } from '../../src/store.js'
 import { makeRun, makeSession } from '../contracts/store.contract.js'
 import { tempDirectory, type TempDirectory } from './temp-dir.js'
 
@@ -20,6 +21,17 @@ const metaValue = (path: string, key: string): string | undefined => {
     return (database.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined) ?? undefined
   } finally {
     database.close()
+  }
+}
+
+/** Writes a session and its runs straight into a file of an older version, as that version's store wrote them. */
+function writeAsOldStore(database: Database.Database, session: Session, runs: readonly Run[]): void {
+  database.prepare(`INSERT INTO sessions (${sessionColumns.join(', ')}) VALUES (${sessionColumns.map(() => '?').join(', ')})`).run(...sessionValues(session))
+  const insertRun = database.prepare(`INSERT INTO runs (${runsColumns.join(', ')}) VALUES (${runsColumns.map(() => '?').join(', ')})`)
+  const insertDetails = database.prepare(`INSERT INTO run_details (run_id, ${runDetailColumns.join(', ')}) VALUES (?${', ?'.repeat(runDetailColumns.length)})`)
+  for (const run of runs) {
+    insertRun.run(...runsValues(run))
+    insertDetails.run(...runDetailValues(run))
   }
 }
 
@@ -137,11 +149,7 @@ describe('migrations', () => {
       makeRun(session, { status: 'cancelled', cancelledAt: at(3), startedAt: at(0) }),
       makeRun(session, { status: 'running', startedAt: at(4) }),
     ]
-    database.prepare(`INSERT INTO sessions (${sessionColumns.join(', ')}) VALUES (${sessionColumns.map(() => '?').join(', ')})`).run(...sessionValues(session))
-    for (const run of runs) {
-      database.prepare(`INSERT INTO runs (${runsColumns.join(', ')}) VALUES (${runsColumns.map(() => '?').join(', ')})`).run(...runsValues(run))
-      database.prepare(`INSERT INTO run_details (run_id, ${runDetailColumns.join(', ')}) VALUES (?${', ?'.repeat(runDetailColumns.length)})`).run(...runDetailValues(run))
-    }
+    writeAsOldStore(database, session, runs)
     database.close()
 
     const store = sqliteStore({ path })
@@ -170,16 +178,11 @@ describe('migrations', () => {
     database.pragma('foreign_keys = ON')
     migrate(database, migrations.slice(0, 2))
     const sessions = [makeSession(), makeSession()]
-    const insertSession = database.prepare(`INSERT INTO sessions (${sessionColumns.join(', ')}) VALUES (${sessionColumns.map(() => '?').join(', ')})`)
-    const insertRun = database.prepare(`INSERT INTO runs (${runsColumns.join(', ')}) VALUES (${runsColumns.map(() => '?').join(', ')})`)
-    const insertDetails = database.prepare(`INSERT INTO run_details (run_id, ${runDetailColumns.join(', ')}) VALUES (?${', ?'.repeat(runDetailColumns.length)})`)
     const insertEvent = database.prepare("INSERT INTO events (run_id, seq, type, data, created_at) VALUES (?, ?, 'message.delta', ?, '2026-01-01T00:00:00.000Z')")
     const runs = sessions.map((session) => makeRun(session, { status: 'completed', completedAt: '2026-01-01T00:01:00.000Z', lastSeq: 3 }))
     sessions.forEach((session, index) => {
       const run = runs[index] as (typeof runs)[number]
-      insertSession.run(...sessionValues(session))
-      insertRun.run(...runsValues(run))
-      insertDetails.run(...runDetailValues(run))
+      writeAsOldStore(database, session, [run])
       for (let seq = 1; seq <= 3; seq++) insertEvent.run(run.id, seq, JSON.stringify({ content: `${index}.${seq}`, channel: 'text' }))
     })
     // Version 2 keeps the end time in runs.ended_at: the first run ended before the second.
