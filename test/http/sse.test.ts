@@ -1,36 +1,26 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { EventSource } from 'eventsource'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Runtime } from 'hearth'
+import { describe, expect, it } from 'vitest'
 import { createHttpHandler } from 'hearth/http'
-import { apiClient, openDemoRuntime, openEvents, range, readEvents, seqsOf, serveRuntime, sseFrames, startRun, waitForRun, type TestServer } from './support.js'
+import { apiClient, openEvents, range, readEvents, seqsOf, sseFrames, startRun, useDemoServer, waitForRun } from './support.js'
 
 const token = 'secret-token'
-let runtime: Runtime
-let server: TestServer
-let api: ReturnType<typeof apiClient>
 
-beforeAll(async () => {
-  runtime = await openDemoRuntime()
-  server = await serveRuntime(runtime, {
+const demo = useDemoServer({
+  token,
+  http: {
     authenticate: (given) => (given === token ? { org_id: 'default', user_id: 'tester' } : null),
     pingIntervalMs: 40,
-  })
-  api = apiClient(server.url, token)
-})
-
-afterAll(async () => {
-  await server.close()
-  await runtime.close()
+  },
 })
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 describe('SSE over fetch with a bearer token', () => {
   it('streams id + data frames, in order, and closes after the terminal event', async () => {
-    const { threadId, runId } = await startRun(api, '/tool add {"a": 2, "b": 3}')
-    const response = await openEvents(server.url, runId, { token })
+    const { threadId, runId } = await startRun(demo.api, '/tool add {"a": 2, "b": 3}')
+    const response = await openEvents(demo.url, runId, { token })
     expect(response.status).toBe(200)
     expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
     expect(response.headers.get('cache-control')).toBe('no-cache')
@@ -58,46 +48,46 @@ describe('SSE over fetch with a bearer token', () => {
   })
 
   it('answers 204 for a finished run with nothing left, and replays what is left otherwise', async () => {
-    const { runId } = await startRun(api, 'one two three')
-    const all = await readEvents(server.url, runId, { token })
+    const { runId } = await startRun(demo.api, 'one two three')
+    const all = await readEvents(demo.url, runId, { token })
     const last = all.at(-1).seq
-    expect((await openEvents(server.url, runId, { token, afterSeq: last })).status).toBe(204)
-    expect((await openEvents(server.url, runId, { token, afterSeq: last + 10 })).status).toBe(204)
-    expect((await openEvents(server.url, runId, { token, lastEventId: last })).status).toBe(204)
-    const tail = await readEvents(server.url, runId, { token, afterSeq: last - 2 })
+    expect((await openEvents(demo.url, runId, { token, afterSeq: last })).status).toBe(204)
+    expect((await openEvents(demo.url, runId, { token, afterSeq: last + 10 })).status).toBe(204)
+    expect((await openEvents(demo.url, runId, { token, lastEventId: last })).status).toBe(204)
+    const tail = await readEvents(demo.url, runId, { token, afterSeq: last - 2 })
     expect(tail).toEqual(all.slice(-2))
   })
 
   it('starts after the larger of after_seq and Last-Event-ID', async () => {
-    const { runId } = await startRun(api, 'a b c d e f g h')
-    const all = await readEvents(server.url, runId, { token })
-    expect(seqsOf(await readEvents(server.url, runId, { token, afterSeq: 2, lastEventId: 5 }))).toEqual(range(6, all.length))
-    expect(seqsOf(await readEvents(server.url, runId, { token, afterSeq: 5, lastEventId: 2 }))).toEqual(range(6, all.length))
+    const { runId } = await startRun(demo.api, 'a b c d e f g h')
+    const all = await readEvents(demo.url, runId, { token })
+    expect(seqsOf(await readEvents(demo.url, runId, { token, afterSeq: 2, lastEventId: 5 }))).toEqual(range(6, all.length))
+    expect(seqsOf(await readEvents(demo.url, runId, { token, afterSeq: 5, lastEventId: 2 }))).toEqual(range(6, all.length))
   })
 
   it('rejects a bad after_seq or Last-Event-ID with 400, and an unknown run with 404', async () => {
-    const { runId } = await startRun(api, 'hello')
+    const { runId } = await startRun(demo.api, 'hello')
     for (const query of ['?after_seq=-1', '?after_seq=abc', '?after_seq=1.5']) {
-      const response = await fetch(`${server.url}/v1/runs/${runId}/events${query}`, { headers: { Authorization: `Bearer ${token}` } })
+      const response = await fetch(`${demo.url}/v1/runs/${runId}/events${query}`, { headers: { Authorization: `Bearer ${token}` } })
       expect(response.status).toBe(400)
       expect(((await response.json()) as any).code).toBe('validation.invalid')
     }
-    const badHeader = await fetch(`${server.url}/v1/runs/${runId}/events`, { headers: { Authorization: `Bearer ${token}`, 'Last-Event-ID': 'x' } })
+    const badHeader = await fetch(`${demo.url}/v1/runs/${runId}/events`, { headers: { Authorization: `Bearer ${token}`, 'Last-Event-ID': 'x' } })
     expect(badHeader.status).toBe(400)
-    expect((await openEvents(server.url, 'run_nope', { token })).status).toBe(404)
+    expect((await openEvents(demo.url, 'run_nope', { token })).status).toBe(404)
   })
 
   it('resumes at several after_seq points of a live run: no gap, no duplicate', async () => {
-    const { runId } = await startRun(api, '/slow 40 15')
-    const first = await openEvents(server.url, runId, { token })
+    const { runId } = await startRun(demo.api, '/slow 40 15')
+    const first = await openEvents(demo.url, runId, { token })
     const seen: any[] = []
     const readers: Promise<any[]>[] = []
     for await (const frame of sseFrames(first)) {
       if (frame.data === undefined) continue
       seen.push(frame.data)
       // Reconnect points while the run is live: each reader picks up after the event it last saw.
-      if ([1, 7, 19, 33].includes(frame.data.seq)) readers.push(readEvents(server.url, runId, { token, afterSeq: frame.data.seq }))
-      if (frame.data.seq === 10) readers.push(readEvents(server.url, runId, { token, afterSeq: 4, lastEventId: 10 }))
+      if ([1, 7, 19, 33].includes(frame.data.seq)) readers.push(readEvents(demo.url, runId, { token, afterSeq: frame.data.seq }))
+      if (frame.data.seq === 10) readers.push(readEvents(demo.url, runId, { token, afterSeq: 4, lastEventId: 10 }))
     }
     const last = seen.at(-1).seq
     expect(seqsOf(seen)).toEqual(range(1, last))
@@ -107,8 +97,8 @@ describe('SSE over fetch with a bearer token', () => {
   })
 
   it('sends `: ping` comments while a run is quiet', async () => {
-    const { runId } = await startRun(api, '/slow 3 150')
-    const response = await openEvents(server.url, runId, { token })
+    const { runId } = await startRun(demo.api, '/slow 3 150')
+    const response = await openEvents(demo.url, runId, { token })
     const frames: any[] = []
     for await (const frame of sseFrames(response)) frames.push(frame)
     expect(frames.filter((frame) => frame.comment === 'ping').length).toBeGreaterThanOrEqual(3)
@@ -116,9 +106,9 @@ describe('SSE over fetch with a bearer token', () => {
   })
 
   it("a client's disconnect does not cancel the run", async () => {
-    const { runId } = await startRun(api, '/slow 15 20')
+    const { runId } = await startRun(demo.api, '/slow 15 20')
     const abort = new AbortController()
-    const response = await openEvents(server.url, runId, { token, signal: abort.signal })
+    const response = await openEvents(demo.url, runId, { token, signal: abort.signal })
     const got: any[] = []
     await expect(
       (async () => {
@@ -129,49 +119,49 @@ describe('SSE over fetch with a bearer token', () => {
       })(),
     ).rejects.toThrow()
     expect(got).toHaveLength(3)
-    const run = await waitForRun(api, runId, (details) => details.status !== 'running' && details.status !== 'queued')
+    const run = await waitForRun(demo.api, runId, (details) => details.status !== 'running' && details.status !== 'queued')
     expect(run.status).toBe('completed')
     expect(run.content).toBe(range(0, 14).map((index) => `w${index} `).join(''))
   })
 
   it('cancel during streaming ends the stream with run.cancelled', async () => {
-    const { runId } = await startRun(api, '/slow 500 10')
-    const response = await openEvents(server.url, runId, { token })
+    const { runId } = await startRun(demo.api, '/slow 500 10')
+    const response = await openEvents(demo.url, runId, { token })
     const events: any[] = []
     for await (const frame of sseFrames(response)) {
       if (frame.data === undefined) continue
       events.push(frame.data)
-      if (frame.data.seq === 5) expect((await api('POST', `/v1/runs/${runId}:cancel`, { reason: 'stop' })).status).toBe(200)
+      if (frame.data.seq === 5) expect((await demo.api('POST', `/v1/runs/${runId}:cancel`, { reason: 'stop' })).status).toBe(200)
     }
     expect(events.at(-1)).toMatchObject({ type: 'run.cancelled', data: { reason: 'stop' } })
     expect(seqsOf(events)).toEqual(range(1, events.length))
   })
 
   it("deleting the thread ends its run's stream with run.cancelled", async () => {
-    const { threadId, runId } = await startRun(api, '/slow 500 10')
-    const response = await openEvents(server.url, runId, { token })
+    const { threadId, runId } = await startRun(demo.api, '/slow 500 10')
+    const response = await openEvents(demo.url, runId, { token })
     const events: any[] = []
     for await (const frame of sseFrames(response)) {
       if (frame.data === undefined) continue
       events.push(frame.data)
-      if (frame.data.seq === 3) expect((await api('DELETE', `/v1/threads/${threadId}`)).status).toBe(200)
+      if (frame.data.seq === 3) expect((await demo.api('DELETE', `/v1/threads/${threadId}`)).status).toBe(200)
     }
     expect(events.at(-1).type).toBe('run.cancelled')
-    expect((await openEvents(server.url, runId, { token })).status).toBe(404)
+    expect((await openEvents(demo.url, runId, { token })).status).toBe(404)
   })
 
   it('cancel during waiting ends the stream, and approval through /input continues it', async () => {
     const email = '/tool send_email {"to": "t@example.com", "subject": "s", "body": "b"}'
     for (const action of ['cancel', 'approve'] as const) {
-      const { runId } = await startRun(api, email)
-      const response = await openEvents(server.url, runId, { token })
+      const { runId } = await startRun(demo.api, email)
+      const response = await openEvents(demo.url, runId, { token })
       const events: any[] = []
       for await (const frame of sseFrames(response)) {
         if (frame.data === undefined) continue
         events.push(frame.data)
         if (frame.data.type !== 'run.waiting_for_input') continue
         const toolCallId = frame.data.data.requests[0].tool_call_id
-        const answer = action === 'cancel' ? await api('POST', `/v1/runs/${runId}:cancel`) : await api('POST', `/v1/runs/${runId}/input`, { content: 'approve', tool_call_id: toolCallId })
+        const answer = action === 'cancel' ? await demo.api('POST', `/v1/runs/${runId}:cancel`) : await demo.api('POST', `/v1/runs/${runId}/input`, { content: 'approve', tool_call_id: toolCallId })
         expect(answer.status).toBe(200)
       }
       const types = events.map((event) => event.type)
@@ -186,8 +176,8 @@ describe('SSE over fetch with a bearer token', () => {
 
   it('a slow reader gets every event once, however far it falls behind', async () => {
     // Straight to the handler, no socket buffers between: the body is pulled one frame at a time.
-    const handler = createHttpHandler(runtime)
-    const { runId } = await startRun(apiClient(server.url, token), '/slow 3000 0')
+    const handler = createHttpHandler(demo.runtime)
+    const { runId } = await startRun(apiClient(demo.url, token), '/slow 3000 0')
     const response = await handler(new Request(`http://local/v1/runs/${runId}/events`))
     const reader = (response.body as ReadableStream<Uint8Array>).getReader()
     const decoder = new TextDecoder()
@@ -208,11 +198,11 @@ describe('SSE over fetch with a bearer token', () => {
 
 describe('SSE with the eventsource package', () => {
   it('reconnects with Last-Event-ID after a drop, then stops at 204: every event exactly once', async () => {
-    const { runId } = await startRun(api, '/slow 30 15')
+    const { runId } = await startRun(demo.api, '/slow 30 15')
     const seen: any[] = []
     const requests: { lastEventId: string | null; status: number }[] = []
     let dropped = false
-    const source = new EventSource(`${server.url}/v1/runs/${runId}/events?after_seq=0`, {
+    const source = new EventSource(`${demo.url}/v1/runs/${runId}/events?after_seq=0`, {
       fetch: async (input, init) => {
         const headers = new Headers(init?.headers)
         headers.set('Authorization', `Bearer ${token}`)
@@ -259,21 +249,21 @@ describe('SSE with the eventsource package', () => {
     expect(requests[0]).toEqual({ lastEventId: null, status: 200 })
     expect(requests[1]).toEqual({ lastEventId: '10', status: 200 })
     expect(requests.at(-1)).toEqual({ lastEventId: String(seen.at(-1).seq), status: 204 })
-    expect((await api('GET', `/v1/runs/${runId}`)).body.status).toBe('completed')
+    expect((await demo.api('GET', `/v1/runs/${runId}`)).body.status).toBe('completed')
   })
 })
 
 describe('SSE with curl', () => {
   it('streams a run with curl -N and a bearer token', async () => {
     const run = promisify(execFile)
-    const { runId } = await startRun(api, '/slow 5 10')
-    const { stdout } = await run('curl', ['-sS', '-N', '-H', `Authorization: Bearer ${token}`, `${server.url}/v1/runs/${runId}/events`], { timeout: 10_000 })
+    const { runId } = await startRun(demo.api, '/slow 5 10')
+    const { stdout } = await run('curl', ['-sS', '-N', '-H', `Authorization: Bearer ${token}`, `${demo.url}/v1/runs/${runId}/events`], { timeout: 10_000 })
     const frames = stdout.split('\n\n').filter((block) => block.startsWith('id: '))
     const events = frames.map((block) => JSON.parse(block.split('\n')[1]!.slice('data: '.length)))
     expect(seqsOf(events)).toEqual(range(1, events.length))
     expect(events.filter((event) => event.type === 'message.delta').map((event) => event.data.content)).toEqual(['w0 ', 'w1 ', 'w2 ', 'w3 ', 'w4 '])
     expect(events.at(-1).type).toBe('run.completed')
-    const { stdout: status } = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-H', `Authorization: Bearer ${token}`, `${server.url}/v1/runs/${runId}/events?after_seq=${events.length}`])
+    const { stdout: status } = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-H', `Authorization: Bearer ${token}`, `${demo.url}/v1/runs/${runId}/events?after_seq=${events.length}`])
     expect(status).toBe('204')
   })
 })

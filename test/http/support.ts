@@ -3,6 +3,7 @@
  * 127.0.0.1, a small JSON client and an SSE reader over fetch.
  */
 import { createServer, type RequestListener, type Server } from 'node:http'
+import { afterAll, beforeAll } from 'vitest'
 import type { AddressInfo } from 'node:net'
 import { Runtime, type RuntimeOptions } from 'hearth'
 import { createHttpHandler, toNodeListener, type HttpHandlerOptions } from 'hearth/http'
@@ -66,6 +67,44 @@ export function apiClient(baseUrl: string, token?: string) {
     const response = await fetch(`${baseUrl}${path}`, init)
     const text = await response.text()
     return { status: response.status, headers: response.headers, body: text === '' ? undefined : JSON.parse(text) }
+  }
+}
+
+/** The demo runtime served over HTTP for one test file; usable from its tests on. */
+export interface DemoServer {
+  readonly runtime: Runtime
+  /** The server's base URL, `http://127.0.0.1:<port>`. */
+  readonly url: string
+  /** A JSON client sending the file's token. */
+  readonly api: ReturnType<typeof apiClient>
+}
+
+/** Opens the demo runtime and serves it before the file's tests (`http` are the handler's options), closes both after them. */
+export function useDemoServer(options: { http?: HttpHandlerOptions; token?: string } = {}): DemoServer {
+  let started: { runtime: Runtime; server: TestServer; api: ReturnType<typeof apiClient> } | undefined
+  const live = () => {
+    if (started === undefined) throw new Error('The demo server starts in beforeAll: use it from a test or a hook')
+    return started
+  }
+  beforeAll(async () => {
+    const runtime = await openDemoRuntime()
+    const server = await serveRuntime(runtime, options.http)
+    started = { runtime, server, api: apiClient(server.url, options.token) }
+  })
+  afterAll(async () => {
+    await started?.server.close()
+    await started?.runtime.close()
+  })
+  return {
+    get runtime() {
+      return live().runtime
+    },
+    get url() {
+      return live().server.url
+    },
+    get api() {
+      return live().api
+    },
   }
 }
 
