@@ -5,11 +5,11 @@ const here = (path: string): string => fileURLToPath(new URL(path, import.meta.u
 
 export default defineConfig({
   resolve: {
-    // Tests and examples import 'hearth/...' as a user would, served from source.
+    // Tests and examples import 'hearth-runtime/...' as a user would, served from source.
     alias: [
-      { find: /^hearth$/, replacement: here('./src/index.ts') },
-      { find: /^hearth\/testing$/, replacement: here('./src/testing/index.ts') },
-      { find: /^hearth\/(sqlite|openai|http)$/, replacement: here('./adapters/$1/index.ts') },
+      { find: /^hearth-runtime$/, replacement: here('./src/index.ts') },
+      { find: /^hearth-runtime\/testing$/, replacement: here('./src/testing/index.ts') },
+      { find: /^hearth-runtime\/(sqlite|openai|http)$/, replacement: here('./adapters/$1/index.ts') },
     ],
   },
   test: {

@@ -1,5 +1,5 @@
 /**
- * SSE benchmark: events per second delivered by hearth/http (handler, Node
+ * SSE benchmark: events per second delivered by hearth-runtime/http (handler, Node
  * bridge, the runtime's event stream on the memory store) beside the floor,
  * a raw `node:http` SSE writer sending the same frames, with the same clients
  * on loopback in the same process run.
@@ -95,7 +95,7 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] as number
 }
 
-/** Streams one finished run to many clients over hearth/http and over the raw floor. */
+/** Streams one finished run to many clients over hearth-runtime/http and over the raw floor. */
 export async function benchHttpSse(options: HttpSseBenchOptions = {}): Promise<HttpSseBenchResult> {
   const deltas = options.deltas ?? 5000
   const clients = options.clients ?? 20
@@ -137,7 +137,7 @@ export async function benchHttpSse(options: HttpSseBenchOptions = {}): Promise<H
 /** One line for the bench report. */
 export function formatHttpSse(result: HttpSseBenchResult): string {
   const rate = (value: number): string => `${Math.round(value).toLocaleString('en-US')} events/s`
-  return `SSE over loopback (${result.clients} clients reading a ${result.events}-event run): hearth/http ${rate(result.hearthEventsPerSecond)}, raw node:http writer ${rate(result.floorEventsPerSecond)}, ratio ${result.ratio.toFixed(2)}`
+  return `SSE over loopback (${result.clients} clients reading a ${result.events}-event run): hearth-runtime/http ${rate(result.hearthEventsPerSecond)}, raw node:http writer ${rate(result.floorEventsPerSecond)}, ratio ${result.ratio.toFixed(2)}`
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

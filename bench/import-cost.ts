@@ -22,12 +22,12 @@ function timeImport(specifier: string): number {
 
 /** Median wall time of a process importing hearth, of one importing zod, and their ratio. */
 export function benchImportCost(runs = 11): { hearthMs: number; zodMs: number; ratio: number } {
-  timeImport('hearth')
+  timeImport('hearth-runtime')
   timeImport('zod')
   const hearth: number[] = []
   const zod: number[] = []
   for (let index = 0; index < runs; index++) {
-    hearth.push(timeImport('hearth'))
+    hearth.push(timeImport('hearth-runtime'))
     zod.push(timeImport('zod'))
   }
   const hearthMs = median(hearth)

@@ -6,9 +6,9 @@
  *
  *   npx tsx examples/openai-compatible.ts
  */
-import { Runtime, tool } from 'hearth'
-import { openaiProvider } from 'hearth/openai'
-import { callTools, reply } from 'hearth/testing'
+import { Runtime, tool } from 'hearth-runtime'
+import { openaiProvider } from 'hearth-runtime/openai'
+import { callTools, reply } from 'hearth-runtime/testing'
 import { z } from 'zod'
 import { startFakeOpenAIServer } from '../test/openai/fake-openai-server.js'
 import { toChatReply } from '../test/openai/wire-script.js'

@@ -1,5 +1,5 @@
-import { Runtime, tool } from 'hearth'
-import { callTools, reply, scriptedModel } from 'hearth/testing'
+import { Runtime, tool } from 'hearth-runtime'
+import { callTools, reply, scriptedModel } from 'hearth-runtime/testing'
 import { z } from 'zod'
 
 const add = tool({ name: 'add', input: z.object({ a: z.number(), b: z.number() }), execute: ({ a, b }) => a + b })

@@ -1,6 +1,6 @@
 /**
  * The example server: a hearth Runtime on a SQLite file, served over HTTP and
- * SSE by hearth/http. `npm start` runs it.
+ * SSE by hearth-runtime/http. `npm start` runs it.
  *
  *   HEARTH_DB       the SQLite file (default ./data/hearth.db, its directory is created)
  *   PORT, HOST      where to listen (default 8787 on 127.0.0.1)

@@ -3,8 +3,8 @@
  * the turns you expect, then assert on the events and the run record. No
  * network, no API key, deterministic.
  */
-import { Runtime, tool } from 'hearth'
-import { callTools, reply, scriptedModel } from 'hearth/testing'
+import { Runtime, tool } from 'hearth-runtime'
+import { callTools, reply, scriptedModel } from 'hearth-runtime/testing'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 

@@ -1,6 +1,6 @@
 /**
  * The in-memory Store: the embedded default. No I/O, so it lives in the core.
- * Everything is lost when the process ends; use `hearth/sqlite` to keep it.
+ * Everything is lost when the process ends; use `hearth-runtime/sqlite` to keep it.
  */
 import { StorageError } from './errors.js'
 import type { RunEvent } from './events.js'

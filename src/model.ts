@@ -103,7 +103,7 @@ export interface Pricing {
   outputPerMillion: number
 }
 
-/** A model backend. Adapters (`hearth/openai`) and `hearth/testing` implement it. */
+/** A model backend. Adapters (`hearth-runtime/openai`) and `hearth-runtime/testing` implement it. */
 export interface ModelProvider {
   /** Streams one model turn. Throws a `ProviderError` on failure; stops when `signal` aborts. */
   stream(request: ModelRequest, options: { signal: AbortSignal }): AsyncIterable<ModelChunk>

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 
 const run = promisify(execFile)
 
-// The examples import 'hearth' as a user does: through the package's exports, i.e. dist/ (built by prepare).
+// The examples import 'hearth-runtime' as a user does: through the package's exports, i.e. dist/ (built by prepare).
 describe('the examples run as written', () => {
   it('quickstart streams a tool call and a completed run', async () => {
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/quickstart.ts'], { timeout: 30_000 })

@@ -34,7 +34,7 @@ describe('the root import', () => {
     expect([...packages].sort()).toEqual(['eventemitter3', 'node:os', 'p-queue', 'zod'])
   })
 
-  it('hearth/testing stays in the core too', () => {
+  it('hearth-runtime/testing stays in the core too', () => {
     const { files, packages } = importGraph(resolve(root, 'src/testing/index.ts'))
     for (const file of files) expect(file.startsWith(resolve(root, 'src'))).toBe(true)
     // The kill harness spawns its victim and resolves its entry: process and path modules, no adapter.

@@ -79,7 +79,7 @@ export async function streamRunEvents(context: RequestContext): Promise<Response
           finish()
           // The run was deleted with its thread while we read: its stream just ends.
           if (isHearthError(error) && error.code.startsWith('not_found.')) return controller.close()
-          console.error('hearth/http: the event stream of run %s failed (trace %s)', run.id, traceId, error)
+          console.error('hearth-runtime/http: the event stream of run %s failed (trace %s)', run.id, traceId, error)
           controller.error(error)
           return
         }

@@ -1,8 +1,8 @@
 /**
- * hearth/http: a Runtime served over HTTP and Server-Sent Events.
+ * hearth-runtime/http: a Runtime served over HTTP and Server-Sent Events.
  *
  *   import { createServer } from 'node:http'
- *   import { createHttpHandler, toNodeListener } from 'hearth/http'
+ *   import { createHttpHandler, toNodeListener } from 'hearth-runtime/http'
  *   createServer(toNodeListener(createHttpHandler(runtime))).listen(8787, '127.0.0.1')
  */
 export { createHttpHandler } from './handler.js'

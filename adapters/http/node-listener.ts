@@ -167,7 +167,7 @@ export function toNodeListener(handler: HttpHandler): NodeListener {
     }
     serve().catch((error: unknown) => {
       if (abort.signal.aborted) return
-      console.error('hearth/http: could not serve %s %s', request.method, request.url, error)
+      console.error('hearth-runtime/http: could not serve %s %s', request.method, request.url, error)
       if (!response.headersSent) {
         response.writeHead(500, { 'Content-Type': 'application/json; charset=utf-8' })
         response.end(JSON.stringify({ code: 'internal.error', message: 'Internal error', details: {}, trace_id: null }))

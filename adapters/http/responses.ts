@@ -47,11 +47,11 @@ export function errorResponse(error: unknown, traceId: string): Response {
   if (isHearthError(error) && error.code !== 'internal.error') {
     const status = httpStatusOf[error.code]
     const details = error.details ?? {}
-    if (status >= 500) console.error('hearth/http: %s failed (trace %s)', error.code, traceId, error)
+    if (status >= 500) console.error('hearth-runtime/http: %s failed (trace %s)', error.code, traceId, error)
     const body: ErrorWire = { code: error.code, message: error.message, details, trace_id: traceId }
     return jsonResponse(status, body, traceId, headersFor(error.code, details))
   }
-  console.error('hearth/http: internal error (trace %s)', traceId, error)
+  console.error('hearth-runtime/http: internal error (trace %s)', traceId, error)
   const body: ErrorWire = { code: 'internal.error', message: 'Internal error', details: {}, trace_id: traceId }
   return jsonResponse(500, body, traceId)
 }

@@ -1,5 +1,5 @@
 /**
- * hearth/openai: real models through the official `openai` package, for
+ * hearth-runtime/openai: real models through the official `openai` package, for
  * OpenAI and every server that speaks its Chat Completions API.
  */
 export { openaiProvider } from './openai-provider.js'

@@ -54,7 +54,7 @@ export function lookUpPrice(table: Readonly<Record<string, Pricing>>, model: str
   if (!warned.has(model)) {
     warned.add(model)
     process.emitWarning(
-      `hearth/openai has no price for model "${model}", so its runs cost 0. Set \`pricing\` on its route or on openaiProvider() to count its cost.`,
+      `hearth-runtime/openai has no price for model "${model}", so its runs cost 0. Set \`pricing\` on its route or on openaiProvider() to count its cost.`,
       { code: 'HEARTH_UNKNOWN_MODEL_PRICE' },
     )
   }

@@ -1,7 +1,7 @@
 /**
- * hearth/sqlite: the Store kept in a SQLite file, through better-sqlite3.
+ * hearth-runtime/sqlite: the Store kept in a SQLite file, through better-sqlite3.
  *
- *   import { sqliteStore } from 'hearth/sqlite'
+ *   import { sqliteStore } from 'hearth-runtime/sqlite'
  *   const runtime = await Runtime.open({ store: sqliteStore({ path: 'agents.db' }) })
  */
 export { SqliteStore, sqliteStore } from './sqlite-store.js'

@@ -2,7 +2,7 @@
  * The agent of the example server, `assistant@1`, with two tools: `add`, and
  * `send_email`, which asks for confirmation before it "sends".
  */
-import { tool, type AgentDefinition } from 'hearth'
+import { tool, type AgentDefinition } from 'hearth-runtime'
 import { z } from 'zod'
 
 /** `add({ a, b })` returns `a + b`. */

@@ -8,8 +8,8 @@
  * - `/fail` fails with `provider.unavailable`;
  * - anything else is answered `You said: <the message>`, one word per delta.
  */
-import type { Message, ModelProvider, ModelRequest } from 'hearth'
-import { reply, scriptedModel, type ScriptStep, type ScriptedTurn } from 'hearth/testing'
+import type { Message, ModelProvider, ModelRequest } from 'hearth-runtime'
+import { reply, scriptedModel, type ScriptStep, type ScriptedTurn } from 'hearth-runtime/testing'
 
 /** The bounds of `/slow`. */
 export const slowLimits = Object.freeze({ maxDeltas: 10_000, maxDelayMs: 10_000 })

@@ -1,6 +1,6 @@
 /**
  * The example server, as functions: its settings from the environment, and
- * starting it (a SQLite-backed Runtime served by hearth/http on node:http).
+ * starting it (a SQLite-backed Runtime served by hearth-runtime/http on node:http).
  * `examples/server.ts` runs it; tests start it in-process.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
@@ -8,9 +8,9 @@ import { mkdirSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { dirname, resolve } from 'node:path'
-import { Runtime, type ModelProvider, type Route } from 'hearth'
-import { createHttpHandler, toNodeListener, type HttpCaller } from 'hearth/http'
-import { sqliteStore } from 'hearth/sqlite'
+import { Runtime, type ModelProvider, type Route } from 'hearth-runtime'
+import { createHttpHandler, toNodeListener, type HttpCaller } from 'hearth-runtime/http'
+import { sqliteStore } from 'hearth-runtime/sqlite'
 import { assistantAgent } from './demo-agent.js'
 import { demoModel } from './demo-model.js'
 
@@ -97,7 +97,7 @@ async function modelSetup(config: ServerConfig): Promise<{ providers: Record<str
   }
   const { apiKey, baseURL, model } = config.openai
   // Loaded only when asked for, so the demo runs without the openai package.
-  const { openaiProvider } = await import('hearth/openai')
+  const { openaiProvider } = await import('hearth-runtime/openai')
   const provider = openaiProvider({ apiKey, ...(baseURL === undefined ? {} : { baseURL }) })
   return { providers: { openai: provider }, route: { provider: 'openai', model }, description: `OpenAI ${model}${baseURL === undefined ? '' : ` at ${baseURL}`}` }
 }

@@ -1,5 +1,5 @@
 /**
- * hearth/testing: helpers for testing agents without a network.
+ * hearth-runtime/testing: helpers for testing agents without a network.
  */
 export { scriptedModel, reply, callTools } from './scripted-model.js'
 export type { ScriptStep, ScriptedTurn, TurnPicker, ScriptedModelOptions, ScriptedModel } from './scripted-model.js'

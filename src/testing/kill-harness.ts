@@ -7,7 +7,7 @@
  * - once recovery has run, no `tool.call` lacks its `tool.result`;
  * - every run ends (waiting runs are answered; the rest complete, fail or are cancelled).
  *
- * The store comes from the scenario module, so hearth/testing imports no adapter.
+ * The store comes from the scenario module, so hearth-runtime/testing imports no adapter.
  */
 import { spawn } from 'node:child_process'
 import { extname } from 'node:path'

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import type { Runtime } from 'hearth'
-import { reply, scriptedModel } from 'hearth/testing'
+import type { Runtime } from 'hearth-runtime'
+import { reply, scriptedModel } from 'hearth-runtime/testing'
 import { demoModel } from '../../examples/support/demo-model.js'
 import { apiClient, openDemoRuntime, serveRuntime, startRun, waitForRun, type TestServer } from './support.js'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import type { HttpCaller } from 'hearth/http'
+import type { HttpCaller } from 'hearth-runtime/http'
 import { apiClient, openEvents, startRun, useDemoServer, waitForRun } from './support.js'
 
 const callers: Record<string, HttpCaller> = {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { memoryStore, StorageError, type Runtime, type Store } from 'hearth'
-import { createHttpHandler, toNodeListener } from 'hearth/http'
+import { memoryStore, StorageError, type Runtime, type Store } from 'hearth-runtime'
+import { createHttpHandler, toNodeListener } from 'hearth-runtime/http'
 import { apiClient, openDemoRuntime, serveRuntime, type TestServer } from './support.js'
 
 let failure: Error | undefined

@@ -9,7 +9,7 @@
  * finish only once every client is connected.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Runtime, type ModelProvider } from 'hearth'
+import { Runtime, type ModelProvider } from 'hearth-runtime'
 import { apiClient, openEvents, range, serveRuntime, sseFrames, startRun, type TestServer } from './support.js'
 
 const clients = Number(process.env.HEARTH_LOAD_CLIENTS ?? '20')

@@ -4,8 +4,8 @@ import { serve } from '@hono/node-server'
 import express from 'express'
 import { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Runtime } from 'hearth'
-import { createHttpHandler, toNodeListener } from 'hearth/http'
+import type { Runtime } from 'hearth-runtime'
+import { createHttpHandler, toNodeListener } from 'hearth-runtime/http'
 import { apiClient, listen, openDemoRuntime, openEvents, range, readEvents, seqsOf, sseFrames, startRun, waitForRun, type TestServer } from './support.js'
 
 let runtime: Runtime

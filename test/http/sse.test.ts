@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { EventSource } from 'eventsource'
 import { describe, expect, it } from 'vitest'
-import { createHttpHandler } from 'hearth/http'
+import { createHttpHandler } from 'hearth-runtime/http'
 import { apiClient, openEvents, range, readEvents, seqsOf, sseFrames, startRun, useDemoServer, waitForRun } from './support.js'
 
 const token = 'secret-token'

@@ -5,8 +5,8 @@
 import { createServer, type RequestListener, type Server } from 'node:http'
 import { afterAll, beforeAll } from 'vitest'
 import type { AddressInfo } from 'node:net'
-import { Runtime, type RuntimeOptions } from 'hearth'
-import { createHttpHandler, toNodeListener, type HttpHandlerOptions } from 'hearth/http'
+import { Runtime, type RuntimeOptions } from 'hearth-runtime'
+import { createHttpHandler, toNodeListener, type HttpHandlerOptions } from 'hearth-runtime/http'
 import { assistantAgent } from '../../examples/support/demo-agent.js'
 import { demoModel } from '../../examples/support/demo-model.js'
 

@@ -1,5 +1,5 @@
 /**
- * hearth/openai depends on the core and the `openai` package only, and the
+ * hearth-runtime/openai depends on the core and the `openai` package only, and the
  * `openai` package is loaded by nothing outside adapters/openai.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
@@ -23,7 +23,7 @@ function specifiersOf(file: string): string[] {
   return [...readFileSync(file, 'utf8').matchAll(importPattern)].map((match) => match[1] as string)
 }
 
-describe('hearth/openai imports', () => {
+describe('hearth-runtime/openai imports', () => {
   it('imports only its own files, the core (src/) and the openai package', () => {
     for (const file of sourceFiles(resolve(root, 'adapters/openai'))) {
       for (const specifier of specifiersOf(file)) {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 
 // A child process, because this one has loaded better-sqlite3 long ago. It reports whether
 // better-sqlite3 sits in the CommonJS module cache after importing the root, and after
-// importing hearth/sqlite too: the second must be true, or the check proves nothing.
+// importing hearth-runtime/sqlite too: the second must be true, or the check proves nothing.
 const script = `
   import { createRequire } from 'node:module'
   const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((path) => path.includes('better-sqlite3'))
