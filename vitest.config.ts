@@ -8,6 +8,7 @@ export default defineConfig({
     // Tests and examples import 'hearth-runtime/...' as a user would, served from source.
     alias: [
       { find: /^hearth-runtime$/, replacement: here('./src/index.ts') },
+      { find: /^hearth-runtime\/testing\/contracts$/, replacement: here('./src/testing/contracts/index.ts') },
       { find: /^hearth-runtime\/testing$/, replacement: here('./src/testing/index.ts') },
       { find: /^hearth-runtime\/(sqlite|openai|http)$/, replacement: here('./adapters/$1/index.ts') },
     ],

@@ -1,4 +1,4 @@
 import { memoryStore } from '../../src/memory-store.js'
-import { runStoreContract } from './store.contract.js'
+import { runStoreContract } from 'hearth-runtime/testing/contracts'
 
 runStoreContract('memory', async () => ({ store: memoryStore() }))

@@ -1,6 +1,6 @@
 import { openaiProvider } from '../../adapters/openai/index.js'
 import { replyWithTurn } from '../openai/wire-script.js'
-import { runModelProviderContract } from './model-provider.contract.js'
+import { runModelProviderContract } from 'hearth-runtime/testing/contracts'
 import { useFakeOpenAIServer } from '../openai/use-fake-server.js'
 
 const server = useFakeOpenAIServer({ quiet: true })

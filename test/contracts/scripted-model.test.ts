@@ -1,5 +1,5 @@
 import { scriptedModel } from '../../src/testing/scripted-model.js'
-import { runModelProviderContract } from './model-provider.contract.js'
+import { runModelProviderContract } from 'hearth-runtime/testing/contracts'
 
 runModelProviderContract('scriptedModel', async (turn) => ({ provider: scriptedModel([turn]) }), {
   errorCodes: [

@@ -1,7 +1,7 @@
 import { sqliteStore, type SqliteStoreOptions } from '../../adapters/sqlite/index.js'
 import type { Store } from '../../src/store.js'
 import { tempDirectory } from '../sqlite/temp-dir.js'
-import { runStoreContract, type StoreFixture } from './store.contract.js'
+import { runStoreContract, type StoreFixture } from 'hearth-runtime/testing/contracts'
 
 function fileFixture(options: Omit<SqliteStoreOptions, 'path' | 'database'> = {}): () => Promise<StoreFixture> {
   return async () => {

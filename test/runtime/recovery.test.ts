@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { memoryStore, Runtime, tool, type MemoryStore, type Run, type RunEvent } from '../../src/index.js'
 import { callTools, reply, scriptedModel } from '../../src/testing/index.js'
-import { makeRun, makeSession } from '../contracts/store.contract.js'
+import { makeRun, makeSession } from 'hearth-runtime/testing/contracts'
 import { collect } from '../helpers.js'
 
 const charges: string[] = []

@@ -19,7 +19,7 @@ vi.mock('node:worker_threads', async (importOriginal) => {
 
 const { sqliteStore } = await import('../../adapters/sqlite/index.js')
 const { checkpointIntervalMs } = await import('../../adapters/sqlite/checkpointer.js')
-const { makeDelta, makeRun, makeSession } = await import('../contracts/store.contract.js')
+const { makeDelta, makeRun, makeSession } = await import('hearth-runtime/testing/contracts')
 const { tempDirectory } = await import('./temp-dir.js')
 
 let temp: Awaited<ReturnType<typeof tempDirectory>>

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { sqliteStore, type SqliteStore } from '../../adapters/sqlite/index.js'
 import { checkpointIntervalMs } from '../../adapters/sqlite/checkpointer.js'
-import { makeDelta, makeRun, makeSession } from '../contracts/store.contract.js'
+import { makeDelta, makeRun, makeSession } from 'hearth-runtime/testing/contracts'
 import { tempDirectory, type TempDirectory } from './temp-dir.js'
 
 let temp: TempDirectory

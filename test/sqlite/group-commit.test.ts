@@ -5,7 +5,7 @@ import type { Run, Session } from '../../src/store.js'
 import { z } from 'zod'
 import { Runtime, tool } from '../../src/index.js'
 import { callTools, reply, scriptedModel } from '../../src/testing/index.js'
-import { makeDelta, makeRun, makeSession } from '../contracts/store.contract.js'
+import { makeDelta, makeRun, makeSession } from 'hearth-runtime/testing/contracts'
 import { tempDirectory, type TempDirectory } from './temp-dir.js'
 
 let temp: TempDirectory

@@ -4,7 +4,7 @@ import { schemaVersion, sqliteStore } from '../../adapters/sqlite/index.js'
 import { migrate, migrations, readSchemaVersion, type Migration } from '../../adapters/sqlite/migrations.js'
 import { runDetailColumns, runDetailValues, runsColumns, runsValues, sessionColumns, sessionValues } from '../../adapters/sqlite/records.js'
 import type { Run, Session } from '../../src/store.js'
-import { makeRun, makeSession } from '../contracts/store.contract.js'
+import { makeRun, makeSession } from 'hearth-runtime/testing/contracts'
 import { tempDirectory, type TempDirectory } from './temp-dir.js'
 
 let temp: TempDirectory

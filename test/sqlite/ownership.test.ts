@@ -2,7 +2,7 @@ import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { sqliteStore, type SqliteStore } from '../../adapters/sqlite/index.js'
 import type { Owner, Run, Session } from '../../src/store.js'
-import { makeDelta, makeRun, makeSession } from '../contracts/store.contract.js'
+import { makeDelta, makeRun, makeSession } from 'hearth-runtime/testing/contracts'
 import { tempDirectory, type TempDirectory } from './temp-dir.js'
 
 let temp: TempDirectory

@@ -6,7 +6,7 @@ import { Runtime } from '../../src/index.js'
 import type { RunEvent } from '../../src/events.js'
 import type { Session } from '../../src/store.js'
 import { reply, scriptedModel } from '../../src/testing/index.js'
-import { makeRun, makeSession } from '../contracts/store.contract.js'
+import { makeRun, makeSession } from 'hearth-runtime/testing/contracts'
 import { tempDirectory, type TempDirectory } from './temp-dir.js'
 
 let temp: TempDirectory

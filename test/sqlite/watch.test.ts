@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ChangeWatch } from '../../adapters/sqlite/change-watch.js'
 import { sqliteStore, type SqliteStore } from '../../adapters/sqlite/index.js'
-import { makeSession } from '../contracts/store.contract.js'
+import { makeSession } from 'hearth-runtime/testing/contracts'
 import { tempDirectory, type TempDirectory } from './temp-dir.js'
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))

@@ -4,81 +4,9 @@
  *   runStoreContract('sqlite', async () => ({ store: sqliteStore({ path }), reopen: ... }))
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createId, createTraceId } from '../../src/ids.js'
-import type { RunEvent } from '../../src/events.js'
-import type { Run, Session, Store } from '../../src/store.js'
-
-/** What a contract factory returns. */
-export interface StoreFixture {
-  store: Store
-  /** Closes the store and opens a new one on the same data (omit for stores that keep nothing). */
-  reopen?: () => Promise<Store>
-  /** Removes files and the like. */
-  cleanup?: () => Promise<void>
-}
-
-const iso = (offset = 0): string => new Date(Date.UTC(2026, 0, 1) + offset).toISOString()
-
-export function makeSession(overrides: Partial<Session> = {}): Session {
-  return {
-    id: createId('thr'),
-    orgId: 'org_a',
-    userId: 'user_1',
-    type: 'agent',
-    agent: 'support',
-    title: 'A title',
-    metadata: { tag: 'x' },
-    state: {},
-    createdBy: { userId: 'user_1', name: 'Alice' },
-    createdAt: iso(),
-    updatedAt: iso(),
-    ...overrides,
-  }
-}
-
-export function makeRun(session: Session, overrides: Partial<Run> = {}): Run {
-  return {
-    id: createId('run'),
-    sessionId: session.id,
-    orgId: session.orgId,
-    traceId: createTraceId(),
-    personaId: 'support@1',
-    routeId: 'default',
-    model: 'test-model',
-    modelProvider: 'scripted',
-    status: 'queued',
-    input: 'hello',
-    content: null,
-    reasoningContent: null,
-    messages: [],
-    metrics: {
-      inputTokens: 0,
-      outputTokens: 0,
-      totalTokens: 0,
-      cachedInputTokens: 0,
-      reasoningTokens: 0,
-      timeToFirstTokenMs: null,
-      durationMs: null,
-    },
-    totalCostUsd: 0,
-    cacheHitRate: 0,
-    creditsUsed: 0,
-    error: null,
-    pendingInput: [],
-    createdBy: { userId: 'user_1', name: 'Alice', email: 'a@example.com' },
-    lastSeq: 0,
-    createdAt: iso(),
-    startedAt: null,
-    completedAt: null,
-    failedAt: null,
-    cancelledAt: null,
-    ...overrides,
-  }
-}
-
-export function makeDelta(run: Run, seq: number, content = `d${seq}`): RunEvent {
-  return { runId: run.id, sessionId: run.sessionId, seq, type: 'message.delta', data: { content, channel: 'text' }, createdAt: iso(seq) }
-}
+import type { RunEvent } from '../../events.js'
+import type { Run, Session, Store } from '../../store.js'
+import { iso, makeDelta, makeRun, makeSession, type StoreFixture } from './store-fixtures.js'
 
 /** Runs the whole Store contract against the stores `factory` makes. */
 export function runStoreContract(name: string, factory: () => Promise<StoreFixture>): void {

@@ -7,9 +7,9 @@
  *   runModelProviderContract('openai', async (turn) => ({ provider, cleanup }))
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import type { ProviderErrorCode } from '../../src/errors.js'
-import type { ModelChunk, ModelProvider, ModelRequest } from '../../src/model.js'
-import type { ScriptedTurn } from '../../src/testing/scripted-model.js'
+import type { ProviderErrorCode } from '../../errors.js'
+import type { ModelChunk, ModelProvider, ModelRequest } from '../../model.js'
+import type { ScriptedTurn } from '../scripted-model.js'
 
 /** What a contract factory returns. */
 export interface ModelProviderFixture {

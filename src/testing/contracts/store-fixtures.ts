@@ -1,0 +1,84 @@
+/**
+ * Records for store tests: a session, a run of it and a delta event, with
+ * fields a store must keep. Used by the Store contract and by adapter tests.
+ */
+import { createId, createTraceId } from '../../ids.js'
+import type { RunEvent } from '../../events.js'
+import type { Run, Session, Store } from '../../store.js'
+
+/** What a contract factory returns. */
+export interface StoreFixture {
+  store: Store
+  /** Closes the store and opens a new one on the same data (omit for stores that keep nothing). */
+  reopen?: () => Promise<Store>
+  /** Removes files and the like. */
+  cleanup?: () => Promise<void>
+}
+
+/** An ISO time `offset` milliseconds after 2026-01-01. */
+export const iso = (offset = 0): string => new Date(Date.UTC(2026, 0, 1) + offset).toISOString()
+
+/** A session record in org `org_a`, with `overrides` applied. */
+export function makeSession(overrides: Partial<Session> = {}): Session {
+  return {
+    id: createId('thr'),
+    orgId: 'org_a',
+    userId: 'user_1',
+    type: 'agent',
+    agent: 'support',
+    title: 'A title',
+    metadata: { tag: 'x' },
+    state: {},
+    createdBy: { userId: 'user_1', name: 'Alice' },
+    createdAt: iso(),
+    updatedAt: iso(),
+    ...overrides,
+  }
+}
+
+/** A queued run record of `session`, with `overrides` applied. */
+export function makeRun(session: Session, overrides: Partial<Run> = {}): Run {
+  return {
+    id: createId('run'),
+    sessionId: session.id,
+    orgId: session.orgId,
+    traceId: createTraceId(),
+    personaId: 'support@1',
+    routeId: 'default',
+    model: 'test-model',
+    modelProvider: 'scripted',
+    status: 'queued',
+    input: 'hello',
+    content: null,
+    reasoningContent: null,
+    messages: [],
+    metrics: {
+      inputTokens: 0,
+      outputTokens: 0,
+      totalTokens: 0,
+      cachedInputTokens: 0,
+      reasoningTokens: 0,
+      timeToFirstTokenMs: null,
+      durationMs: null,
+    },
+    totalCostUsd: 0,
+    cacheHitRate: 0,
+    creditsUsed: 0,
+    error: null,
+    pendingInput: [],
+    createdBy: { userId: 'user_1', name: 'Alice', email: 'a@example.com' },
+    lastSeq: 0,
+    createdAt: iso(),
+    startedAt: null,
+    completedAt: null,
+    failedAt: null,
+    cancelledAt: null,
+    ...overrides,
+  }
+}
+
+/** A `message.delta` event of `run` at `seq`. */
+export function makeDelta(run: Run, seq: number, content = `d${seq}`): RunEvent {
+  return { runId: run.id, sessionId: run.sessionId, seq, type: 'message.delta', data: { content, channel: 'text' }, createdAt: iso(seq) }
+}
+
