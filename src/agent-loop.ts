@@ -15,6 +15,7 @@ import { maxBacklog, type RunLog } from './run-log.js'
 import { metricsData, metricsOf, openRequests, usageData, type RunState, type ToolPhase } from './run-state.js'
 import type { RunPatch, RunStatus } from './store.js'
 import type { Tool } from './tools.js'
+import type { Logger } from './logger.js'
 
 /** What the loop needs to run one run. */
 export interface LoopContext {
@@ -30,6 +31,8 @@ export interface LoopContext {
   /** Tool calls of one turn executed at once. */
   toolConcurrency: number
   creditsPerUsd: number
+  /** Where a bug inside the loop is reported. */
+  logger: Logger
   /** Arguments already validated in this process, by tool call id (a resumed run validates again). */
   parsedArguments?: Map<string, unknown>
 }
@@ -305,7 +308,7 @@ export async function runAgentLoop(context: LoopContext): Promise<LoopOutcome> {
     if (signal.aborted) return 'aborted'
     if (log.broken !== undefined) throw log.broken
     const info = toErrorInfo(error)
-    if (info.code === 'internal.error') console.error('hearth: run %s failed with an unexpected error', log.runId, error)
+    if (info.code === 'internal.error') context.logger.error(`hearth: run ${log.runId} failed with an unexpected error`, error)
     failRun(context, info)
     await log.flush()
     return 'finished'

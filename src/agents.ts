@@ -48,6 +48,9 @@ export interface Agent {
   readonly fingerprint: string
 }
 
+/** The agent a runtime defines when it is given none: no instructions, no tools, the default route. */
+export const builtInAgent: AgentDefinition = Object.freeze({ key: 'assistant', version: 1 })
+
 const keyPattern = /^[A-Za-z0-9_.-]{1,128}$/
 
 function compile(definition: AgentDefinition): Agent {

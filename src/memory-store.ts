@@ -14,6 +14,13 @@ const fixedRunFields: ReadonlySet<string> = new Set(['id', 'sessionId', 'orgId',
 export interface MemoryStoreOptions {
   /** The store's id (`db_id` of the Agno view). @default 'memory' */
   id?: string
+  /**
+   * How many finished runs (completed, failed, cancelled) the store keeps, at
+   * some 5 KB each; past it, the run that finished longest ago goes, with its
+   * events. Unfinished runs are never dropped. `Infinity` keeps every run.
+   * @default 1000
+   */
+  maxFinishedRuns?: number
 }
 
 /** Records are plain JSON, and a JSON round trip copies them faster than structuredClone. */
@@ -37,13 +44,21 @@ export class MemoryStore implements Store {
   readonly #sessionRuns = new Map<string, string[]>()
   readonly #owners = new Map<string, Owner>()
   readonly #runOwners = new Map<string, string | null>()
+  /** Finished runs in the order they finished (a Set keeps insertion order): the first is the next to go. */
+  readonly #finished = new Set<string>()
+  readonly #maxFinishedRuns: number
   #closed = false
 
   constructor(options: MemoryStoreOptions = {}) {
     if (options.id !== undefined && (typeof options.id !== 'string' || options.id === '')) {
       throw new TypeError(`Expected \`id\` to be a non-empty string, got \`${String(options.id)}\``)
     }
+    const max = options.maxFinishedRuns ?? 1000
+    if (max !== Infinity && !(Number.isSafeInteger(max) && max >= 1)) {
+      throw new TypeError(`Expected \`maxFinishedRuns\` to be a positive integer or Infinity, got \`${String(options.maxFinishedRuns)}\``)
+    }
     this.id = options.id ?? 'memory'
+    this.#maxFinishedRuns = max
   }
 
   async open(): Promise<void> {
@@ -94,6 +109,7 @@ export class MemoryStore implements Store {
       this.#runs.delete(runId)
       this.#events.delete(runId)
       this.#runOwners.delete(runId)
+      this.#finished.delete(runId)
     }
     this.#sessionRuns.delete(id)
     return true
@@ -187,6 +203,7 @@ export class MemoryStore implements Store {
         for (const event of events) log.push(event)
         run.lastSeq += events.length
       }
+      if (isTerminalStatus(run.status) && !this.#finished.has(runId)) this.#finish(runId)
     }
     if (sessionState !== undefined) {
       const session = this.#sessions.get(sessionState.sessionId) as Session
@@ -246,11 +263,7 @@ export class MemoryStore implements Store {
       if (deleted >= limit) break
       const endedAt = run.completedAt ?? run.failedAt ?? run.cancelledAt
       if (!isTerminalStatus(run.status) || endedAt === null || endedAt >= finishedBefore) continue
-      this.#runs.delete(run.id)
-      this.#events.delete(run.id)
-      this.#runOwners.delete(run.id)
-      const ids = this.#sessionRuns.get(run.sessionId)
-      if (ids !== undefined) ids.splice(ids.indexOf(run.id), 1)
+      this.#removeRun(run)
       deleted++
     }
     return deleted
@@ -263,6 +276,23 @@ export class MemoryStore implements Store {
     // seq is dense from 1, so the event with seq n sits at index n - 1.
     const start = Math.max(0, Math.floor(afterSeq))
     return log.slice(start, start + limit)
+  }
+
+  /** Counts a run as finished, and drops the run that finished longest ago when there are too many. */
+  #finish(runId: string): void {
+    this.#finished.add(runId)
+    if (this.#finished.size <= this.#maxFinishedRuns) return
+    const oldest = this.#finished.values().next().value as string
+    this.#removeRun(this.#runs.get(oldest) as Run)
+  }
+
+  #removeRun(run: Run): void {
+    this.#runs.delete(run.id)
+    this.#events.delete(run.id)
+    this.#runOwners.delete(run.id)
+    this.#finished.delete(run.id)
+    const ids = this.#sessionRuns.get(run.sessionId)
+    if (ids !== undefined) ids.splice(ids.indexOf(run.id), 1)
   }
 
   #check(): void {

@@ -111,4 +111,6 @@ export interface ModelProvider {
   pricing?(model: string): Pricing | undefined
   /** A short name shown as `model_provider` (e.g. `OpenAI`). @default the key in `providers` */
   readonly name?: string
+  /** The model a route uses when it names none (`Runtime.open({ model })`, a route without `model`). @default none */
+  readonly model?: string
 }

@@ -8,6 +8,7 @@
 import { hostname } from 'node:os'
 import { createId } from './ids.js'
 import { runStatuses, type Owner, type Store } from './store.js'
+import type { Logger } from './logger.js'
 
 const host = hostname()
 
@@ -36,8 +37,11 @@ export class Ownership {
   #timer: ReturnType<typeof setInterval> | undefined
   #registered = false
 
-  constructor(store: Store, leaseMs: number) {
+  readonly #logger: Logger
+
+  constructor(store: Store, leaseMs: number, logger: Logger) {
     this.#store = store
+    this.#logger = logger
     this.#leaseMs = leaseMs
     this.ownerId = store.registerOwner === undefined || store.claimRuns === undefined ? undefined : createId('own')
   }
@@ -86,7 +90,7 @@ export class Ownership {
           if (alive === false) await this.register()
           onBeat()
         })
-        .catch((error: unknown) => console.error('hearth: heartbeat failed', error))
+        .catch((error: unknown) => this.#logger.error('hearth: heartbeat failed', error))
     }, Math.max(50, Math.floor(this.#leaseMs / 3)))
     this.#timer.unref?.()
   }

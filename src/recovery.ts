@@ -12,6 +12,7 @@ import { RunLog } from './run-log.js'
 import { replayRunState } from './run-state.js'
 import { initialMessages, type Scheduler } from './scheduler.js'
 import { isTerminalStatus, type Run, type Store } from './store.js'
+import type { Logger } from './logger.js'
 
 /** What recovery needs from the runtime. */
 export interface RecoveryContext {
@@ -23,6 +24,7 @@ export interface RecoveryContext {
   /** The agent and route of a run; throws when this runtime does not define them. */
   resolve: (run: Run) => { agent: Agent; route: ResolvedRoute }
   isClosed: () => boolean
+  logger: Logger
 }
 
 async function readLog(store: Store, runId: string): Promise<RunEvent[]> {
@@ -51,7 +53,7 @@ export async function recoverRuns(context: RecoveryContext): Promise<void> {
     try {
       resolved = context.resolve(run)
     } catch (error) {
-      console.error('hearth: run %s cannot be recovered here: %s', run.id, (error as Error).message)
+      context.logger.error(`hearth: run ${run.id} cannot be recovered here: ${(error as Error).message}`)
       continue
     }
     const events = await readLog(store, run.id)

@@ -10,8 +10,8 @@ import type { RunMetrics } from './store.js'
 export interface Route {
   /** The key of the provider in `providers`. */
   provider: string
-  /** The model name sent to the provider. */
-  model: string
+  /** The model name sent to the provider. @default the provider's own `model` */
+  model?: string
   /** USD per million tokens. @default the provider's own `pricing(model)`, else free */
   pricing?: Pricing
 }
@@ -42,11 +42,12 @@ function checkPricing(pricing: unknown, where: string): void {
 export function checkRoutes(routes: Record<string, Route>, providers: Record<string, ModelProvider>): void {
   for (const [id, route] of Object.entries(routes)) {
     if (typeof route !== 'object' || route === null) throw new ValidationError(`Expected route \`${id}\` to be an object`)
-    if (typeof route.model !== 'string' || route.model === '') {
-      throw new ValidationError(`Expected \`routes.${id}.model\` to be a non-empty string`)
-    }
-    if (typeof route.provider !== 'string' || providers[route.provider] === undefined) {
+    if (typeof route.provider !== 'string' || !Object.hasOwn(providers, route.provider)) {
       throw new ValidationError(`Route \`${id}\` names provider \`${String(route.provider)}\`, which is not in \`providers\``)
+    }
+    const model = route.model ?? providers[route.provider]?.model
+    if (typeof model !== 'string' || model === '') {
+      throw new ValidationError(`Expected \`routes.${id}.model\` to be a non-empty string (or a provider that names its model)`)
     }
     checkPricing(route.pricing, `routes.${id}`)
   }
@@ -57,12 +58,14 @@ export function resolveRoute(id: string, routes: Record<string, Route>, provider
   const route = Object.hasOwn(routes, id) ? routes[id] : undefined
   if (route === undefined) throw new NotFoundError('not_found.model_route', `Route ${id} is not defined`)
   const provider = providers[route.provider] as ModelProvider
+  // checkRoutes made sure one of the two is a string.
+  const model = (route.model ?? provider.model) as string
   return {
     id,
     provider,
     providerName: provider.name ?? route.provider,
-    model: route.model,
-    pricing: route.pricing ?? provider.pricing?.(route.model),
+    model,
+    pricing: route.pricing ?? provider.pricing?.(model),
   }
 }
 

@@ -2,19 +2,33 @@
  * The options and argument types of the Runtime's methods.
  */
 import type { AgentDefinition } from './agents.js'
+import { ValidationError } from './errors.js'
+import type { Logger } from './logger.js'
 import type { ModelProvider } from './model.js'
 import type { Route } from './routes.js'
 import type { Caller, RunStatus, Store } from './store.js'
+import { checkObject, optionalCaller, optionalChoice, optionalString, utf8Length } from './validate.js'
 
 /** Options of {@link Runtime.open}. */
 export interface RuntimeOptions {
   /** Where sessions, runs and events are kept. @default memoryStore() */
   store?: Store
+  /**
+   * The one model of a runtime that needs no more: this provider becomes
+   * provider and route `default`, with the model the provider names
+   * (`openaiProvider({ model: 'gpt-5-mini' })`). Giving `routes.default` too
+   * is a TypeError. @default none: use `providers` and `routes`
+   */
+  model?: ModelProvider
   /** Model providers by name, referred to by routes. @default {} */
   providers?: Record<string, ModelProvider>
   /** Named provider + model pairs; a run uses its `routeId`, else its agent's route, else `default`. @default {} */
   routes?: Record<string, Route>
-  /** Agents defined at open. More can be added with `defineAgent`. @default [] */
+  /**
+   * Agents defined at open. More can be added with `defineAgent`. With none,
+   * the runtime defines `assistant@1`: no instructions, no tools, the default route.
+   * @default [assistant@1]
+   */
   agents?: readonly AgentDefinition[]
   /** The agent of a run whose session and request name none. @default the first agent defined */
   defaultAgent?: string
@@ -36,9 +50,11 @@ export interface RuntimeOptions {
   execute?: boolean
   /** An owner whose heartbeat is older than this (ms) is dead and its runs are recovered; beats come every third of it. @default 10000 */
   leaseMs?: number
+  /** Where the runtime writes what it cannot throw to a caller (a run stopped on a bug, a heartbeat failed). @default consoleLogger */
+  logger?: Logger
 }
 
-/** Options of {@link Runtime.createRun}. */
+/** Options of {@link Runtime.createRun}. Without a session id, the run's new session takes `personaId`, `orgId` and `createdBy`. */
 export interface CreateRunOptions {
   /** The user's message. */
   input: string
@@ -88,4 +104,57 @@ export function positiveInteger(value: unknown, name: string, fallback: number):
     throw new TypeError(`Expected \`${name}\` to be a positive integer, got \`${String(value)}\``)
   }
   return value
+}
+
+/** The providers and routes of `Runtime.open`, with the `model` shorthand turned into provider and route `default`. */
+export function providersAndRoutes(options: RuntimeOptions): { providers: Record<string, ModelProvider>; routes: Record<string, Route> } {
+  const providers = { ...(options.providers ?? {}) }
+  const routes = { ...(options.routes ?? {}) }
+  const model = options.model
+  if (model === undefined) return { providers, routes }
+  if (typeof model !== 'object' || model === null || typeof model.stream !== 'function') {
+    throw new TypeError('Expected `model` to be a ModelProvider (an object with a `stream` method), e.g. openaiProvider({ model: \'gpt-5-mini\' })')
+  }
+  if (Object.hasOwn(routes, 'default')) throw new TypeError('Give `model` or `routes.default`, not both')
+  if (Object.hasOwn(providers, 'default') && providers.default !== model) {
+    throw new TypeError('`model` becomes provider `default`, and `providers.default` is another provider')
+  }
+  if (typeof model.model !== 'string' || model.model === '') {
+    throw new TypeError('The provider given as `model` names no model: give it one, e.g. openaiProvider({ model: \'gpt-5-mini\' })')
+  }
+  providers.default = model
+  routes.default = { provider: 'default', model: model.model }
+  return { providers, routes }
+}
+
+/** What {@link parseCreateRunOptions} gives: every option checked, defaults applied where they do not depend on the session. */
+export interface ParsedCreateRunOptions {
+  input: string
+  personaId: string | undefined
+  routeId: string | undefined
+  multitask: 'reject' | 'enqueue' | 'interrupt'
+  createdBy: Caller | null
+  orgId: string | undefined
+  traceId: string | undefined
+}
+
+/** Checks the options of `createRun` before anything is read or written. */
+export function parseCreateRunOptions(options: unknown, maxInputBytes: number): ParsedCreateRunOptions {
+  const body = checkObject(options, 'options')
+  if (typeof body.input !== 'string') throw new ValidationError('Expected `input` to be a string')
+  const input = body.input
+  if (utf8Length(input) > maxInputBytes) {
+    throw new ValidationError(`\`input\` is larger than ${maxInputBytes} bytes`, { code: 'validation.too_large' })
+  }
+  const traceId = optionalString(body.traceId, 'traceId')
+  if (traceId !== undefined && !/^[0-9a-f]{32}$/.test(traceId)) throw new ValidationError('Expected `traceId` to be 32 lowercase hex characters')
+  return {
+    input,
+    personaId: optionalString(body.personaId, 'personaId', { nonEmpty: true }),
+    routeId: optionalString(body.routeId, 'routeId', { nonEmpty: true }),
+    multitask: optionalChoice(body.multitask, 'multitask', ['reject', 'enqueue', 'interrupt'] as const) ?? 'enqueue',
+    createdBy: optionalCaller(body.createdBy, 'createdBy') ?? null,
+    orgId: optionalString(body.orgId, 'orgId'),
+    traceId,
+  }
 }

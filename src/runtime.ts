@@ -3,14 +3,15 @@
  * agents, the scheduler and the event hub, and checks every argument before
  * anything is written.
  */
-import { AgentRegistry, type Agent, type AgentDefinition } from './agents.js'
+import { AgentRegistry, builtInAgent, type Agent, type AgentDefinition } from './agents.js'
 import { NotFoundError, StateError, ValidationError } from './errors.js'
 import { EventHub, readAllEvents, readRunEvents, type FeedOptions, type LiveRuns, type RunEventsOptions } from './event-stream.js'
 import type { RunEvent } from './events.js'
 import { createTraceId } from './ids.js'
+import { resolveLogger, type Logger } from './logger.js'
 import { memoryStore } from './memory-store.js'
 import type { ModelProvider } from './model.js'
-import { checkRoutes, resolveRoute, type Route } from './routes.js'
+import { checkRoutes, resolveRoute, type ResolvedRoute, type Route } from './routes.js'
 import { RunHandle } from './run-handle.js'
 import { RunLog } from './run-log.js'
 import { createRunRecord } from './run-record.js'
@@ -19,7 +20,9 @@ import { initialMessages, Scheduler } from './scheduler.js'
 import { recoverRuns } from './recovery.js'
 import {
   maxInputContentBytes,
+  parseCreateRunOptions,
   positiveInteger,
+  providersAndRoutes,
   type CreateRunOptions,
   type InputOptions,
   type ListRunsOptions,
@@ -28,7 +31,7 @@ import {
 import { Ownership } from './ownership.js'
 import { Sessions, type CreateSessionOptions, type ListSessionsOptions, type Scope, type UpdateSessionOptions } from './sessions.js'
 import { isTerminalStatus, runStatuses, type Run, type Session, type Store } from './store.js'
-import { checkObject, optionalCaller, optionalChoice, optionalString, pageLimit, utf8Length } from './validate.js'
+import { checkObject, optionalChoice, optionalString, pageLimit, utf8Length } from './validate.js'
 
 /** An agent runtime inside this process. Create one with {@link Runtime.open}. */
 export class Runtime {
@@ -42,6 +45,7 @@ export class Runtime {
   readonly #sessions: Sessions
   readonly #ownership: Ownership
   readonly #execute: boolean
+  readonly #logger: Logger
   #unwatch: (() => void) | undefined
   #recovering: Promise<void> | undefined
   #recoverAgain = false
@@ -49,6 +53,7 @@ export class Runtime {
 
   private constructor(options: RuntimeOptions) {
     const store = options.store ?? memoryStore()
+    this.#logger = resolveLogger(options.logger)
     this.#sessions = new Sessions({
       store,
       resolveAgent: (reference) => this.#agents.resolve(reference),
@@ -57,8 +62,9 @@ export class Runtime {
     })
     this.#options = options
     this.#store = store
-    this.#providers = { ...(options.providers ?? {}) }
-    this.#routes = { ...(options.routes ?? {}) }
+    const { providers, routes } = providersAndRoutes(options)
+    this.#providers = providers
+    this.#routes = routes
     checkRoutes(this.#routes, this.#providers)
     const creditsPerUsd = options.creditsPerUsd ?? 1000
     if (typeof creditsPerUsd !== 'number' || !Number.isFinite(creditsPerUsd) || creditsPerUsd < 0) {
@@ -73,14 +79,17 @@ export class Runtime {
       concurrency: positiveInteger(options.concurrency, 'concurrency', 16),
       toolConcurrency: positiveInteger(options.toolConcurrency, 'toolConcurrency', 8),
       creditsPerUsd,
+      logger: this.#logger,
     })
     positiveInteger(options.maxInputBytes, 'maxInputBytes', 1)
     if (options.execute !== undefined && typeof options.execute !== 'boolean') {
       throw new TypeError(`Expected \`execute\` to be a boolean, got \`${String(options.execute)}\``)
     }
     this.#execute = options.execute ?? true
-    this.#ownership = new Ownership(store, positiveInteger(options.leaseMs, 'leaseMs', 10_000))
-    for (const definition of options.agents ?? []) this.#agents.define(definition)
+    this.#ownership = new Ownership(store, positiveInteger(options.leaseMs, 'leaseMs', 10_000), this.#logger)
+    const agents = options.agents ?? []
+    if (!Array.isArray(agents)) throw new TypeError('Expected `agents` to be an array of agent definitions')
+    for (const definition of agents.length === 0 ? [builtInAgent] : agents) this.#agents.define(definition)
     if (options.defaultAgent !== undefined) this.#agents.resolve(options.defaultAgent)
   }
 
@@ -153,28 +162,42 @@ export class Runtime {
     return this.#sessions.delete(sessionId, scope)
   }
 
-  /** Starts a run on a session. Resolves once the run is stored; it executes in the background. */
-  async createRun(sessionId: string, options: CreateRunOptions): Promise<RunHandle> {
+  /**
+   * Starts a run on a session, or on a new session made for it when no
+   * session id is given (`createRun({ input })`; the handle has its
+   * `sessionId`). Resolves once the run is stored; it executes in the background.
+   */
+  createRun(options: CreateRunOptions): Promise<RunHandle>
+  createRun(sessionId: string, options: CreateRunOptions): Promise<RunHandle>
+  async createRun(sessionIdOrOptions: string | CreateRunOptions, maybeOptions?: CreateRunOptions): Promise<RunHandle> {
     this.#assertOpen()
-    const body = checkObject(options, 'options')
-    if (typeof body.input !== 'string') throw new ValidationError('Expected `input` to be a string')
-    const input = body.input
-    const maxBytes = this.#options.maxInputBytes ?? 1_048_576
-    if (utf8Length(input) > maxBytes) {
-      throw new ValidationError(`\`input\` is larger than ${maxBytes} bytes`, { code: 'validation.too_large' })
+    const ownSession = typeof sessionIdOrOptions !== 'string'
+    const { input, personaId, routeId, multitask, createdBy, orgId, traceId } = parseCreateRunOptions(
+      ownSession ? sessionIdOrOptions : maybeOptions,
+      this.#options.maxInputBytes ?? 1_048_576,
+    )
+    const defaultReference = (): string => {
+      const reference = this.#options.defaultAgent ?? this.#agents.firstKey()
+      if (reference === undefined) throw new NotFoundError('not_found.agent', 'No agent is defined')
+      return reference
     }
-    const personaId = optionalString(body.personaId, 'personaId', { nonEmpty: true })
-    const routeId = optionalString(body.routeId, 'routeId', { nonEmpty: true })
-    const multitask = optionalChoice(body.multitask, 'multitask', ['reject', 'enqueue', 'interrupt'] as const) ?? 'enqueue'
-    const createdBy = optionalCaller(body.createdBy, 'createdBy') ?? null
-    const orgId = optionalString(body.orgId, 'orgId')
-    const traceId = optionalString(body.traceId, 'traceId')
-    if (traceId !== undefined && !/^[0-9a-f]{32}$/.test(traceId)) throw new ValidationError('Expected `traceId` to be 32 lowercase hex characters')
-    const session = await this.getSession(sessionId, { orgId })
-    const reference = personaId ?? session.agent ?? this.#options.defaultAgent ?? this.#agents.firstKey()
-    if (reference === undefined) throw new NotFoundError('not_found.agent', 'No agent is defined')
-    const agent = this.#agents.resolve(reference)
-    const route = resolveRoute(routeId ?? agent.route ?? 'default', this.#routes, this.#providers)
+    let session: Session
+    let agent: Agent
+    let route: ResolvedRoute
+    if (ownSession) {
+      // Resolve before the session is made, so a bad agent or route leaves no stray session behind.
+      agent = this.#agents.resolve(personaId ?? defaultReference())
+      route = resolveRoute(routeId ?? agent.route ?? 'default', this.#routes, this.#providers)
+      session = await this.createSession({
+        ...(personaId === undefined ? {} : { agent: personaId }),
+        ...(orgId === undefined ? {} : { orgId }),
+        ...(createdBy === null ? {} : { createdBy }),
+      })
+    } else {
+      session = await this.getSession(sessionIdOrOptions, { orgId })
+      agent = this.#agents.resolve(personaId ?? session.agent ?? defaultReference())
+      route = resolveRoute(routeId ?? agent.route ?? 'default', this.#routes, this.#providers)
+    }
 
     if (this.#scheduler.isBusy(session.id)) {
       if (multitask === 'reject') {
@@ -366,7 +389,7 @@ export class Runtime {
     this.#unwatch?.()
     await this.#scheduler.close()
     await this.#recovering?.catch(() => {})
-    await this.#ownership.stop().catch((error: unknown) => console.error('hearth: could not remove the owner', error))
+    await this.#ownership.stop().catch((error: unknown) => this.#logger.error('hearth: could not remove the owner', error))
     await this.#store.close()
   }
 
@@ -398,7 +421,7 @@ export class Runtime {
       return
     }
     this.#recovering = this.#recover()
-      .catch((error: unknown) => console.error('hearth: recovery failed', error))
+      .catch((error: unknown) => this.#logger.error('hearth: recovery failed', error))
       .finally(() => {
         this.#recovering = undefined
         if (this.#recoverAgain) {
@@ -418,6 +441,7 @@ export class Runtime {
       mode: this.#options.recovery ?? 'resume',
       resolve: (run) => ({ agent: this.#agents.resolve(run.personaId), route: resolveRoute(run.routeId, this.#routes, this.#providers) }),
       isClosed: () => this.#closed,
+      logger: this.#logger,
     })
   }
 }

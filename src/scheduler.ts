@@ -16,6 +16,7 @@ import type { ResolvedRoute } from './routes.js'
 import { RunLog } from './run-log.js'
 import { openRequests } from './run-state.js'
 import type { Run, Session, Store } from './store.js'
+import type { Logger } from './logger.js'
 
 /** A run this runtime holds in memory until it ends. */
 export interface ActiveRun {
@@ -53,6 +54,7 @@ export interface SchedulerOptions {
   concurrency: number
   toolConcurrency: number
   creditsPerUsd: number
+  logger: Logger
 }
 
 class ClosingSignal extends Error {
@@ -194,7 +196,7 @@ export class Scheduler {
     this.#queue.add(() => this.#execute(active)).catch((error: unknown) => {
       // The run's log broke (the store failed, or another process claimed the run): stop its work here.
       // A run whose insert failed is not logged: its createRun rejects with the error.
-      if (active.log.stored) console.error('hearth: run %s stopped on an error', active.run.id, error)
+      if (active.log.stored) this.#options.logger.error(`hearth: run ${active.run.id} stopped on an error`, error)
       this.#dropped = true
       active.executing = false
       active.controller.abort(error)
@@ -234,6 +236,7 @@ export class Scheduler {
       sessionState: (session?.state ?? {}) as JsonObject,
       toolConcurrency: this.#options.toolConcurrency,
       creditsPerUsd: this.#options.creditsPerUsd,
+      logger: this.#options.logger,
     }
     let outcome
     try {
@@ -356,7 +359,7 @@ export class Scheduler {
       failRun({ log, route: active.route, creditsPerUsd: this.#options.creditsPerUsd }, { code: 'run.interrupted', message: 'The process executing this run stopped' })
       log.flush().then(
         () => this.#leave(active),
-        (error: unknown) => console.error('hearth: could not fail interrupted run %s', run.id, error),
+        (error: unknown) => this.#options.logger.error(`hearth: could not fail interrupted run ${run.id}`, error),
       )
       return
     }

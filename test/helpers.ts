@@ -5,10 +5,10 @@ import { scriptedModel, type ScriptedTurn, type ScriptedModelOptions, type TurnP
 /** A runtime on the memory store with one scripted provider and one agent. */
 export async function openRuntime(
   script: readonly ScriptedTurn[] | TurnPicker,
-  options: Partial<RuntimeOptions> & { agent?: Partial<AgentDefinition>; model?: ScriptedModelOptions } = {},
+  options: Partial<RuntimeOptions> & { agent?: Partial<AgentDefinition>; scripted?: ScriptedModelOptions } = {},
 ) {
-  const model = scriptedModel(script, options.model)
-  const { agent, model: _model, ...rest } = options
+  const model = scriptedModel(script, options.scripted)
+  const { agent, scripted: _scripted, ...rest } = options
   const runtime = await Runtime.open({
     providers: { scripted: model },
     routes: { default: { provider: 'scripted', model: 'test-model' } },

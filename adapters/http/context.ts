@@ -2,6 +2,7 @@
  * What every route handler receives: the runtime, the request, its caller
  * and trace id, and the handler's settings.
  */
+import type { Logger } from '../../src/logger.js'
 import type { Runtime } from '../../src/runtime.js'
 import type { HttpCaller } from './auth.js'
 
@@ -10,6 +11,7 @@ export interface HandlerSettings {
   basePath: string
   pingIntervalMs: number
   maxBodyBytes: number
+  logger: Logger
 }
 
 /** One request on its way through the handler. */

@@ -79,7 +79,7 @@ export async function streamRunEvents(context: RequestContext): Promise<Response
           finish()
           // The run was deleted with its thread while we read: its stream just ends.
           if (isHearthError(error) && error.code.startsWith('not_found.')) return controller.close()
-          console.error('hearth-runtime/http: the event stream of run %s failed (trace %s)', run.id, traceId, error)
+          context.settings.logger.error(`hearth-runtime/http: the event stream of run ${run.id} failed (trace ${traceId})`, error)
           controller.error(error)
           return
         }

@@ -14,6 +14,7 @@ import { errorResponse } from './responses.js'
 import { checkMethod, matchRoute, type RouteName } from './router.js'
 import { cancelRun, getRun, listRuns, submitInput } from './run-routes.js'
 import { createRun, createThread, deleteThread, getThread, listThreadRuns, listThreads, updateThread } from './thread-routes.js'
+import { resolveLogger, type Logger } from '../../src/logger.js'
 
 /** Options of {@link createHttpHandler}. */
 export interface HttpHandlerOptions {
@@ -30,6 +31,8 @@ export interface HttpHandlerOptions {
   pingIntervalMs?: number
   /** The largest request body read, in bytes; longer ones are 413. `/input` reads at most 256 KiB. @default 2097152 */
   maxBodyBytes?: number
+  /** Where failures no client sees in full are reported: 5xx answers (with their trace id), broken event streams. @default consoleLogger */
+  logger?: Logger
 }
 
 /** A web-standard request handler. */
@@ -68,7 +71,7 @@ function settingsOf(options: HttpHandlerOptions): HandlerSettings {
   if (typeof maxBodyBytes !== 'number' || !Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) {
     throw new TypeError(`Expected \`maxBodyBytes\` to be a positive integer, got \`${String(maxBodyBytes)}\``)
   }
-  return { basePath, pingIntervalMs, maxBodyBytes }
+  return { basePath, pingIntervalMs, maxBodyBytes, logger: resolveLogger(options.logger) }
 }
 
 /** Serves `runtime` over HTTP: returns a web-standard `(Request) => Promise<Response>`. */
@@ -95,7 +98,7 @@ export function createHttpHandler(runtime: Runtime, options: HttpHandlerOptions 
       const handler = handlers[`${match.name} ${method}`] as RouteHandler
       return await handler({ runtime, request, url, caller, traceId, settings, id: match.id })
     } catch (error) {
-      return errorResponse(error, traceId)
+      return errorResponse(error, traceId, settings.logger)
     }
   }
 }

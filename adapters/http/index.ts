@@ -8,7 +8,7 @@
 export { createHttpHandler } from './handler.js'
 export type { HttpHandler, HttpHandlerOptions } from './handler.js'
 export { toNodeListener } from './node-listener.js'
-export type { NodeListener } from './node-listener.js'
+export type { NodeListener, NodeListenerOptions } from './node-listener.js'
 export { anonymousCaller, bearerToken } from './auth.js'
 export type { Authenticate, HttpCaller } from './auth.js'
 export { eventFrame } from './frame-batches.js'

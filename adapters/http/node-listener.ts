@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { HttpHandler } from './handler.js'
+import { resolveLogger, type Logger } from '../../src/logger.js'
 
 /** A `node:http` request listener; Express also passes `next`, which is not used. */
 export type NodeListener = (request: IncomingMessage, response: ServerResponse, next?: (error?: unknown) => void) => void
@@ -144,9 +145,16 @@ async function writeResponse(result: Response, response: ServerResponse): Promis
   }
 }
 
+/** Options of {@link toNodeListener}. */
+export interface NodeListenerOptions {
+  /** Where a response that could not be written is reported. @default consoleLogger */
+  logger?: Logger
+}
+
 /** Bridges a web-standard handler to a `node:http` (or Express) request listener. */
-export function toNodeListener(handler: HttpHandler): NodeListener {
+export function toNodeListener(handler: HttpHandler, options: NodeListenerOptions = {}): NodeListener {
   if (typeof handler !== 'function') throw new TypeError(`Expected \`handler\` to be a function, got \`${typeof handler}\``)
+  const logger = resolveLogger(options.logger)
   return (request, response) => {
     const abort = new AbortController()
     response.once('close', () => {
@@ -167,7 +175,7 @@ export function toNodeListener(handler: HttpHandler): NodeListener {
     }
     serve().catch((error: unknown) => {
       if (abort.signal.aborted) return
-      console.error('hearth-runtime/http: could not serve %s %s', request.method, request.url, error)
+      logger.error(`hearth-runtime/http: could not serve ${String(request.method)} ${String(request.url)}`, error)
       if (!response.headersSent) {
         response.writeHead(500, { 'Content-Type': 'application/json; charset=utf-8' })
         response.end(JSON.stringify({ code: 'internal.error', message: 'Internal error', details: {}, trace_id: null }))

@@ -3,6 +3,7 @@
  * trace_id }`, and the `X-Trace-Id` header every response carries.
  */
 import { httpStatusOf, isHearthError, type ErrorCode } from '../../src/errors.js'
+import type { Logger } from '../../src/logger.js'
 
 /** The error body of every failed request. */
 export interface ErrorWire {
@@ -43,15 +44,15 @@ function headersFor(code: ErrorCode, details: Record<string, unknown>): Record<s
  * status; anything else is a bug: logged with its stack, answered as a
  * generic `internal.error`.
  */
-export function errorResponse(error: unknown, traceId: string): Response {
+export function errorResponse(error: unknown, traceId: string, logger: Logger): Response {
   if (isHearthError(error) && error.code !== 'internal.error') {
     const status = httpStatusOf[error.code]
     const details = error.details ?? {}
-    if (status >= 500) console.error('hearth-runtime/http: %s failed (trace %s)', error.code, traceId, error)
+    if (status >= 500) logger.error(`hearth-runtime/http: ${error.code} failed (trace ${traceId})`, error)
     const body: ErrorWire = { code: error.code, message: error.message, details, trace_id: traceId }
     return jsonResponse(status, body, traceId, headersFor(error.code, details))
   }
-  console.error('hearth-runtime/http: internal error (trace %s)', traceId, error)
+  logger.error(`hearth-runtime/http: internal error (trace ${traceId})`, error)
   const body: ErrorWire = { code: 'internal.error', message: 'Internal error', details: {}, trace_id: traceId }
   return jsonResponse(500, body, traceId)
 }

@@ -36,6 +36,8 @@ export interface ScriptedModelOptions {
   pricing?: Pricing
   /** Shown as `model_provider`. @default 'scripted' */
   name?: string
+  /** The model a route uses when it names none (`Runtime.open({ model: scriptedModel(...) })`). @default 'scripted' */
+  model?: string
   /** How many of the latest requests `requests` keeps (older ones are dropped). @default 1000 */
   keepRequests?: number
 }
@@ -122,6 +124,7 @@ export function scriptedModel(script: readonly ScriptedTurn[] | TurnPicker, opti
   let sequence = 0
   return {
     name: options.name ?? 'scripted',
+    model: options.model ?? 'scripted',
     requests,
     pricing: () => options.pricing,
     stream(request, { signal }) {

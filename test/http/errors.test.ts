@@ -57,7 +57,7 @@ describe('server-side failures', () => {
       expect(response.status).toBe(500)
       expect(response.body).toEqual({ code: 'internal.error', message: 'Internal error', details: {}, trace_id: response.headers.get('x-trace-id') })
       expect(JSON.stringify(response.body)).not.toContain('secret')
-      expect(log).toHaveBeenCalledWith(expect.any(String), response.headers.get('x-trace-id'), failure)
+      expect(log).toHaveBeenCalledWith(expect.stringContaining(`(trace ${response.headers.get('x-trace-id')})`), failure)
     } finally {
       failure = undefined
       log.mockRestore()
@@ -76,6 +76,24 @@ describe('options', () => {
     expect(() => createHttpHandler(runtime, { maxBodyBytes: -1 })).toThrow(/`maxBodyBytes`/)
     expect(() => createHttpHandler(runtime, { authenticate: 'token' as never })).toThrow(/`authenticate`/)
     expect(() => toNodeListener('handler' as never)).toThrow(/`handler`/)
+    expect(() => createHttpHandler(runtime, { logger: {} as never })).toThrow(/`logger`/)
+    expect(() => toNodeListener(createHttpHandler(runtime), { logger: null as never })).toThrow(/`logger`/)
+  })
+
+  it('reports a 5xx to its logger, not the console', async () => {
+    const errors: unknown[][] = []
+    const handler = createHttpHandler(runtime, { logger: { warn: () => {}, error: (...args) => void errors.push(args) } })
+    const console = vi.spyOn(globalThis.console, 'error')
+    failure = new Error('a bug')
+    try {
+      const response = await handler(new Request('http://local/v1/threads'))
+      expect(response.status).toBe(500)
+      expect(errors).toEqual([[`hearth-runtime/http: internal error (trace ${response.headers.get('x-trace-id')})`, failure]])
+      expect(console).not.toHaveBeenCalled()
+    } finally {
+      failure = undefined
+      console.mockRestore()
+    }
   })
 
   it('the handler answers web-standard requests directly, with maxBodyBytes', async () => {

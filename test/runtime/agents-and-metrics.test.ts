@@ -78,7 +78,7 @@ describe('metrics', () => {
 
   it("uses the provider's own pricing when the route sets none, and creditsPerUsd", async () => {
     const { runtime } = await openRuntime([[{ text: 'x' }, { usage: { inputTokens: 1_000_000, outputTokens: 0 } }]], {
-      model: { pricing: { inputPerMillion: 0.15, outputPerMillion: 0.6 } },
+      scripted: { pricing: { inputPerMillion: 0.15, outputPerMillion: 0.6 } },
       creditsPerUsd: 100,
     })
     const session = await runtime.createSession()

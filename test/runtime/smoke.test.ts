@@ -10,10 +10,18 @@ describe('smoke', () => {
     const session = await runtime.createSession({ userId: 'u1' })
     const run = await runtime.createRun(session.id, { input: 'add 2 and 3' })
     const events = await collect(run.events())
-    console.log(events.map((e) => `${e.seq} ${e.type} ${JSON.stringify(e.data)}`).join('\n'))
+    // Deltas aside (the scripted reply streams word by word), one tool turn then the answer.
+    expect(events.map((event) => event.type).filter((type) => type !== 'message.delta')).toEqual([
+      'run.started',
+      'message.completed',
+      'tool.call',
+      'tool.result',
+      'message.completed',
+      'run.completed',
+    ])
+    expect(events.map((event) => event.seq)).toEqual(events.map((_, index) => index + 1))
     const result = await run.result()
-    console.log(JSON.stringify(result, null, 1))
-    expect(result.status).toBe('completed')
+    expect(result).toMatchObject({ status: 'completed', content: 'The sum is 5' })
     await runtime.close()
   })
 })
