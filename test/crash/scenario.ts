@@ -46,6 +46,9 @@ function script(request: { messages: { role: string; content: string }[] }, inde
 const scenario: KillScenario = {
   runtimeOptions: ({ storePath }) => ({
     store: sqliteStore({ path: storePath }),
+    // A lease far past the harness's settle time: every run still ends only because the survivor
+    // sees the victim's pid is gone on this host and recovers at once, never by waiting the lease out.
+    leaseMs: 600_000,
     providers: { scripted: scriptedModel(script) },
     routes: { default: { provider: 'scripted', model: 'm' } },
     agents: [{ key: 'crash', version: 1, instructions: 'Survive.', tools: [charge(storePath), lookup, email] }],

@@ -168,8 +168,8 @@ describe('the example server with OPENAI_API_KEY', () => {
   })
 })
 
-// `npm start` runs the server through the package's own exports, which point at dist/ (built by `npm install`).
-describe.skipIf(!existsSync(join(root, 'dist/adapters/http/index.js')))('npm start', () => {
+// `npm start` runs the server through the package's own exports, which point at dist/ (test/global-setup.ts builds it).
+describe('npm start', () => {
   it('serves, prints the banner and closes on SIGTERM', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'examples/server.ts'], {
       cwd: root,

@@ -131,6 +131,29 @@ describe('Chat Completions streaming', () => {
     ])
   })
 
+  it('reports cached tokens a compatible server sends as prompt_cache_hit_tokens, without prompt_tokens_details', async () => {
+    // DeepSeek's usage: the cache hits and misses beside prompt_tokens, which counts both.
+    server.enqueue({
+      stream: [
+        chunk({ role: 'assistant', content: 'Cached.' }),
+        chunk({}, 'stop'),
+        {
+          data: {
+            ...head,
+            choices: [],
+            usage: { prompt_tokens: 1200, completion_tokens: 40, total_tokens: 1240, prompt_cache_hit_tokens: 1024, prompt_cache_miss_tokens: 176 },
+          },
+        },
+        { done: true },
+      ],
+    })
+    expect(await collect()).toEqual([
+      { type: 'text-delta', text: 'Cached.' },
+      { type: 'usage', inputTokens: 1200, outputTokens: 40, cachedInputTokens: 1024 },
+      { type: 'finish', reason: 'stop' },
+    ])
+  })
+
   it('streams `reasoning_content` (and Ollama-style `reasoning`) deltas on the reasoning channel', async () => {
     server.enqueue({
       stream: [

@@ -11,18 +11,17 @@ async function until(events: AsyncIterable<RunEvent>, predicate: (event: RunEven
 
 describe('cancellation', () => {
   it('cancels while streaming: aborts the model, keeps partial content, commits run.cancelled before resolving', async () => {
-    const { runtime } = await openRuntime(() => [{ text: 'partial ' }, { text: 'answer ' }, { delay: 5_000 }, { text: 'never' }])
+    // The pause outlasts the test's timeout: cancel can only resolve by aborting the model, not by waiting for it.
+    const { runtime } = await openRuntime(() => [{ text: 'partial ' }, { text: 'answer ' }, { delay: 600_000 }, { text: 'never' }])
     const session = await runtime.createSession()
     const run = await runtime.createRun(session.id, { input: 'x' })
     await until(run.events(), (event) => event.type === 'message.delta' && event.data.content === 'answer ')
-    const started = Date.now()
     await runtime.cancelRun(run.id, { reason: 'user pressed stop' })
     const record = await runtime.getRun(run.id)
     expect(record).toMatchObject({ status: 'cancelled', content: 'partial answer ' })
     expect(record.cancelledAt).not.toBeNull()
     const events = await collect(run.events())
     expect(events[events.length - 1]).toMatchObject({ type: 'run.cancelled', data: { reason: 'user pressed stop', content: 'partial answer ' } })
-    expect(Date.now() - started).toBeLessThan(1_000)
     await expect(runtime.cancelRun(run.id)).rejects.toMatchObject({ code: 'state.invalid' })
     await runtime.close()
   })

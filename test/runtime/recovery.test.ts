@@ -4,7 +4,7 @@ import { z } from 'zod'
 import { memoryStore, Runtime, tool, type MemoryStore, type Run, type RunEvent } from '../../src/index.js'
 import { callTools, reply, scriptedModel } from '../../src/testing/index.js'
 import { makeRun, makeSession } from 'hearth-runtime/testing/contracts'
-import { collect } from '../helpers.js'
+import { collect, keeperOptions, pruneAroundAWaitingRun } from '../helpers.js'
 
 const charges: string[] = []
 const charge = tool({ name: 'charge', input: z.object({ id: z.string() }), execute: ({ id }) => (charges.push(id), 'charged') })
@@ -148,13 +148,8 @@ describe('recovery of a run whose process died', () => {
 describe('retention', () => {
   it('prunes finished runs before a time in batches, keeping live ones', async () => {
     const store = memoryStore()
-    const runtime = await Runtime.open({ ...options(store), providers: { scripted: scriptedModel([reply('ok')]) } })
-    const session = await runtime.createSession()
-    const finished = []
-    for (let index = 0; index < 7; index++) finished.push(await (await runtime.createRun(session.id, { input: 'x' })).result())
-    const cutoff = new Date(Date.now() + 1)
-    expect(await runtime.prune({ finishedBefore: cutoff, batchSize: 3 })).toBe(7)
-    for (const run of finished) await expect(runtime.getRun(run.id)).rejects.toMatchObject({ code: 'not_found.run' })
+    const runtime = await Runtime.open({ ...options(store), ...keeperOptions() })
+    await pruneAroundAWaitingRun(runtime, store)
     await expect(runtime.prune({ finishedBefore: 'yesterday' })).rejects.toMatchObject({ code: 'validation.invalid' })
     await runtime.close()
   })

@@ -5,7 +5,7 @@ import { sqliteStore, type SqliteStore } from '../../adapters/sqlite/index.js'
 import { Runtime } from '../../src/index.js'
 import type { RunEvent } from '../../src/events.js'
 import type { Session } from '../../src/store.js'
-import { reply, scriptedModel } from '../../src/testing/index.js'
+import { keeperOptions, pruneAroundAWaitingRun } from '../helpers.js'
 import { makeRun, makeSession } from 'hearth-runtime/testing/contracts'
 import { tempDirectory, type TempDirectory } from './temp-dir.js'
 
@@ -99,21 +99,8 @@ describe('retention on SQLite', () => {
   })
 
   it('prunes through the runtime, keeping unfinished runs and sessions', async () => {
-    const runtime = await Runtime.open({
-      store,
-      providers: { scripted: scriptedModel([reply('done')]) },
-      routes: { default: { provider: 'scripted', model: 'm' } },
-      agents: [{ key: 'keeper', version: 1 }],
-    })
-    const session = await runtime.createSession()
-    const finished = []
-    for (let index = 0; index < 7; index++) finished.push(await (await runtime.createRun(session.id, { input: 'x' })).result())
-    expect(await runtime.prune({ finishedBefore: new Date(Date.now() + 1), batchSize: 3 })).toBe(7)
-    for (const run of finished) {
-      await expect(runtime.getRun(run.id)).rejects.toMatchObject({ code: 'not_found.run' })
-      expect(await store.readEvents(run.id, 0, 10)).toEqual([])
-    }
-    expect((await runtime.getSession(session.id)).id).toBe(session.id)
+    const runtime = await Runtime.open({ store, ...keeperOptions() })
+    await pruneAroundAWaitingRun(runtime, store)
     await runtime.close()
     store = sqliteStore({ path })
     await store.open()

@@ -63,14 +63,12 @@ describe('two processes on one SQLite file', () => {
       const listed = await observer.listRuns({ limit: 10, orgId: undefined })
       expect(listed.map((run) => run.id)).toEqual([runId])
 
-      const started = performance.now()
       const events: RunEvent[] = []
       const arrivals: number[] = []
       for await (const event of observer.runEvents(runId)) {
         events.push(event)
         arrivals.push(performance.now())
       }
-      const ended = performance.now()
 
       expect(events.map((event) => event.seq)).toEqual(events.map((_, index) => index + 1))
       expect(events.at(-1)?.type).toBe('run.completed')
@@ -78,11 +76,9 @@ describe('two processes on one SQLite file', () => {
       expect(events.filter((event) => event.type === 'run.started')).toHaveLength(1)
       // Live, not one read at the end: the events came in over the run's ~600 ms of streaming.
       expect((arrivals.at(-1) as number) - (arrivals[0] as number)).toBeGreaterThan(200)
-      // And the tail ended with the run, within a few watch intervals (100 ms) of its completion.
+      // And the tail ended with the run: the loop above left after the terminal event.
       const done = await next('DONE')
       expect(done.line).toBe('DONE completed')
-      expect(ended - done.at).toBeLessThan(500)
-      expect(ended - started).toBeLessThan(5000)
 
       // The observer never claimed or executed: the child's owner kept the run throughout.
       expect(await store.getRunOwner(runId)).toBe(childOwner)
@@ -158,7 +154,6 @@ describe('two processes on one SQLite file', () => {
     await exited
     expect((await store.listOwners()).map((owner) => owner.id)).toEqual([childOwner])
 
-    const started = performance.now()
     const survivor = await Runtime.open({
       store: sqliteStore({ path }),
       // A lease far longer than the test: only the dead pid can explain a prompt takeover.
@@ -168,7 +163,6 @@ describe('two processes on one SQLite file', () => {
       agents: [{ key: 'elsewhere', version: 1, instructions: 'Take your time.' }],
     })
     const done = await survivor.waitForRun(runId)
-    expect(performance.now() - started).toBeLessThan(2000)
     expect(done).toMatchObject({ status: 'completed', content: 'taken over' })
     expect(await store.getRunOwner(runId)).toBe(survivor.ownerId)
     expect((await store.listOwners()).map((owner) => owner.id)).toEqual([survivor.ownerId])

@@ -375,20 +375,27 @@ export function runStoreContract(name: string, factory: () => Promise<StoreFixtu
       expect((a ?? []).filter((id) => (b ?? []).includes(id))).toEqual([])
     })
 
-    it('prunes finished runs that ended before a time, in batches, with their events', async () => {
+    it('prunes finished runs that ended before a time, in batches, with their events, and keeps the rest whole', async () => {
       const session = makeSession()
+      const neighbour = makeSession()
       await store.insertSession(session)
+      await store.insertSession(neighbour)
       const old: Run[] = []
       for (let index = 0; index < 5; index++) {
-        const run = makeRun(session, { status: 'completed', completedAt: iso(index) })
+        const run = makeRun(index === 4 ? neighbour : session, { status: index % 2 === 0 ? 'completed' : 'cancelled', completedAt: iso(index), cancelledAt: iso(index) })
         old.push(run)
         await store.commit({ insertRun: run })
         await store.commit({ events: [makeDelta(run, 1)] })
       }
+      // Kept: a run that ended after the time, a running one and a waiting one, each with events, in the same sessions.
       const recent = makeRun(session, { status: 'failed', failedAt: iso(10_000) })
       const active = makeRun(session, { status: 'running' })
-      await store.commit({ insertRun: recent })
-      await store.commit({ insertRun: active })
+      const waiting = makeRun(neighbour, { status: 'waiting_for_input' })
+      const kept = [recent, active, waiting]
+      for (const run of kept) {
+        await store.commit({ insertRun: run })
+        await store.commit({ events: [makeDelta(run, 1), makeDelta(run, 2)] })
+      }
       expect(await store.pruneRuns?.(iso(5_000), 3)).toBe(3)
       expect(await store.pruneRuns?.(iso(5_000), 3)).toBe(2)
       expect(await store.pruneRuns?.(iso(5_000), 3)).toBe(0)
@@ -396,9 +403,17 @@ export function runStoreContract(name: string, factory: () => Promise<StoreFixtu
         expect(await store.getRun(run.id)).toBeUndefined()
         expect(await store.readEvents(run.id, 0, 10)).toEqual([])
       }
-      expect(await store.getRun(recent.id)).toBeDefined()
-      expect(await store.getRun(active.id)).toBeDefined()
+      for (const run of kept) {
+        expect(await store.getRun(run.id)).toMatchObject({ id: run.id, status: run.status, lastSeq: 2 })
+        expect((await store.readEvents(run.id, 0, 10)).map((event) => event.seq)).toEqual([1, 2])
+      }
+      expect((await store.listRuns({ sessionId: session.id, limit: 10 })).map((run) => run.id).sort()).toEqual([recent.id, active.id].sort())
+      expect((await store.listRuns({ sessionId: neighbour.id, limit: 10 })).map((run) => run.id)).toEqual([waiting.id])
       expect(await store.getSession(session.id)).toBeDefined()
+      expect(await store.getSession(neighbour.id)).toBeDefined()
+      // A kept run still takes commits where it left off.
+      await store.commit({ events: [makeDelta(active, 3)] })
+      expect((await store.getRun(active.id))?.lastSeq).toBe(3)
     })
 
     it('commits many concurrent commits of many runs without losing any', async () => {
