@@ -6,5 +6,6 @@
  */
 export { SqliteStore, sqliteStore } from './sqlite-store.js'
 export type { SqliteStoreOptions } from './options.js'
+export type { SqliteDatabase, SqliteRunResult, SqliteStatement } from './database-types.js'
 export type { GroupCommitStatistics } from './group-commit.js'
 export { schemaVersion } from './migrations.js'

@@ -8,13 +8,14 @@ import { existsSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { StorageError } from '../../src/errors.js'
+import type { SqliteDatabase } from './database-types.js'
 import { migrate } from './migrations.js'
 import type { ResolvedSqliteStoreOptions } from './options.js'
 import { sqliteCodeOf, toStorageError } from './storage-errors.js'
 
 /** An open, migrated connection. */
 export interface OpenDatabase {
-  database: Database.Database
+  database: SqliteDatabase
   /** True when the store opened it (and so closes it). */
   owned: boolean
   /** The store's id: the option, else the one kept in the file. */
@@ -59,7 +60,7 @@ export function openDatabase(options: ResolvedSqliteStoreOptions): OpenDatabase 
   }
 }
 
-function connect(path: string, busyTimeoutMs: number, name: string): Database.Database {
+function connect(path: string, busyTimeoutMs: number, name: string): SqliteDatabase {
   if (path !== ':memory:' && !path.startsWith('file:')) {
     const directory = dirname(resolve(path))
     if (!existsSync(directory)) {
@@ -76,7 +77,7 @@ function connect(path: string, busyTimeoutMs: number, name: string): Database.Da
   }
 }
 
-function readStoreId(database: Database.Database, name: string): string {
+function readStoreId(database: SqliteDatabase, name: string): string {
   const row = database.prepare("SELECT value FROM meta WHERE key = 'store_id'").get() as { value: string } | undefined
   if (row === undefined || row.value === '') throw new StorageError('storage.corrupt', `${name} has no store id in its meta table`)
   return row.value

@@ -7,12 +7,12 @@
  * others wrote.
  */
 import { resolve } from 'node:path'
-import type Database from 'better-sqlite3'
 import { StorageError } from '../../src/errors.js'
 import type { RunEvent } from '../../src/events.js'
 import type { Commit, Owner, Run, RunQuery, Session, SessionPatch, SessionQuery, Store } from '../../src/store.js'
 import { ChangeWatch } from './change-watch.js'
 import { Checkpointer, fallbackCheckpointPages } from './checkpointer.js'
+import type { SqliteDatabase, SqliteStatement } from './database-types.js'
 import { GroupCommit, type GroupCommitStatistics } from './group-commit.js'
 import { databaseName, openDatabase } from './open-database.js'
 import { resolveOptions, type ResolvedSqliteStoreOptions, type SqliteStoreOptions } from './options.js'
@@ -23,7 +23,7 @@ import { Statements } from './statements.js'
 import { toStorageError } from './storage-errors.js'
 
 interface Connection {
-  database: Database.Database
+  database: SqliteDatabase
   owned: boolean
   checkpointer: Checkpointer | undefined
   /** The `wal_autocheckpoint` to put back on an adopted connection when the store closes. */
@@ -81,7 +81,7 @@ export class SqliteStore implements Store {
     if (this.#connection !== undefined) return
     const { database, owned, id } = openDatabase(this.#options)
     let connection: Connection
-    let dataVersion: Database.Statement
+    let dataVersion: SqliteStatement
     try {
       const autoCheckpointPages = database.pragma('wal_autocheckpoint', { simple: true }) as number
       let checkpointer: Checkpointer | undefined
