@@ -1,5 +1,6 @@
 /**
- * hearth-runtime/sqlite: the Store kept in a SQLite file, through better-sqlite3.
+ * hearth-runtime/sqlite: the Store kept in a SQLite file, through better-sqlite3,
+ * an optional peer that `open()` loads (importing this module does not).
  *
  *   import { sqliteStore } from 'hearth-runtime/sqlite'
  *   const runtime = await Runtime.open({ store: sqliteStore({ path: 'agents.db' }) })
