@@ -37,6 +37,7 @@ export type ErrorCode =
   | 'storage.conflict'
   | 'storage.corrupt'
   | 'storage.newer_schema'
+  | 'dependency.missing'
   | 'internal.error'
 
 /** The HTTP status each code maps to (codes that only appear inside events map to 500). */
@@ -72,6 +73,7 @@ export const httpStatusOf: Readonly<Record<ErrorCode, number>> = {
   'storage.conflict': 409,
   'storage.corrupt': 500,
   'storage.newer_schema': 500,
+  'dependency.missing': 500,
   'internal.error': 500,
 }
 
@@ -184,6 +186,13 @@ export class StorageError extends HearthError {
     options: HearthErrorOptions = {},
   ) {
     super(code, message, options)
+  }
+}
+
+/** An optional peer an adapter needs is not installed (`dependency.missing`); the message says what to install. */
+export class DependencyError extends HearthError {
+  constructor(message: string, options: HearthErrorOptions = {}) {
+    super('dependency.missing', message, options)
   }
 }
 

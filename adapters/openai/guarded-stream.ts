@@ -5,7 +5,6 @@
  * becomes a `ProviderError`.
  */
 import { ProviderError } from '../../src/errors.js'
-import { toProviderError } from './provider-errors.js'
 
 /** A stream the client returned: iterable, with the controller of its HTTP request. */
 export interface ClientStream<T> extends AsyncIterable<T> {
@@ -29,12 +28,14 @@ export async function untilAborted<T>(promise: Promise<T>, signal: AbortSignal):
 
 /**
  * Sends the request `start` makes and iterates its stream. `idleTimeoutMs` is
- * how long to wait for the next piece after the response began.
+ * how long to wait for the next piece after the response began; `toProviderError`
+ * maps what the client throws.
  */
 export async function* guardedStream<T>(
   start: () => Promise<ClientStream<T>>,
   signal: AbortSignal,
   idleTimeoutMs: number,
+  toProviderError: (error: unknown) => ProviderError,
 ): AsyncGenerator<T> {
   let stream: ClientStream<T>
   try {

@@ -2,15 +2,18 @@
  * openaiProvider(): a {@link ModelProvider} on the official `openai` client,
  * for OpenAI and every server that speaks its Chat Completions API (Ollama,
  * vLLM, LM Studio, llama.cpp's server, OpenRouter), with OpenAI's Responses
- * API as a second mode.
+ * API as a second mode. The `openai` package, an optional peer, is imported
+ * by the first `stream()`, not by importing this module or by the factory.
  */
-import { OpenAI } from 'openai'
+import type { ClientOptions, OpenAI } from 'openai'
 import { ProviderError } from '../../src/errors.js'
 import type { ModelChunk, ModelProvider, ModelRequest, Pricing } from '../../src/model.js'
+import { loadPeer } from '../../src/optional-peer.js'
 import { toChatRequest } from './chat-request.js'
 import { chatCompletionChunks } from './chat-stream.js'
-import { guardedStream } from './guarded-stream.js'
+import { guardedStream, untilAborted } from './guarded-stream.js'
 import { lookUpPrice, openaiPrices } from './pricing.js'
+import { toProviderError, type OpenAIErrorClasses } from './provider-errors.js'
 import { toResponsesRequest } from './responses-request.js'
 import { responsesChunks } from './responses-stream.js'
 
@@ -134,51 +137,81 @@ function environment(name: string): string | undefined {
   return value === undefined || value === '' ? undefined : value
 }
 
-/** Builds the client; none when there is no key for OpenAI itself. */
-function createClient(options: OpenAIProviderOptions, baseURL: string): OpenAI | undefined {
-  if (options.client !== undefined) return options.client
+/** The options of the client to build, read now (the environment among them); none when there is no key for OpenAI itself. */
+function clientOptions(options: OpenAIProviderOptions, baseURL: string): ClientOptions | undefined {
   let apiKey = options.apiKey ?? environment('OPENAI_API_KEY')
   if (apiKey === undefined || apiKey === '') {
     if (baseURL === openaiBaseURL) return undefined
     apiKey = placeholderKey
   }
   const organization = options.organization ?? environment('OPENAI_ORG_ID')
-  return new OpenAI({
+  return {
     apiKey,
     baseURL,
     ...(organization === undefined ? {} : { organization }),
     defaultHeaders: options.defaultHeaders ?? {},
     maxRetries: options.maxRetries ?? 2,
     timeout: options.timeout ?? 600_000,
-  })
+  }
+}
+
+/** The loaded `openai` module: its client class and error classes. */
+interface OpenAIModule extends OpenAIErrorClasses {
+  OpenAI: typeof OpenAI
+}
+
+/** What `stream()` needs of the `openai` module, made once it is loaded. */
+interface Connected {
+  /** The client; none when there is no key for OpenAI itself. */
+  client: OpenAI | undefined
+  toProviderError: (error: unknown) => ProviderError
 }
 
 /**
  * A ModelProvider for OpenAI and OpenAI-compatible servers. Reads
  * `OPENAI_API_KEY`, `OPENAI_BASE_URL` and `OPENAI_ORG_ID` for options not
  * given. Throws a TypeError on malformed options; a missing key for OpenAI
- * itself fails each request with `provider.auth` instead.
+ * itself fails each request with `provider.auth` instead. The first request
+ * imports the `openai` package and builds the client, which later requests
+ * reuse; without the package, requests fail with `dependency.missing`.
  */
 export function openaiProvider(options: OpenAIProviderOptions = {}): ModelProvider {
   validate(options)
   const baseURL = (options.baseURL ?? environment('OPENAI_BASE_URL') ?? openaiBaseURL).replace(/\/+$/, '')
-  const client = createClient(options, baseURL)
+  const given = options.client
+  const toBuild = given === undefined ? clientOptions(options, baseURL) : undefined
   const api = options.api ?? 'chat'
-  const idleTimeoutMs = options.timeout ?? client?.timeout ?? 600_000
+  const idleTimeoutMs = options.timeout ?? given?.timeout ?? 600_000
   const extraBody = { ...options.extraBody }
   const prices: Record<string, Pricing> = { ...openaiPrices, ...options.pricing }
-  const name = options.name ?? (options.client === undefined && baseURL === openaiBaseURL ? 'OpenAI' : undefined)
+  const name = options.name ?? (given === undefined && baseURL === openaiBaseURL ? 'OpenAI' : undefined)
+  let connected: Promise<Connected> | undefined
 
-  function start(request: ModelRequest, signal: AbortSignal): AsyncIterable<ModelChunk> {
+  /** Loads `openai` and builds the client, once; a failed load is tried again by the next call. */
+  function connect(): Promise<Connected> {
+    if (connected === undefined) {
+      const loading = loadPeer<OpenAIModule>('openai', { subpath: 'hearth-runtime/openai', install: 'openai@6' }).then((openai) => ({
+        client: given ?? (toBuild === undefined ? undefined : new openai.OpenAI(toBuild)),
+        toProviderError: (error: unknown) => toProviderError(error, openai),
+      }))
+      connected = loading
+      loading.catch(() => {
+        if (connected === loading) connected = undefined
+      })
+    }
+    return connected
+  }
+
+  function start({ client, toProviderError }: Connected, request: ModelRequest, signal: AbortSignal): AsyncIterable<ModelChunk> {
     if (client === undefined) {
       throw new ProviderError('provider.auth', 'No OpenAI API key: pass `apiKey` to openaiProvider() or set OPENAI_API_KEY')
     }
     if (api === 'responses') {
       const body = toResponsesRequest(request, extraBody)
-      return responsesChunks(guardedStream(() => client.responses.create(body, { signal }), signal, idleTimeoutMs))
+      return responsesChunks(guardedStream(() => client.responses.create(body, { signal }), signal, idleTimeoutMs, toProviderError))
     }
     const body = toChatRequest(request, extraBody)
-    return chatCompletionChunks(guardedStream(() => client.chat.completions.create(body, { signal }), signal, idleTimeoutMs))
+    return chatCompletionChunks(guardedStream(() => client.chat.completions.create(body, { signal }), signal, idleTimeoutMs, toProviderError))
   }
 
   return {
@@ -186,7 +219,7 @@ export function openaiProvider(options: OpenAIProviderOptions = {}): ModelProvid
     pricing: (model) => lookUpPrice(prices, model),
     async *stream(request, { signal }) {
       if (signal.aborted) throw signal.reason
-      yield* start(request, signal)
+      yield* start(await untilAborted(connect(), signal), request, signal)
     },
   }
 }

@@ -1,10 +1,23 @@
 /**
  * Maps what the `openai` client throws to a {@link ProviderError} whose code
  * says what a user can do about it. The original error stays as `cause`, and
- * the HTTP status, when there was one, as `status`.
+ * the HTTP status, when there was one, as `status`. The client's error
+ * classes come from the `openai` module the provider loaded on first use.
  */
-import { APIConnectionError, APIConnectionTimeoutError, APIError, OpenAIError } from 'openai'
+import type { APIConnectionError, APIConnectionTimeoutError, APIError, OpenAIError } from 'openai'
 import { ProviderError, type ProviderErrorCode } from '../../src/errors.js'
+
+/** The error classes of the loaded `openai` module (the module itself fits). */
+export interface OpenAIErrorClasses {
+  /** The base of every error the client throws. */
+  OpenAIError: typeof OpenAIError
+  /** An HTTP error, or an error object a server sent inside a stream. */
+  APIError: typeof APIError
+  /** The connection failed. */
+  APIConnectionError: typeof APIConnectionError
+  /** The request timed out. */
+  APIConnectionTimeoutError: typeof APIConnectionTimeoutError
+}
 
 const contextLengthPattern =
   /context[_ ]length|context window|context size|maximum context|too many tokens|prompt is too long|reduce the length/i
@@ -60,8 +73,9 @@ function providerError(code: ProviderErrorCode, detail: string, cause: unknown, 
   return new ProviderError(code, `${hints[code]} (HTTP ${status}): ${reason}`, { cause, status })
 }
 
-/** A {@link ProviderError} for anything thrown while requesting or reading a stream. */
-export function toProviderError(error: unknown): ProviderError {
+/** A {@link ProviderError} for anything thrown while requesting or reading a stream, `openai` being the loaded module. */
+export function toProviderError(error: unknown, openai: OpenAIErrorClasses): ProviderError {
+  const { APIConnectionError, APIConnectionTimeoutError, APIError, OpenAIError } = openai
   if (error instanceof ProviderError) return error
   if (error instanceof APIConnectionTimeoutError) {
     return providerError('provider.timeout', 'the request timed out', error)

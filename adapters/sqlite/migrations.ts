@@ -5,9 +5,9 @@
  * `user_version`. Migrations only ever get appended: a released one is never
  * edited, and a file newer than the code is refused, never downgraded.
  */
-import type Database from 'better-sqlite3'
 import { StorageError } from '../../src/errors.js'
 import { createId } from '../../src/ids.js'
+import type { SqliteDatabase } from './database-types.js'
 
 /** One step of the schema. */
 export interface Migration {
@@ -16,7 +16,7 @@ export interface Migration {
   /** What the step does, for people reading the list. */
   description: string
   /** Runs inside the migration's own transaction. */
-  up: (database: Database.Database) => void
+  up: (database: SqliteDatabase) => void
 }
 
 const version1 = `
@@ -177,7 +177,7 @@ export const migrations: readonly Migration[] = [
 export const schemaVersion: number = migrations.length
 
 /** The schema version of an open database; 0 for a fresh one. */
-export function readSchemaVersion(database: Database.Database): number {
+export function readSchemaVersion(database: SqliteDatabase): number {
   const hasMeta = database.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get()
   if (hasMeta === undefined) return 0
   const row = database.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined
@@ -194,7 +194,7 @@ export function readSchemaVersion(database: Database.Database): number {
  * own transaction. A database newer than `list` fails with
  * `storage.newer_schema`. Returns the versions it applied.
  */
-export function migrate(database: Database.Database, list: readonly Migration[] = migrations, name = 'the database'): number[] {
+export function migrate(database: SqliteDatabase, list: readonly Migration[] = migrations, name = 'the database'): number[] {
   list.forEach((migration, index) => {
     if (migration.version !== index + 1) throw new Error(`Migration ${index + 1} carries version ${migration.version}`)
   })

@@ -1,20 +1,23 @@
 /**
- * Opening a SQLite database for the store: the connection, its pragmas and
- * the migrations. Every failure becomes a `StorageError` naming the file, and
- * a connection this code opened is closed again before the error leaves, so
- * there is never a half-open store.
+ * Opening a SQLite database for the store: better-sqlite3 (imported here, when
+ * a `path` is first opened), the connection, its pragmas and the migrations.
+ * A better-sqlite3 that is not installed fails with `dependency.missing`;
+ * every other failure becomes a `StorageError` naming the file. A connection
+ * this code opened is closed again before the error leaves, so there is never
+ * a half-open store.
  */
 import { existsSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
-import Database from 'better-sqlite3'
 import { StorageError } from '../../src/errors.js'
+import { loadPeer } from '../../src/optional-peer.js'
+import type { SqliteDatabase, SqliteDatabaseConstructor } from './database-types.js'
 import { migrate } from './migrations.js'
 import type { ResolvedSqliteStoreOptions } from './options.js'
 import { sqliteCodeOf, toStorageError } from './storage-errors.js'
 
 /** An open, migrated connection. */
 export interface OpenDatabase {
-  database: Database.Database
+  database: SqliteDatabase
   /** True when the store opened it (and so closes it). */
   owned: boolean
   /** The store's id: the option, else the one kept in the file. */
@@ -27,11 +30,17 @@ export function databaseName(options: ResolvedSqliteStoreOptions): string {
   return `the SQLite database ${options.database?.name ?? ''}`.trimEnd()
 }
 
-/** Opens (or adopts), configures and migrates the database. */
-export function openDatabase(options: ResolvedSqliteStoreOptions): OpenDatabase {
+/** better-sqlite3's `Database` class, imported on first use; rejects with `dependency.missing` when it is not installed. */
+export async function loadDriver(): Promise<SqliteDatabaseConstructor> {
+  const driver = await loadPeer<{ default: SqliteDatabaseConstructor }>('better-sqlite3', { subpath: 'hearth-runtime/sqlite', install: 'better-sqlite3@12' })
+  return driver.default
+}
+
+/** Opens (or adopts), configures and migrates the database. An adopted connection needs no better-sqlite3 of ours. */
+export async function openDatabase(options: ResolvedSqliteStoreOptions): Promise<OpenDatabase> {
   const name = databaseName(options)
   const owned = options.database === undefined
-  const database = options.database ?? connect(options.path as string, options.busyTimeoutMs, name)
+  const database = options.database ?? connect(await loadDriver(), options.path as string, options.busyTimeoutMs, name)
   try {
     if (!database.open) throw new StorageError('storage.failed', `Cannot open ${name}: the connection passed as \`database\` is closed`)
     if (database.inTransaction) throw new StorageError('storage.failed', `Cannot open ${name}: the connection passed as \`database\` is inside a transaction`)
@@ -59,7 +68,7 @@ export function openDatabase(options: ResolvedSqliteStoreOptions): OpenDatabase 
   }
 }
 
-function connect(path: string, busyTimeoutMs: number, name: string): Database.Database {
+function connect(Database: SqliteDatabaseConstructor, path: string, busyTimeoutMs: number, name: string): SqliteDatabase {
   if (path !== ':memory:' && !path.startsWith('file:')) {
     const directory = dirname(resolve(path))
     if (!existsSync(directory)) {
@@ -76,7 +85,7 @@ function connect(path: string, busyTimeoutMs: number, name: string): Database.Da
   }
 }
 
-function readStoreId(database: Database.Database, name: string): string {
+function readStoreId(database: SqliteDatabase, name: string): string {
   const row = database.prepare("SELECT value FROM meta WHERE key = 'store_id'").get() as { value: string } | undefined
   if (row === undefined || row.value === '') throw new StorageError('storage.corrupt', `${name} has no store id in its meta table`)
   return row.value

@@ -3,7 +3,7 @@
  * programming errors, so they throw a `TypeError` at once, naming the option
  * and the value it got.
  */
-import type Database from 'better-sqlite3'
+import type { SqliteDatabase } from './database-types.js'
 
 /** Options of {@link sqliteStore}: give either `path` or `database`. */
 export interface SqliteStoreOptions {
@@ -18,9 +18,11 @@ export interface SqliteStoreOptions {
    * `foreign_keys = ON`, `temp_store = MEMORY`), creates its tables (`meta`,
    * `sessions`, `runs`, `run_details`, `events`, `owners`) and never closes
    * it. The app must not hold a transaction open across ticks on it. Give
-   * this or `path`.
+   * this or `path`. Typed structurally ({@link SqliteDatabase}), so the app
+   * needs no `@types/better-sqlite3`; the store then loads no better-sqlite3
+   * of its own.
    */
-  database?: Database.Database
+  database?: SqliteDatabase
   /**
    * How hard a commit waits for the disk. The journal is always WAL.
    * - `'normal'`: a committed write survives a crash of the process (SIGKILL,
@@ -71,7 +73,7 @@ export interface SqliteStoreOptions {
 /** The options once checked, with their defaults. */
 export interface ResolvedSqliteStoreOptions {
   path: string | undefined
-  database: Database.Database | undefined
+  database: SqliteDatabase | undefined
   synchronous: 'normal' | 'full'
   busyTimeoutMs: number
   id: string | undefined
@@ -124,7 +126,7 @@ export function resolveOptions(options: unknown): ResolvedSqliteStoreOptions {
   }
   return {
     path: path as string | undefined,
-    database: database as Database.Database | undefined,
+    database: database as SqliteDatabase | undefined,
     synchronous,
     busyTimeoutMs,
     id: id as string | undefined,
@@ -133,7 +135,7 @@ export function resolveOptions(options: unknown): ResolvedSqliteStoreOptions {
   }
 }
 
-function isDatabase(value: unknown): value is Database.Database {
+function isDatabase(value: unknown): value is SqliteDatabase {
   if (typeof value !== 'object' || value === null) return false
   const candidate = value as Record<string, unknown>
   return typeof candidate.prepare === 'function' && typeof candidate.pragma === 'function' && typeof candidate.exec === 'function'

@@ -4,8 +4,8 @@
  * two processes claiming at once never take the same run: the second waits
  * for the first's lock and then sees its `owner_id`s.
  */
-import type Database from 'better-sqlite3'
 import type { Owner } from '../../src/store.js'
+import type { SqliteStatement } from './database-types.js'
 import type { Statements } from './statements.js'
 
 interface OwnerRow {
@@ -30,14 +30,14 @@ export const anyClaimableSql = `SELECT 1 FROM runs WHERE ${claimable} LIMIT 1`
 /** The owner statements of one connection, and the claim transaction. */
 export class OwnerStatements {
   readonly #statements: Statements
-  readonly #register: Database.Statement
-  readonly #heartbeat: Database.Statement
-  readonly #list: Database.Statement
-  readonly #remove: Database.Statement
-  readonly #removeMany: Database.Statement
-  readonly #anyClaimable: Database.Statement
-  readonly #claim: Database.Statement
-  readonly #runOwner: Database.Statement
+  readonly #register: SqliteStatement
+  readonly #heartbeat: SqliteStatement
+  readonly #list: SqliteStatement
+  readonly #remove: SqliteStatement
+  readonly #removeMany: SqliteStatement
+  readonly #anyClaimable: SqliteStatement
+  readonly #claim: SqliteStatement
+  readonly #runOwner: SqliteStatement
 
   constructor(statements: Statements) {
     const database = statements.database

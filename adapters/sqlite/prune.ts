@@ -6,7 +6,7 @@
  * `auto_vacuum = INCREMENTAL` (every file this store creates) also gives
  * space back to the OS when pruning leaves much of it free.
  */
-import type Database from 'better-sqlite3'
+import type { SqliteStatement } from './database-types.js'
 import type { Statements } from './statements.js'
 
 /** Free pages given back per prune call at most: 4 MB at the default page size, a few ms of work. */
@@ -24,9 +24,9 @@ export const pruneSql =
 /** The prune transaction of one connection. */
 export class Pruner {
   readonly #statements: Statements
-  readonly #delete: Database.Statement
-  readonly #freePages: Database.Statement
-  readonly #pages: Database.Statement
+  readonly #delete: SqliteStatement
+  readonly #freePages: SqliteStatement
+  readonly #pages: SqliteStatement
   readonly #incremental: boolean
 
   constructor(statements: Statements) {

@@ -7,12 +7,12 @@
  * others wrote.
  */
 import { resolve } from 'node:path'
-import type Database from 'better-sqlite3'
 import { StorageError } from '../../src/errors.js'
 import type { RunEvent } from '../../src/events.js'
 import type { Commit, Owner, Run, RunQuery, Session, SessionPatch, SessionQuery, Store } from '../../src/store.js'
 import { ChangeWatch } from './change-watch.js'
 import { Checkpointer, fallbackCheckpointPages } from './checkpointer.js'
+import type { SqliteDatabase, SqliteStatement } from './database-types.js'
 import { GroupCommit, type GroupCommitStatistics } from './group-commit.js'
 import { databaseName, openDatabase } from './open-database.js'
 import { resolveOptions, type ResolvedSqliteStoreOptions, type SqliteStoreOptions } from './options.js'
@@ -23,7 +23,7 @@ import { Statements } from './statements.js'
 import { toStorageError } from './storage-errors.js'
 
 interface Connection {
-  database: Database.Database
+  database: SqliteDatabase
   owned: boolean
   checkpointer: Checkpointer | undefined
   /** The `wal_autocheckpoint` to put back on an adopted connection when the store closes. */
@@ -49,6 +49,8 @@ export class SqliteStore implements Store {
   readonly #name: string
   #id: string | undefined
   #connection: Connection | undefined
+  /** The open in progress, which `open()` and `close()` calls made meanwhile wait for. */
+  #opening: Promise<void> | undefined
   readonly #statistics: GroupCommitStatistics = { transactions: 0, commits: 0, rejected: 0, retries: 0 }
   readonly #changes: ChangeWatch
 
@@ -76,12 +78,25 @@ export class SqliteStore implements Store {
     return { ...this.#statistics }
   }
 
-  /** Opens the file (or adopts `database`), sets its pragmas and migrates it. Errors are `StorageError`s. */
-  async open(): Promise<void> {
-    if (this.#connection !== undefined) return
-    const { database, owned, id } = openDatabase(this.#options)
+  /**
+   * Opens the file (or adopts `database`), sets its pragmas and migrates it.
+   * Opening a `path` loads better-sqlite3 first: when it is not installed,
+   * rejects with `dependency.missing` (`internal.error` when it is installed
+   * but cannot load). Every other error is a `StorageError`. After a failure
+   * the store stays closed. Calls made while it opens share the one open.
+   */
+  open(): Promise<void> {
+    if (this.#connection !== undefined) return Promise.resolve()
+    this.#opening ??= this.#open().finally(() => {
+      this.#opening = undefined
+    })
+    return this.#opening
+  }
+
+  async #open(): Promise<void> {
+    const { database, owned, id } = await openDatabase(this.#options)
     let connection: Connection
-    let dataVersion: Database.Statement
+    let dataVersion: SqliteStatement
     try {
       const autoCheckpointPages = database.pragma('wal_autocheckpoint', { simple: true }) as number
       let checkpointer: Checkpointer | undefined
@@ -105,8 +120,10 @@ export class SqliteStore implements Store {
     this.#changes.attach(() => dataVersion.get() as number)
   }
 
-  /** Applies the pending commits, then closes the database if the store opened it. */
+  /** Applies the pending commits, then closes the database if the store opened it (after an open under way). */
   async close(): Promise<void> {
+    // Waited for, so that the connection of an open under way does not outlive this close.
+    if (this.#opening !== undefined) await this.#opening.catch(() => {})
     const connection = this.#connection
     if (connection === undefined) return
     this.#connection = undefined

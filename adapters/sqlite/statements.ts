@@ -3,8 +3,8 @@
  * whose shape depends on the call (a run patch's fields, a list's filters)
  * are prepared on first use and cached by shape; there are few shapes.
  */
-import type Database from 'better-sqlite3'
 import type { RunQuery, SessionQuery } from '../../src/store.js'
+import type { SqliteDatabase, SqliteStatement } from './database-types.js'
 import { runDetailColumns, runPatchSql, runSelectList, runsColumns, sessionColumns } from './records.js'
 
 const placeholders = (count: number): string => Array.from({ length: count }, () => '?').join(', ')
@@ -17,49 +17,49 @@ export const eventsPerInsert = 8
 
 /** The UPDATEs of one shape of run patch, per table it touches. */
 export interface RunPatchStatements {
-  runs: Database.Statement | undefined
-  details: Database.Statement | undefined
+  runs: SqliteStatement | undefined
+  details: SqliteStatement | undefined
 }
 
 /** The prepared statements of one connection. */
 export class Statements {
-  readonly database: Database.Database
+  readonly database: SqliteDatabase
 
-  readonly begin: Database.Statement
-  readonly commit: Database.Statement
-  readonly rollback: Database.Statement
-  readonly savepoint: Database.Statement
-  readonly release: Database.Statement
-  readonly rollbackToSavepoint: Database.Statement
+  readonly begin: SqliteStatement
+  readonly commit: SqliteStatement
+  readonly rollback: SqliteStatement
+  readonly savepoint: SqliteStatement
+  readonly release: SqliteStatement
+  readonly rollbackToSavepoint: SqliteStatement
 
-  readonly insertSession: Database.Statement
-  readonly getSession: Database.Statement
-  readonly updateSessionState: Database.Statement
-  readonly deleteSession: Database.Statement
+  readonly insertSession: SqliteStatement
+  readonly getSession: SqliteStatement
+  readonly updateSessionState: SqliteStatement
+  readonly deleteSession: SqliteStatement
 
   /** Inserts a `runs` row: its columns, then `owner_id` and `ended_at`. */
-  readonly insertRun: Database.Statement
-  readonly insertRunDetails: Database.Statement
-  readonly getRun: Database.Statement
+  readonly insertRun: SqliteStatement
+  readonly insertRunDetails: SqliteStatement
+  readonly getRun: SqliteStatement
   /** Advances `last_seq` only from the expected value; returns the run's session id, or undefined. */
-  readonly advanceSeq: Database.Statement
+  readonly advanceSeq: SqliteStatement
   /** `advanceSeq` that also requires the run's owner to be the given one (the fence of `Commit.ownerId`). */
-  readonly advanceSeqFenced: Database.Statement
+  readonly advanceSeqFenced: SqliteStatement
   /** A run's `last_seq`, or undefined when there is no such run. */
-  readonly getLastSeq: Database.Statement
+  readonly getLastSeq: SqliteStatement
   /** A run's `{ last_seq, owner_id }`, or undefined when there is no such run. */
-  readonly getSeqAndOwner: Database.Statement
+  readonly getSeqAndOwner: SqliteStatement
 
-  readonly insertEvent: Database.Statement
+  readonly insertEvent: SqliteStatement
   /** Inserts {@link eventsPerInsert} events at once: one call into SQLite instead of eight. */
-  readonly insertEvents: Database.Statement
-  readonly readEvents: Database.Statement
+  readonly insertEvents: SqliteStatement
+  readonly readEvents: SqliteStatement
 
   readonly #runPatches = new Map<string, RunPatchStatements>()
   /** Lists and session updates, by SQL text. */
-  readonly #byShape = new Map<string, Database.Statement>()
+  readonly #byShape = new Map<string, SqliteStatement>()
 
-  constructor(database: Database.Database) {
+  constructor(database: SqliteDatabase) {
     this.database = database
     this.begin = database.prepare('BEGIN IMMEDIATE')
     this.commit = database.prepare('COMMIT')
@@ -107,7 +107,7 @@ export class Statements {
   }
 
   /** The SELECT of a run list and its parameters. */
-  listRuns(query: RunQuery): { statement: Database.Statement; parameters: unknown[] } {
+  listRuns(query: RunQuery): { statement: SqliteStatement; parameters: unknown[] } {
     const ascending = query.order === 'asc'
     const statuses = query.statuses
     const where: string[] = []
@@ -135,7 +135,7 @@ export class Statements {
   }
 
   /** The SELECT of a session list and its parameters. */
-  listSessions(query: SessionQuery): { statement: Database.Statement; parameters: unknown[] } {
+  listSessions(query: SessionQuery): { statement: SqliteStatement; parameters: unknown[] } {
     let sql = 'SELECT * FROM sessions WHERE org_id = ?'
     const parameters: unknown[] = [query.orgId]
     if (query.userId !== undefined) {
@@ -151,11 +151,11 @@ export class Statements {
   }
 
   /** The UPDATE of a session patch with the given columns. */
-  updateSession(columns: readonly string[]): Database.Statement {
+  updateSession(columns: readonly string[]): SqliteStatement {
     return this.#cached(`UPDATE sessions SET ${columns.map((column) => `${column} = ?`).join(', ')} WHERE id = ? RETURNING *`)
   }
 
-  #cached(sql: string): Database.Statement {
+  #cached(sql: string): SqliteStatement {
     let statement = this.#byShape.get(sql)
     if (statement === undefined) {
       statement = this.database.prepare(sql)

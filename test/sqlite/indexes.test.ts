@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { sqliteStore } from '../../adapters/sqlite/index.js'
+import { sqliteStore, type SqliteStatement } from '../../adapters/sqlite/index.js'
 import { anyClaimableSql, claimSql } from '../../adapters/sqlite/owners.js'
 import { pruneSql } from '../../adapters/sqlite/prune.js'
 import { Statements } from '../../adapters/sqlite/statements.js'
@@ -47,8 +47,9 @@ describe('indexes', () => {
     expect(unique.map(indexColumns)).toContainEqual(['run_id', 'seq'])
   })
 
-  const plan = (statement: Database.Statement, parameters: unknown[]): string =>
-    (database.prepare(`EXPLAIN QUERY PLAN ${statement.source}`).all(...parameters) as { detail: string }[]).map((row) => row.detail).join('; ')
+  // The store's statements are better-sqlite3's, typed structurally without `source`.
+  const plan = (statement: SqliteStatement, parameters: unknown[]): string =>
+    (database.prepare(`EXPLAIN QUERY PLAN ${(statement as Database.Statement).source}`).all(...parameters) as { detail: string }[]).map((row) => row.detail).join('; ')
 
   it.each<[string, RunQuery, string]>([
     ['org', { orgId: 'o', limit: 20 }, 'runs_by_org'],
