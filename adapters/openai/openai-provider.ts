@@ -16,6 +16,7 @@ import { lookUpPrice, openaiPrices } from './pricing.js'
 import { toProviderError, type OpenAIErrorClasses } from './provider-errors.js'
 import { toResponsesRequest } from './responses-request.js'
 import { responsesChunks } from './responses-stream.js'
+import { resolveLogger, type Logger } from '../../src/logger.js'
 
 /** Options of {@link openaiProvider}. */
 export interface OpenAIProviderOptions {
@@ -56,6 +57,13 @@ export interface OpenAIProviderOptions {
   /** Shown as `model_provider`. @default 'OpenAI' for api.openai.com, else the key in `providers` */
   name?: string
   /**
+   * The model of a route that names none, and of `Runtime.open({ model: openaiProvider({ model }) })`,
+   * e.g. `'gpt-5-mini'`. @default none: each route names its model
+   */
+  model?: string
+  /** Where the provider warns (a model it has no price for). @default consoleLogger */
+  logger?: Logger
+  /**
    * A client to use instead of building one (an `AzureOpenAI`, or one with a custom `fetch`);
    * the connection options above are then ignored.
    * @default a client built from the options above
@@ -80,7 +88,7 @@ function isHttpUrl(value: string): boolean {
   }
 }
 
-function optionalString(options: OpenAIProviderOptions, key: 'apiKey' | 'baseURL' | 'organization' | 'name'): void {
+function optionalString(options: OpenAIProviderOptions, key: 'apiKey' | 'baseURL' | 'organization' | 'name' | 'model'): void {
   const value = options[key]
   if (value !== undefined && typeof value !== 'string') {
     throw new TypeError(`Expected \`${key}\` to be a string, got \`${String(value)}\` (${typeof value})`)
@@ -90,7 +98,7 @@ function optionalString(options: OpenAIProviderOptions, key: 'apiKey' | 'baseURL
 function validate(options: OpenAIProviderOptions): void {
   const raw: unknown = options
   if (!isPlainObject(raw)) throw new TypeError('Expected openaiProvider options to be an object')
-  for (const key of ['apiKey', 'baseURL', 'organization', 'name'] as const) optionalString(options, key)
+  for (const key of ['apiKey', 'baseURL', 'organization', 'name', 'model'] as const) optionalString(options, key)
   if (options.baseURL !== undefined && !isHttpUrl(options.baseURL)) {
     throw new TypeError(`Expected \`baseURL\` to be an http or https URL, got \`${options.baseURL}\``)
   }
@@ -177,6 +185,7 @@ interface Connected {
  */
 export function openaiProvider(options: OpenAIProviderOptions = {}): ModelProvider {
   validate(options)
+  const logger = resolveLogger(options.logger)
   const baseURL = (options.baseURL ?? environment('OPENAI_BASE_URL') ?? openaiBaseURL).replace(/\/+$/, '')
   const given = options.client
   const toBuild = given === undefined ? clientOptions(options, baseURL) : undefined
@@ -216,7 +225,8 @@ export function openaiProvider(options: OpenAIProviderOptions = {}): ModelProvid
 
   return {
     ...(name === undefined ? {} : { name }),
-    pricing: (model) => lookUpPrice(prices, model),
+    ...(options.model === undefined ? {} : { model: options.model }),
+    pricing: (model) => lookUpPrice(prices, model, logger),
     async *stream(request, { signal }) {
       if (signal.aborted) throw signal.reason
       yield* start(await untilAborted(connect(), signal), request, signal)

@@ -4,6 +4,7 @@
  * `openaiProvider({ pricing })` adds to it or replaces entries.
  */
 import type { Pricing } from '../../src/model.js'
+import type { Logger } from '../../src/logger.js'
 
 /**
  * USD per million tokens, Standard tier, text tokens.
@@ -44,18 +45,17 @@ const free: Pricing = Object.freeze({ inputPerMillion: 0, cachedInputPerMillion:
 
 /**
  * The price of `model` from `table` (exact name first, then its base name).
- * An unknown model is free, and says so in one process warning
- * (`HEARTH_UNKNOWN_MODEL_PRICE`) per model name per process.
+ * An unknown model is free, and says so to `logger.warn` once per model name
+ * per process.
  */
-export function lookUpPrice(table: Readonly<Record<string, Pricing>>, model: string): Pricing {
+export function lookUpPrice(table: Readonly<Record<string, Pricing>>, model: string, logger: Logger): Pricing {
   const key = Object.hasOwn(table, model) ? model : priceKeyOf(model)
   const price = Object.hasOwn(table, key) ? table[key] : undefined
   if (price !== undefined) return price
   if (!warned.has(model)) {
     warned.add(model)
-    process.emitWarning(
+    logger.warn(
       `hearth-runtime/openai has no price for model "${model}", so its runs cost 0. Set \`pricing\` on its route or on openaiProvider() to count its cost.`,
-      { code: 'HEARTH_UNKNOWN_MODEL_PRICE' },
     )
   }
   return free

@@ -5,6 +5,7 @@
  * tells whether to look again. The timer runs only while someone watches and
  * the store is open, and is unref'd, so it never keeps a process alive.
  */
+import type { Logger } from '../../src/logger.js'
 
 interface Entry {
   listener: () => void
@@ -20,8 +21,11 @@ export class ChangeWatch {
   #timer: ReturnType<typeof setInterval> | undefined
 
   /** `intervalMs`: how often to read `data_version`. */
-  constructor(intervalMs: number) {
+  readonly #logger: Logger
+
+  constructor(intervalMs: number, logger: Logger) {
     this.#intervalMs = intervalMs
+    this.#logger = logger
   }
 
   /** True while the timer runs. */
@@ -84,7 +88,7 @@ export class ChangeWatch {
       try {
         entry.listener()
       } catch (error) {
-        console.error('hearth: a store watcher threw', error)
+        this.#logger.error('hearth-runtime/sqlite: a store watcher threw', error)
       }
     }
   }

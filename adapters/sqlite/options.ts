@@ -4,6 +4,7 @@
  * and the value it got.
  */
 import type { SqliteDatabase } from './database-types.js'
+import { resolveLogger, type Logger } from '../../src/logger.js'
 
 /** Options of {@link sqliteStore}: give either `path` or `database`. */
 export interface SqliteStoreOptions {
@@ -68,6 +69,8 @@ export interface SqliteStoreOptions {
    * @default 'background'
    */
   checkpoint?: 'background' | 'inline'
+  /** Where the store reports what it cannot throw to a caller (a `watch` listener that threw). @default consoleLogger */
+  logger?: Logger
 }
 
 /** The options once checked, with their defaults. */
@@ -79,6 +82,7 @@ export interface ResolvedSqliteStoreOptions {
   id: string | undefined
   watchIntervalMs: number
   checkpoint: 'background' | 'inline'
+  logger: Logger
 }
 
 /** How a value reads in an error message: `42`, `'db'`, `null`, `[object Object]`. */
@@ -132,6 +136,7 @@ export function resolveOptions(options: unknown): ResolvedSqliteStoreOptions {
     id: id as string | undefined,
     watchIntervalMs,
     checkpoint,
+    logger: resolveLogger((options as Record<string, unknown>).logger),
   }
 }
 

@@ -59,7 +59,7 @@ export class SqliteStore implements Store {
     this.#options = resolveOptions(options)
     this.#id = this.#options.id
     this.#name = databaseName(this.#options)
-    this.#changes = new ChangeWatch(this.#options.watchIntervalMs)
+    this.#changes = new ChangeWatch(this.#options.watchIntervalMs, this.#options.logger)
   }
 
   /**

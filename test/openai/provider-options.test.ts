@@ -95,17 +95,23 @@ describe('pricing', () => {
     expect(provider.pricing?.('gpt-4o-2024-11-20')).toEqual({ inputPerMillion: 2, outputPerMillion: 8 })
   })
 
-  it('prices an unknown model at 0 and warns once per model name', () => {
-    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined)
+  it('prices an unknown model at 0 and warns its logger once per model name', () => {
+    const warnings: unknown[][] = []
+    const logger = { warn: (...args: unknown[]) => void warnings.push(args), error: () => {} }
+    const logged = openaiProvider({ apiKey: 'sk-test', pricing: { 'llama3.2': { inputPerMillion: 0, outputPerMillion: 0 } }, logger })
     const free = { inputPerMillion: 0, cachedInputPerMillion: 0, outputPerMillion: 0 }
-    expect(provider.pricing?.('mystery-model-7b')).toEqual(free)
-    expect(provider.pricing?.('mystery-model-7b')).toEqual(free)
-    expect(openaiProvider({ apiKey: 'sk-test' }).pricing?.('mystery-model-7b')).toEqual(free)
-    expect(provider.pricing?.('another-model')).toEqual(free)
-    expect(provider.pricing?.('llama3.2')).toEqual({ inputPerMillion: 0, outputPerMillion: 0 })
-    expect(warn.mock.calls.map(([message, options]) => [String(message).match(/"(.+?)"/)?.[1], (options as { code: string }).code])).toEqual([
-      ['mystery-model-7b', 'HEARTH_UNKNOWN_MODEL_PRICE'],
-      ['another-model', 'HEARTH_UNKNOWN_MODEL_PRICE'],
-    ])
+    expect(logged.pricing?.('mystery-model-7b')).toEqual(free)
+    expect(logged.pricing?.('mystery-model-7b')).toEqual(free)
+    expect(openaiProvider({ apiKey: 'sk-test', logger }).pricing?.('mystery-model-7b')).toEqual(free)
+    expect(logged.pricing?.('another-model')).toEqual(free)
+    expect(logged.pricing?.('llama3.2')).toEqual({ inputPerMillion: 0, outputPerMillion: 0 })
+    expect(warnings.map(([message]) => String(message).match(/"(.+?)"/)?.[1])).toEqual(['mystery-model-7b', 'another-model'])
+  })
+
+  it('names the model a route without one uses', () => {
+    expect(openaiProvider({ apiKey: 'sk-test', model: 'gpt-5-mini' }).model).toBe('gpt-5-mini')
+    expect(openaiProvider({ apiKey: 'sk-test' }).model).toBeUndefined()
+    expect(() => openaiProvider({ model: 5 as never })).toThrow(/`model`/)
+    expect(() => openaiProvider({ logger: {} as never })).toThrow(/`logger`/)
   })
 })

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ChangeWatch } from '../../adapters/sqlite/change-watch.js'
 import { sqliteStore, type SqliteStore } from '../../adapters/sqlite/index.js'
 import { makeSession } from 'hearth-runtime/testing/contracts'
+import { silentLogger } from '../../src/logger.js'
 import { tempDirectory, type TempDirectory } from './temp-dir.js'
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
@@ -63,24 +64,25 @@ describe('watch on SQLite', () => {
     expect(calls).toBe(2)
   })
 
-  it('keeps calling the other watchers when one throws', async () => {
-    const errors: unknown[] = []
-    const original = console.error
-    console.error = (...args: unknown[]) => void errors.push(args)
+  it('keeps calling the other watchers when one throws, and tells its logger', async () => {
+    const errors: unknown[][] = []
+    const logged = sqliteStore({ path, watchIntervalMs: 10, logger: { warn: () => {}, error: (...args: unknown[]) => void errors.push(args) } })
+    await logged.open()
     try {
       let calls = 0
-      const stopThrowing = theirs.watch(() => {
-        throw new Error('watcher bug')
+      const bug = new Error('watcher bug')
+      const stopThrowing = logged.watch(() => {
+        throw bug
       })
-      const stop = theirs.watch(() => calls++)
+      const stop = logged.watch(() => calls++)
       await mine.insertSession(makeSession())
       await sleep(60)
       expect(calls).toBe(1)
-      expect(errors).toHaveLength(1)
+      expect(errors).toEqual([['hearth-runtime/sqlite: a store watcher threw', bug]])
       stopThrowing()
       stop()
     } finally {
-      console.error = original
+      await logged.close()
     }
   })
 
@@ -93,7 +95,7 @@ describe('ChangeWatch', () => {
   it('reads once per interval, only while it has a listener and a connection', async () => {
     let reads = 0
     let version = 1
-    const watch = new ChangeWatch(20)
+    const watch = new ChangeWatch(20, silentLogger)
     const stopEarly = watch.add(() => {})
     expect(watch.polling).toBe(false)
     watch.attach(() => (reads++, version))
