@@ -97,6 +97,18 @@ export interface InputOptions {
 /** Max bytes of `submitInput` content. */
 export const maxInputContentBytes = 32_768
 
+/** The options of `submitInput`, checked. */
+export function parseInputOptions(input: unknown): { content: string; approved: boolean | undefined; toolCallId: string | undefined; orgId: string | undefined } {
+  const body = checkObject(input, 'input')
+  const content = optionalString(body.content, 'content') ?? ''
+  if (body.approved !== undefined && typeof body.approved !== 'boolean') throw new ValidationError('Expected `approved` to be a boolean')
+  const toolCallId = optionalString(body.toolCallId, 'toolCallId', { nonEmpty: true })
+  if (utf8Length(content) > maxInputContentBytes) {
+    throw new ValidationError(`\`content\` is larger than ${maxInputContentBytes} bytes`, { code: 'validation.too_large' })
+  }
+  return { content, approved: body.approved as boolean | undefined, toolCallId, orgId: optionalString(body.orgId, 'orgId') }
+}
+
 /** A positive integer option, or its default; a TypeError otherwise. */
 export function positiveInteger(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback

@@ -18,9 +18,10 @@ import { createRunRecord } from './run-record.js'
 import { createRunState } from './run-state.js'
 import { initialMessages, Scheduler } from './scheduler.js'
 import { recoverRuns } from './recovery.js'
+import { pruneFinishedRuns, type PruneOptions } from './prune.js'
 import {
-  maxInputContentBytes,
   parseCreateRunOptions,
+  parseInputOptions,
   positiveInteger,
   providersAndRoutes,
   type CreateRunOptions,
@@ -331,20 +332,13 @@ export class Runtime {
   /** Answers a waiting run's request; resolves once `run.input_received` is committed. */
   async submitInput(runId: string, input: InputOptions): Promise<void> {
     this.#assertOpen()
-    const body = checkObject(input, 'input')
-    const content = optionalString(body.content, 'content') ?? ''
-    if (body.approved !== undefined && typeof body.approved !== 'boolean') throw new ValidationError('Expected `approved` to be a boolean')
-    const toolCallId = optionalString(body.toolCallId, 'toolCallId', { nonEmpty: true })
-    if (utf8Length(content) > maxInputContentBytes) {
-      throw new ValidationError(`\`content\` is larger than ${maxInputContentBytes} bytes`, { code: 'validation.too_large' })
-    }
-    const orgId = optionalString(body.orgId, 'orgId')
+    const { content, approved, toolCallId, orgId } = parseInputOptions(input)
     const active = this.#scheduler.get(runId)
     if (active === undefined || (orgId !== undefined && active.run.orgId !== orgId)) {
       const run = await this.getRun(runId, { orgId })
       throw new StateError(`Run ${runId} is ${run.status}, not waiting for input`)
     }
-    await this.#scheduler.submitInput(active, { content, approved: body.approved as boolean | undefined, toolCallId })
+    await this.#scheduler.submitInput(active, { content, approved, toolCallId })
   }
 
   /** Cancels a run in any non-terminal status; resolves once `run.cancelled` is committed. */
@@ -363,23 +357,9 @@ export class Runtime {
    * Deletes finished runs (with their events) that ended before `finishedBefore`,
    * `batchSize` at a time, yielding to the event loop between batches. Returns how many.
    */
-  async prune(options: { finishedBefore: Date | string; batchSize?: number }): Promise<number> {
+  prune(options: PruneOptions): Promise<number> {
     this.#assertOpen()
-    checkObject(options, 'options')
-    const before = options.finishedBefore instanceof Date ? options.finishedBefore : new Date(String(options.finishedBefore))
-    if (Number.isNaN(before.getTime())) throw new ValidationError('Expected `finishedBefore` to be a Date or an ISO time')
-    const batchSize = options.batchSize ?? 500
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValidationError('Expected `batchSize` to be a positive integer')
-    const pruneRuns = this.#store.pruneRuns?.bind(this.#store)
-    if (pruneRuns === undefined) throw new StateError('This store cannot prune runs')
-    const iso = before.toISOString()
-    let total = 0
-    for (;;) {
-      const deleted = await pruneRuns(iso, batchSize)
-      total += deleted
-      if (deleted < batchSize) return total
-      await new Promise((resolve) => setImmediate(resolve))
-    }
+    return pruneFinishedRuns(this.#store, options)
   }
 
   /** Stops taking runs, interrupts executing ones (a durable store recovers them), waits for commits, closes the store. */
