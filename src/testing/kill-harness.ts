@@ -10,7 +10,8 @@
  * The store comes from the scenario module, so hearth-runtime/testing imports no adapter.
  */
 import { spawn } from 'node:child_process'
-import { extname } from 'node:path'
+import { createRequire } from 'node:module'
+import { dirname, extname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { RunEvent } from '../events.js'
 import { Runtime } from '../runtime.js'
@@ -35,7 +36,13 @@ export interface KillTestOptions {
   storePath: (point: number) => string
   /** Kill the victim right after it has shown this many committed events; one test per entry. */
   killAfterEvents: readonly number[]
-  /** Node flags for the victim. @default ['--import', 'tsx'] when the scenario or the harness is TypeScript, else [] */
+  /**
+   * Node flags for the victim. By default a TypeScript scenario runs with
+   * `--import <tsx>`, tsx resolved from the scenario's directory or the working
+   * directory (runKillTest throws a TypeError naming tsx when neither has it);
+   * a `.js` or `.mjs` scenario needs no flags.
+   * @default victimExecArgv(scenario)
+   */
   execArgv?: readonly string[]
   /** How long the survivor may take to finish every run. @default 20000 */
   settleTimeoutMs?: number
@@ -57,8 +64,39 @@ export interface KillReport {
 // The victim's entry sits beside this file: kill-child.ts from source, kill-child.js from dist/.
 const childEntry = fileURLToPath(new URL(`./kill-child${extname(fileURLToPath(import.meta.url))}`, import.meta.url))
 
-function defaultExecArgv(scenario: string): string[] {
-  return scenario.endsWith('.ts') || childEntry.endsWith('.ts') ? ['--import', 'tsx'] : []
+const typeScriptFile = /\.[cm]?tsx?$/
+
+/** Where `tsx` resolves from the first of `directories` that has it (its ESM loader's path), else undefined. */
+export function resolveTsx(directories: readonly string[]): string | undefined {
+  for (const directory of directories) {
+    try {
+      return createRequire(join(directory, 'noop.js')).resolve('tsx')
+    } catch {
+      // Not installed for this directory: try the next one.
+    }
+  }
+  return undefined
+}
+
+/**
+ * The Node flags the victim of `scenario` needs: `--import <tsx loader>` when the
+ * scenario (or the victim's entry, when the harness runs from source) is
+ * TypeScript, else none. tsx is resolved from the scenario's directory, then
+ * from `cwd`, and handed to the child as a file URL, so the child finds it
+ * whatever its own location. Not part of the public API.
+ * @throws TypeError naming tsx when it is needed and cannot be resolved.
+ */
+export function victimExecArgv(scenario: string, options: { cwd?: string; entry?: string } = {}): string[] {
+  const scenarioPath = scenario.startsWith('file:') ? fileURLToPath(scenario) : scenario
+  if (!typeScriptFile.test(scenarioPath) && !typeScriptFile.test(options.entry ?? childEntry)) return []
+  const places = [dirname(scenarioPath), options.cwd ?? process.cwd()]
+  const loader = resolveTsx(places)
+  if (loader === undefined) {
+    throw new TypeError(
+      `runKillTest needs tsx to run the TypeScript scenario ${scenarioPath}, and cannot resolve it from ${[...new Set(places)].join(' or ')}: npm i -D tsx`,
+    )
+  }
+  return ['--import', pathToFileURL(loader).href]
 }
 
 interface Seen {
@@ -67,9 +105,9 @@ interface Seen {
   type: string
 }
 
-function killVictim(options: KillTestOptions, storePath: string, point: number): Promise<{ seen: Seen[]; finishedFirst: boolean }> {
+function killVictim(options: KillTestOptions, execArgv: readonly string[], storePath: string, point: number): Promise<{ seen: Seen[]; finishedFirst: boolean }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(options.execArgv ?? defaultExecArgv(options.scenario)), childEntry, options.scenario, storePath], {
+    const child = spawn(process.execPath, [...execArgv, childEntry, options.scenario, storePath], {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     const seen: Seen[] = []
@@ -180,12 +218,14 @@ async function check(scenario: KillScenario, storePath: string, seen: Seen[], se
 export async function runKillTest(options: KillTestOptions): Promise<KillReport[]> {
   if (typeof options?.scenario !== 'string') throw new TypeError('Expected `scenario` to be the path of a module')
   if (typeof options.storePath !== 'function') throw new TypeError('Expected `storePath` to be a function of the kill point')
+  // Before importing the scenario: without tsx, that import would fail with a less helpful error.
+  const execArgv = options.execArgv ?? victimExecArgv(options.scenario)
   const scenarioUrl = options.scenario.startsWith('file:') ? options.scenario : pathToFileURL(options.scenario).href
   const scenario = (await import(scenarioUrl)).default as KillScenario
   const reports: KillReport[] = []
   for (const point of options.killAfterEvents) {
     const storePath = options.storePath(point)
-    const { seen, finishedFirst } = await killVictim(options, storePath, point)
+    const { seen, finishedFirst } = await killVictim(options, execArgv, storePath, point)
     const { runs, violations } = await check(scenario, storePath, seen, options.settleTimeoutMs ?? 20_000)
     reports.push({ killAfterEvents: point, eventsSeen: seen.length, finishedFirst, runs, violations })
   }
