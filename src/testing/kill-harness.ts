@@ -66,16 +66,32 @@ const childEntry = fileURLToPath(new URL(`./kill-child${extname(fileURLToPath(im
 
 const typeScriptFile = /\.[cm]?tsx?$/
 
-/** Where `tsx` resolves from the first of `directories` that has it (its ESM loader's path), else undefined. */
-export function resolveTsx(directories: readonly string[]): string | undefined {
+const pathOf = (scenario: string): string => (scenario.startsWith('file:') ? fileURLToPath(scenario) : scenario)
+
+/** The path `specifier` resolves to from the first of `directories` that has it, else undefined. */
+function resolveFrom(directories: readonly string[], specifier: string): string | undefined {
   for (const directory of directories) {
     try {
-      return createRequire(join(directory, 'noop.js')).resolve('tsx')
+      return createRequire(join(directory, 'noop.js')).resolve(specifier)
     } catch {
       // Not installed for this directory: try the next one.
     }
   }
   return undefined
+}
+
+/** Where `tsx` resolves from the first of `directories` that has it (its ESM loader's path), else undefined. */
+export function resolveTsx(directories: readonly string[]): string | undefined {
+  return resolveFrom(directories, 'tsx')
+}
+
+/** Where a scenario's tsx is looked for: the scenario's directory, then `cwd`. */
+function tsxPlaces(scenario: string, cwd: string): string[] {
+  return [...new Set([dirname(pathOf(scenario)), cwd])]
+}
+
+function tsxMissing(scenario: string, places: readonly string[]): TypeError {
+  return new TypeError(`runKillTest needs tsx to run the TypeScript scenario ${pathOf(scenario)}, and cannot resolve it from ${places.join(' or ')}: npm i -D tsx`)
 }
 
 /**
@@ -87,16 +103,44 @@ export function resolveTsx(directories: readonly string[]): string | undefined {
  * @throws TypeError naming tsx when it is needed and cannot be resolved.
  */
 export function victimExecArgv(scenario: string, options: { cwd?: string; entry?: string } = {}): string[] {
-  const scenarioPath = scenario.startsWith('file:') ? fileURLToPath(scenario) : scenario
-  if (!typeScriptFile.test(scenarioPath) && !typeScriptFile.test(options.entry ?? childEntry)) return []
-  const places = [dirname(scenarioPath), options.cwd ?? process.cwd()]
+  if (!typeScriptFile.test(pathOf(scenario)) && !typeScriptFile.test(options.entry ?? childEntry)) return []
+  const places = tsxPlaces(scenario, options.cwd ?? process.cwd())
   const loader = resolveTsx(places)
-  if (loader === undefined) {
-    throw new TypeError(
-      `runKillTest needs tsx to run the TypeScript scenario ${scenarioPath}, and cannot resolve it from ${[...new Set(places)].join(' or ')}: npm i -D tsx`,
-    )
-  }
+  if (loader === undefined) throw tsxMissing(scenario, places)
   return ['--import', pathToFileURL(loader).href]
+}
+
+/**
+ * The URL of tsx's ESM API (`tsx/esm/api` under the import condition), read
+ * from tsx's package.json: createRequire would give the require condition's
+ * build, whose `tsImport` cannot find its own hooks (tsx 4.23).
+ */
+function tsxApiUrl(places: readonly string[]): string | undefined {
+  const manifestPath = resolveFrom(places, 'tsx/package.json')
+  if (manifestPath === undefined) return undefined
+  const manifest = createRequire(manifestPath)(manifestPath) as { exports?: Record<string, { import?: string | { default?: string } }> }
+  const entry = manifest.exports?.['./esm/api']?.import
+  const target = typeof entry === 'string' ? entry : entry?.default
+  return target === undefined ? undefined : pathToFileURL(join(dirname(manifestPath), target)).href
+}
+
+/**
+ * The scenario module's default export, for the survivor. A TypeScript scenario
+ * that this process cannot import itself (plain Node, not vitest or tsx) is
+ * loaded through tsx's `tsImport`, from the same places as the victim's tsx.
+ */
+async function importScenario(scenario: string): Promise<KillScenario> {
+  const url = scenario.startsWith('file:') ? scenario : pathToFileURL(scenario).href
+  try {
+    return ((await import(url)) as { default: KillScenario }).default
+  } catch (error) {
+    if ((error as { code?: unknown } | null)?.code !== 'ERR_UNKNOWN_FILE_EXTENSION' || !typeScriptFile.test(pathOf(scenario))) throw error
+    const places = tsxPlaces(scenario, process.cwd())
+    const api = tsxApiUrl(places)
+    if (api === undefined) throw tsxMissing(scenario, places)
+    const { tsImport } = (await import(api)) as { tsImport: (specifier: string, parentURL: string) => Promise<{ default: KillScenario }> }
+    return (await tsImport(url, import.meta.url)).default
+  }
 }
 
 interface Seen {
@@ -218,10 +262,9 @@ async function check(scenario: KillScenario, storePath: string, seen: Seen[], se
 export async function runKillTest(options: KillTestOptions): Promise<KillReport[]> {
   if (typeof options?.scenario !== 'string') throw new TypeError('Expected `scenario` to be the path of a module')
   if (typeof options.storePath !== 'function') throw new TypeError('Expected `storePath` to be a function of the kill point')
-  // Before importing the scenario: without tsx, that import would fail with a less helpful error.
+  // First, so a missing tsx fails before anything runs.
   const execArgv = options.execArgv ?? victimExecArgv(options.scenario)
-  const scenarioUrl = options.scenario.startsWith('file:') ? options.scenario : pathToFileURL(options.scenario).href
-  const scenario = (await import(scenarioUrl)).default as KillScenario
+  const scenario = await importScenario(options.scenario)
   const reports: KillReport[] = []
   for (const point of options.killAfterEvents) {
     const storePath = options.storePath(point)
