@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { dirname, extname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { DependencyError } from '../errors.js'
 import type { RunEvent } from '../events.js'
 import { Runtime } from '../runtime.js'
 import type { RuntimeOptions } from '../runtime-options.js'
@@ -39,7 +40,8 @@ export interface KillTestOptions {
   /**
    * Node flags for the victim. By default a TypeScript scenario runs with
    * `--import <tsx>`, tsx resolved from the scenario's directory or the working
-   * directory (runKillTest throws a TypeError naming tsx when neither has it);
+   * directory (runKillTest rejects with a `dependency.missing` DependencyError
+   * naming tsx when neither has it);
    * a `.js` or `.mjs` scenario needs no flags.
    * @default victimExecArgv(scenario)
    */
@@ -90,8 +92,8 @@ function tsxPlaces(scenario: string, cwd: string): string[] {
   return [...new Set([dirname(pathOf(scenario)), cwd])]
 }
 
-function tsxMissing(scenario: string, places: readonly string[]): TypeError {
-  return new TypeError(`runKillTest needs tsx to run the TypeScript scenario ${pathOf(scenario)}, and cannot resolve it from ${places.join(' or ')}: npm i -D tsx`)
+function tsxMissing(scenario: string, places: readonly string[]): DependencyError {
+  return new DependencyError(`runKillTest needs tsx to run the TypeScript scenario ${pathOf(scenario)}, and cannot resolve it from ${places.join(' or ')}: npm install -D tsx`)
 }
 
 /**
@@ -100,7 +102,7 @@ function tsxMissing(scenario: string, places: readonly string[]): TypeError {
  * TypeScript, else none. tsx is resolved from the scenario's directory, then
  * from `cwd`, and handed to the child as a file URL, so the child finds it
  * whatever its own location. Not part of the public API.
- * @throws TypeError naming tsx when it is needed and cannot be resolved.
+ * @throws DependencyError (`dependency.missing`) naming tsx when it is needed and cannot be resolved.
  */
 export function victimExecArgv(scenario: string, options: { cwd?: string; entry?: string } = {}): string[] {
   if (!typeScriptFile.test(pathOf(scenario)) && !typeScriptFile.test(options.entry ?? childEntry)) return []

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
-import { resolveTsx, victimExecArgv } from '../../src/testing/kill-harness.js'
+import { DependencyError } from '../../src/errors.js'
+import { resolveTsx, runKillTest, victimExecArgv } from '../../src/testing/kill-harness.js'
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)))
 // A directory outside the repo, where no node_modules above it has tsx.
@@ -27,10 +28,29 @@ describe('the kill harness finds tsx for a TypeScript scenario', () => {
     const scenario = join(outside, 'scenario.ts')
     writeFileSync(scenario, 'export default {}\n')
     expect(resolveTsx([outside])).toBeUndefined()
-    expect(() => victimExecArgv(scenario, { cwd: outside, entry: builtEntry })).toThrow(TypeError)
+    expect(() => victimExecArgv(scenario, { cwd: outside, entry: builtEntry })).toThrow(DependencyError)
     expect(() => victimExecArgv(scenario, { cwd: outside, entry: builtEntry })).toThrow(
-      `runKillTest needs tsx to run the TypeScript scenario ${scenario}, and cannot resolve it from ${outside}: npm i -D tsx`,
+      expect.objectContaining({
+        code: 'dependency.missing',
+        message: `runKillTest needs tsx to run the TypeScript scenario ${scenario}, and cannot resolve it from ${outside}: npm install -D tsx`,
+      }),
     )
+  })
+
+  it('makes runKillTest reject before it spawns anything', async () => {
+    const scenario = join(outside, 'scenario.ts')
+    writeFileSync(scenario, 'export default {}\n')
+    const cwd = process.cwd()
+    // The working directory is one of the two places tsx is looked for (vitest runs files in forks, so chdir is allowed).
+    process.chdir(outside)
+    try {
+      await expect(runKillTest({ scenario, storePath: (point) => join(outside, `${point}.db`), killAfterEvents: [1] })).rejects.toMatchObject({
+        code: 'dependency.missing',
+        message: expect.stringContaining('npm install -D tsx'),
+      })
+    } finally {
+      process.chdir(cwd)
+    }
   })
 
   it('needs no tsx for a JavaScript scenario run by the built harness', () => {
