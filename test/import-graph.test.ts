@@ -37,8 +37,8 @@ describe('the root import', () => {
   it('hearth-runtime/testing stays in the core too', () => {
     const { files, packages } = importGraph(resolve(root, 'src/testing/index.ts'))
     for (const file of files) expect(file.startsWith(resolve(root, 'src'))).toBe(true)
-    // The kill harness spawns its victim and resolves its entry: process and path modules, no adapter.
-    const allowed = ['eventemitter3', 'node:os', 'p-queue', 'zod', 'node:child_process', 'node:path', 'node:url']
+    // The kill harness spawns its victim, resolves its entry and finds tsx: process, path and module resolution, no adapter.
+    const allowed = ['eventemitter3', 'node:os', 'p-queue', 'zod', 'node:child_process', 'node:module', 'node:path', 'node:url']
     expect([...packages].filter((name) => !allowed.includes(name))).toEqual([])
   })
 })

@@ -10,8 +10,10 @@
  * The store comes from the scenario module, so hearth-runtime/testing imports no adapter.
  */
 import { spawn } from 'node:child_process'
-import { extname } from 'node:path'
+import { createRequire } from 'node:module'
+import { dirname, extname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { DependencyError } from '../errors.js'
 import type { RunEvent } from '../events.js'
 import { Runtime } from '../runtime.js'
 import type { RuntimeOptions } from '../runtime-options.js'
@@ -35,7 +37,14 @@ export interface KillTestOptions {
   storePath: (point: number) => string
   /** Kill the victim right after it has shown this many committed events; one test per entry. */
   killAfterEvents: readonly number[]
-  /** Node flags for the victim. @default ['--import', 'tsx'] when the scenario or the harness is TypeScript, else [] */
+  /**
+   * Node flags for the victim. By default a TypeScript scenario runs with
+   * `--import <tsx>`, tsx resolved from the scenario's directory or the working
+   * directory (runKillTest rejects with a `dependency.missing` DependencyError
+   * naming tsx when neither has it);
+   * a `.js` or `.mjs` scenario needs no flags.
+   * @default victimExecArgv(scenario)
+   */
   execArgv?: readonly string[]
   /** How long the survivor may take to finish every run. @default 20000 */
   settleTimeoutMs?: number
@@ -57,8 +66,83 @@ export interface KillReport {
 // The victim's entry sits beside this file: kill-child.ts from source, kill-child.js from dist/.
 const childEntry = fileURLToPath(new URL(`./kill-child${extname(fileURLToPath(import.meta.url))}`, import.meta.url))
 
-function defaultExecArgv(scenario: string): string[] {
-  return scenario.endsWith('.ts') || childEntry.endsWith('.ts') ? ['--import', 'tsx'] : []
+const typeScriptFile = /\.[cm]?tsx?$/
+
+const pathOf = (scenario: string): string => (scenario.startsWith('file:') ? fileURLToPath(scenario) : scenario)
+
+/** The path `specifier` resolves to from the first of `directories` that has it, else undefined. */
+function resolveFrom(directories: readonly string[], specifier: string): string | undefined {
+  for (const directory of directories) {
+    try {
+      return createRequire(join(directory, 'noop.js')).resolve(specifier)
+    } catch {
+      // Not installed for this directory: try the next one.
+    }
+  }
+  return undefined
+}
+
+/** Where `tsx` resolves from the first of `directories` that has it (its ESM loader's path), else undefined. */
+export function resolveTsx(directories: readonly string[]): string | undefined {
+  return resolveFrom(directories, 'tsx')
+}
+
+/** Where a scenario's tsx is looked for: the scenario's directory, then `cwd`. */
+function tsxPlaces(scenario: string, cwd: string): string[] {
+  return [...new Set([dirname(pathOf(scenario)), cwd])]
+}
+
+function tsxMissing(scenario: string, places: readonly string[]): DependencyError {
+  return new DependencyError(`runKillTest needs tsx to run the TypeScript scenario ${pathOf(scenario)}, and cannot resolve it from ${places.join(' or ')}: npm install -D tsx`)
+}
+
+/**
+ * The Node flags the victim of `scenario` needs: `--import <tsx loader>` when the
+ * scenario (or the victim's entry, when the harness runs from source) is
+ * TypeScript, else none. tsx is resolved from the scenario's directory, then
+ * from `cwd`, and handed to the child as a file URL, so the child finds it
+ * whatever its own location. Not part of the public API.
+ * @throws DependencyError (`dependency.missing`) naming tsx when it is needed and cannot be resolved.
+ */
+export function victimExecArgv(scenario: string, options: { cwd?: string; entry?: string } = {}): string[] {
+  if (!typeScriptFile.test(pathOf(scenario)) && !typeScriptFile.test(options.entry ?? childEntry)) return []
+  const places = tsxPlaces(scenario, options.cwd ?? process.cwd())
+  const loader = resolveTsx(places)
+  if (loader === undefined) throw tsxMissing(scenario, places)
+  return ['--import', pathToFileURL(loader).href]
+}
+
+/**
+ * The URL of tsx's ESM API (`tsx/esm/api` under the import condition), read
+ * from tsx's package.json: createRequire would give the require condition's
+ * build, whose `tsImport` cannot find its own hooks (tsx 4.23).
+ */
+function tsxApiUrl(places: readonly string[]): string | undefined {
+  const manifestPath = resolveFrom(places, 'tsx/package.json')
+  if (manifestPath === undefined) return undefined
+  const manifest = createRequire(manifestPath)(manifestPath) as { exports?: Record<string, { import?: string | { default?: string } }> }
+  const entry = manifest.exports?.['./esm/api']?.import
+  const target = typeof entry === 'string' ? entry : entry?.default
+  return target === undefined ? undefined : pathToFileURL(join(dirname(manifestPath), target)).href
+}
+
+/**
+ * The scenario module's default export, for the survivor. A TypeScript scenario
+ * that this process cannot import itself (plain Node, not vitest or tsx) is
+ * loaded through tsx's `tsImport`, from the same places as the victim's tsx.
+ */
+async function importScenario(scenario: string): Promise<KillScenario> {
+  const url = scenario.startsWith('file:') ? scenario : pathToFileURL(scenario).href
+  try {
+    return ((await import(url)) as { default: KillScenario }).default
+  } catch (error) {
+    if ((error as { code?: unknown } | null)?.code !== 'ERR_UNKNOWN_FILE_EXTENSION' || !typeScriptFile.test(pathOf(scenario))) throw error
+    const places = tsxPlaces(scenario, process.cwd())
+    const api = tsxApiUrl(places)
+    if (api === undefined) throw tsxMissing(scenario, places)
+    const { tsImport } = (await import(api)) as { tsImport: (specifier: string, parentURL: string) => Promise<{ default: KillScenario }> }
+    return (await tsImport(url, import.meta.url)).default
+  }
 }
 
 interface Seen {
@@ -67,9 +151,9 @@ interface Seen {
   type: string
 }
 
-function killVictim(options: KillTestOptions, storePath: string, point: number): Promise<{ seen: Seen[]; finishedFirst: boolean }> {
+function killVictim(options: KillTestOptions, execArgv: readonly string[], storePath: string, point: number): Promise<{ seen: Seen[]; finishedFirst: boolean }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(options.execArgv ?? defaultExecArgv(options.scenario)), childEntry, options.scenario, storePath], {
+    const child = spawn(process.execPath, [...execArgv, childEntry, options.scenario, storePath], {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     const seen: Seen[] = []
@@ -180,12 +264,13 @@ async function check(scenario: KillScenario, storePath: string, seen: Seen[], se
 export async function runKillTest(options: KillTestOptions): Promise<KillReport[]> {
   if (typeof options?.scenario !== 'string') throw new TypeError('Expected `scenario` to be the path of a module')
   if (typeof options.storePath !== 'function') throw new TypeError('Expected `storePath` to be a function of the kill point')
-  const scenarioUrl = options.scenario.startsWith('file:') ? options.scenario : pathToFileURL(options.scenario).href
-  const scenario = (await import(scenarioUrl)).default as KillScenario
+  // First, so a missing tsx fails before anything runs.
+  const execArgv = options.execArgv ?? victimExecArgv(options.scenario)
+  const scenario = await importScenario(options.scenario)
   const reports: KillReport[] = []
   for (const point of options.killAfterEvents) {
     const storePath = options.storePath(point)
-    const { seen, finishedFirst } = await killVictim(options, storePath, point)
+    const { seen, finishedFirst } = await killVictim(options, execArgv, storePath, point)
     const { runs, violations } = await check(scenario, storePath, seen, options.settleTimeoutMs ?? 20_000)
     reports.push({ killAfterEvents: point, eventsSeen: seen.length, finishedFirst, runs, violations })
   }
