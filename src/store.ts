@@ -2,7 +2,7 @@
  * The Store interface and the records it keeps. A store is small, async and
  * atomic where it says so: `commit` writes a run's patch, its events and the
  * session state in one transaction. Every store runs the contract suite in
- * `test/contracts/store.contract.ts`.
+ * `src/testing/contracts/store-contract.ts` (exported as `hearth-runtime/testing/contracts`).
  */
 import type { JsonObject, RunEvent, InputRequest } from './events.js'
 import type { ErrorCode } from './errors.js'
