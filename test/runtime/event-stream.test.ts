@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest'
+import { memoryStore, type RunEvent } from '../../src/index.js'
+import { EventHub, readAllEvents, readRunEvents, type LiveRuns } from '../../src/event-stream.js'
+import { makeDelta, makeRun, makeSession } from 'hearth-runtime/testing/contracts'
+
+async function storeWithRun(events: number, status: 'running' | 'completed' = 'running') {
+  const store = memoryStore()
+  await store.open()
+  const session = makeSession()
+  await store.insertSession(session)
+  const run = makeRun(session, { status })
+  await store.commit({ insertRun: run, events: Array.from({ length: events }, (_, index) => makeDelta(run, index + 1)) })
+  return { store, run, hub: new EventHub() }
+}
+
+const completed = (run: { id: string; sessionId: string }, seq: number): RunEvent =>
+  ({ runId: run.id, sessionId: run.sessionId, seq, type: 'run.completed', data: { content: 'x', metrics: {} }, createdAt: '2026-01-01T00:00:00.000Z' }) as unknown as RunEvent
+
+async function take(iterator: AsyncIterator<RunEvent>, count: number): Promise<number[]> {
+  const seqs: number[] = []
+  while (seqs.length < count) {
+    const next = await iterator.next()
+    if (next.done === true) break
+    seqs.push(next.value.seq)
+  }
+  return seqs
+}
+
+describe('readRunEvents', () => {
+  it('reads a long log page by page, from a fractional afterSeq rounded down', async () => {
+    const { store, run, hub } = await storeWithRun(600)
+    const reader = readRunEvents(store, hub, run.id, { afterSeq: 2.7 })
+    expect(await take(reader, 598)).toEqual(Array.from({ length: 598 }, (_, index) => index + 3))
+    await reader.return(undefined)
+  })
+
+  it('ends at once for a finished run past its end, and throws not_found.run for an unknown one', async () => {
+    const { store, run, hub } = await storeWithRun(3)
+    await store.commit({ run: { id: run.id, patch: { status: 'completed' } } })
+    expect(await take(readRunEvents(store, hub, run.id, { afterSeq: 3 }), 10)).toEqual([])
+    await expect(take(readRunEvents(store, hub, 'run_none'), 1)).rejects.toMatchObject({ code: 'not_found.run' })
+  })
+
+  it('follows live events published after the replay, skipping ones it has, and ends after the terminal one', async () => {
+    const { store, run, hub } = await storeWithRun(2)
+    const reader = readRunEvents(store, hub, run.id)
+    expect(await take(reader, 2)).toEqual([1, 2])
+    const next = reader.next()
+    await store.commit({ events: [makeDelta(run, 3), completed(run, 4)] })
+    hub.publish([makeDelta(run, 2), makeDelta(run, 3), completed(run, 4)])
+    expect((await next).value?.seq).toBe(3)
+    expect(await take(reader, 10)).toEqual([4])
+  })
+
+  it('goes back to the log when a live event skips ahead of what it has seen', async () => {
+    const { store, run, hub } = await storeWithRun(1)
+    const reader = readRunEvents(store, hub, run.id)
+    expect(await take(reader, 1)).toEqual([1])
+    const next = reader.next()
+    await store.commit({ events: [makeDelta(run, 2), makeDelta(run, 3)] })
+    // Only seq 3 reaches the hub (seq 2 went elsewhere): the reader must not skip seq 2.
+    hub.publish([makeDelta(run, 3)])
+    expect((await next).value?.seq).toBe(2)
+    expect(await take(reader, 1)).toEqual([3])
+    await reader.return(undefined)
+  })
+
+  it('falls back to the log when its live buffer overflows', async () => {
+    const { store, run, hub } = await storeWithRun(1)
+    const reader = readRunEvents(store, hub, run.id, { bufferLimit: 2 })
+    expect(await take(reader, 1)).toEqual([1])
+    const events = Array.from({ length: 5 }, (_, index) => makeDelta(run, index + 2))
+    await store.commit({ events })
+    hub.publish(events)
+    expect(await take(reader, 5)).toEqual([2, 3, 4, 5, 6])
+    await reader.return(undefined)
+  })
+
+  it('reads the store again on a poke for a run executed elsewhere, but not for one it executes', async () => {
+    const { store, run, hub } = await storeWithRun(1)
+    hub.watching = true
+    const reader = readRunEvents(store, hub, run.id)
+    expect(await take(reader, 1)).toEqual([1])
+    const next = reader.next()
+    await store.commit({ events: [makeDelta(run, 2)] })
+    hub.poke()
+    expect((await next).value?.seq).toBe(2)
+    await reader.return(undefined)
+
+    let live = true
+    const liveRuns: LiveRuns = { isLive: () => live, committed: () => undefined }
+    const local = readRunEvents(store, hub, run.id, { afterSeq: 2 }, liveRuns)
+    const waiting = local.next()
+    await store.commit({ events: [makeDelta(run, 3)] })
+    hub.poke()
+    // A run this runtime executes gets its events from the hub; the poke alone reads nothing.
+    let settled = false
+    void waiting.then(() => (settled = true))
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(settled).toBe(false)
+    hub.publish([makeDelta(run, 3)])
+    expect((await waiting).value?.seq).toBe(3)
+    live = false
+    await local.return(undefined)
+  })
+
+  it('replays from the events a live run holds, then its buffer, and stops when the signal aborts', async () => {
+    const { store, run, hub } = await storeWithRun(0)
+    const held = [makeDelta(run, 1), makeDelta(run, 2)]
+    const controller = new AbortController()
+    const reader = readRunEvents(store, hub, run.id, { signal: controller.signal }, { isLive: () => true, committed: () => held })
+    expect(await take(reader, 2)).toEqual([1, 2])
+    const next = reader.next()
+    controller.abort()
+    expect((await next).done).toBe(true)
+  })
+
+  it('ends on the terminal event among the held ones', async () => {
+    const { store, run, hub } = await storeWithRun(0)
+    const held = [makeDelta(run, 1), completed(run, 2), makeDelta(run, 3)]
+    const reader = readRunEvents(store, hub, run.id, {}, { isLive: () => true, committed: () => held })
+    expect(await take(reader, 5)).toEqual([1, 2])
+  })
+})
+
+describe('readAllEvents', () => {
+  it('keeps the newest bufferLimit events for a consumer that falls behind', async () => {
+    const hub = new EventHub()
+    const { run } = await storeWithRun(0)
+    const feed = readAllEvents(hub, { bufferLimit: 3 })
+    hub.publish(Array.from({ length: 5 }, (_, index) => makeDelta(run, index + 1)))
+    expect(await take(feed, 3)).toEqual([3, 4, 5])
+    await feed.return?.()
+  })
+
+  it('stays in order past its compaction of consumed events', async () => {
+    const hub = new EventHub()
+    const { run } = await storeWithRun(0)
+    const feed = readAllEvents(hub)
+    hub.publish(Array.from({ length: 9000 }, (_, index) => makeDelta(run, index + 1)))
+    const seqs = await take(feed, 5000)
+    hub.publish([makeDelta(run, 9001)])
+    seqs.push(...(await take(feed, 4001)))
+    expect(seqs).toEqual(Array.from({ length: 9001 }, (_, index) => index + 1))
+    await feed.return?.()
+  })
+
+  it('ends on return() and on abort, also while waiting, and takes no more events', async () => {
+    const hub = new EventHub()
+    const { run } = await storeWithRun(0)
+    const controller = new AbortController()
+    const feed = readAllEvents(hub, { signal: controller.signal })
+    const waiting = feed.next()
+    controller.abort()
+    expect((await waiting).done).toBe(true)
+    hub.publish([makeDelta(run, 1)])
+    expect((await feed.next()).done).toBe(true)
+    const aborted = new AbortController()
+    aborted.abort()
+    expect((await readAllEvents(hub, { signal: aborted.signal }).next()).done).toBe(true)
+    const other = readAllEvents(hub)
+    expect(await other.return?.()).toEqual({ done: true, value: undefined })
+    hub.publish([makeDelta(run, 2)])
+    expect((await other.next()).done).toBe(true)
+  })
+})
