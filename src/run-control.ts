@@ -62,7 +62,9 @@ export async function controlledRun(context: RunControlContext, runId: string, o
   if (!isTerminalStatus(run.status) && context.executes()) {
     await context.recover()
     const taken = context.held(runId)
-    if (taken !== undefined) return taken
+    if (taken !== undefined && !taken.log.sealed) return taken
+    // Under `recovery: 'fail'` the takeover itself ended the run: answer as for any ended run, once that is stored.
+    await taken?.log.flush().catch(() => {})
     run = await context.getRun(runId, { orgId })
   }
   if (isTerminalStatus(run.status)) throw ended(runId, run.status, action)

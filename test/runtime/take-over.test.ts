@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { memoryStore, Runtime, silentLogger, tool, type MemoryStore, type Owner, type RunEvent, type RuntimeOptions } from '../../src/index.js'
+import { MemoryStore as BaseStore, memoryStore, Runtime, silentLogger, tool, type Commit, type MemoryStore, type Owner, type RunEvent, type RuntimeOptions } from '../../src/index.js'
 import { callTools, reply, scriptedModel, type ScriptedTurn, type TurnPicker } from '../../src/testing/index.js'
 import { collect } from '../helpers.js'
 import { spawnZombie, type Zombie } from '../zombie.js'
@@ -125,6 +125,24 @@ describe('input and cancel for a run another process holds', () => {
     const types = (await collect(executor.runEvents(run.id))).map((event) => event.type)
     expect(types.slice(0, 3)).toEqual(['run.started', 'message.delta', 'run.resumed'])
     expect(types.at(-1)).toBe('run.cancelled')
+  })
+
+  it("under recovery: 'fail', a cancel of a running run whose owner died finds it failed by the takeover", async () => {
+    // Commits land a macrotask later, as on a file: the takeover's failure is not yet stored when the cancel looks.
+    class SlowStore extends BaseStore {
+      override async commit(commit: Commit): Promise<void> {
+        await new Promise((resolve) => setTimeout(resolve, 5))
+        return super.commit(commit)
+      }
+    }
+    const store = new SlowStore()
+    const executor = await open(options(store, 'unused', { recovery: 'fail' }))
+    const other = await open({ ...options(store, 'unused'), providers: { scripted: scriptedModel(() => [{ text: 'half ' }, { delay: 600_000 }]) } })
+    const run = await other.createRun({ input: 'go' })
+    await until(other, run.id, 'message.delta')
+    await store.removeOwner(other.ownerId as string)
+    await expect(executor.cancelRun(run.id)).rejects.toMatchObject({ code: 'state.invalid', message: `Run ${run.id} is failed and cannot be cancelled`, details: {} })
+    expect(await executor.getRun(run.id)).toMatchObject({ status: 'failed', error: { code: 'run.interrupted' } })
   })
 
   it('cancels at once an unowned queued run that an observer stored', async () => {
