@@ -2,7 +2,8 @@
  * Ownership: which process executes which runs when several share a store.
  * An executing runtime registers as an owner (id, pid, host, heartbeat) and
  * claims runs atomically through the store; an owner is dead when it is on
- * this host and its pid is gone, or when its heartbeat is older than the lease.
+ * this host and its process is gone or a zombie, or when its heartbeat is
+ * older than the lease.
  * A store without ownership methods is taken to be used by one runtime alone.
  */
 import { hostname } from 'node:os'
@@ -12,17 +13,50 @@ import type { Logger } from './logger.js'
 
 const host = hostname()
 
-function pidAlive(pid: number): boolean {
+/**
+ * The state letter of a `/proc/<pid>/stat` line (`R`, `S`, `Z`, ...), or
+ * undefined when the line has none. The command name in parentheses may hold
+ * spaces and parentheses itself, so the state is the first field after the
+ * last `)`. Not part of the public API.
+ */
+export function statState(stat: string): string | undefined {
+  return /^ (\S)/.exec(stat.slice(stat.lastIndexOf(')') + 1))?.[1]
+}
+
+/**
+ * The state of process `pid` as Linux's `/proc/<pid>/stat` gives it (`Z` for
+ * a zombie), or undefined where there is no such file (not Linux, no /proc,
+ * or no such process). Not part of the public API.
+ */
+export function processState(pid: number): string | undefined {
+  // Loaded when first needed, not imported: the root import loads no I/O module.
+  const fs = process.getBuiltinModule?.('node:fs')
+  if (fs === undefined) return undefined
   try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
+    return statState(fs.readFileSync(`/proc/${pid}/stat`, 'latin1'))
+  } catch {
+    return undefined
   }
 }
 
-/** True when `owner` can no longer be executing runs. */
+/**
+ * False when process `pid` is gone, or has exited and waits for its parent
+ * to reap it (Linux state `Z`, zombie, or `X`, being reaped): such a process
+ * executes nothing, though `process.kill(pid, 0)` finds it. Without /proc,
+ * only `kill` decides.
+ */
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false
+  }
+  const state = processState(pid)
+  return state !== 'Z' && state !== 'X'
+}
+
+/** True when `owner` can no longer be executing runs: on this host with its process gone or a zombie, or past its lease. */
 export function isOwnerDead(owner: Owner, leaseMs: number, nowMs: number): boolean {
   if (owner.host === host && !pidAlive(owner.pid)) return true
   return nowMs - Date.parse(owner.heartbeatAt) > leaseMs

@@ -36,8 +36,43 @@ async function readLog(store: Store, runId: string): Promise<RunEvent[]> {
   }
 }
 
-/** Claims the runs this runtime should take over and hands each to the scheduler. */
-export async function recoverRuns(context: RecoveryContext): Promise<void> {
+/** The recovery passes of one runtime (keyed by its scheduler): the one running and the one queued behind it. */
+interface Passes {
+  running: Promise<void> | undefined
+  next: Promise<void> | undefined
+}
+
+const passesOf = new WeakMap<Scheduler, Passes>()
+
+/**
+ * Claims the runs this runtime should take over and hands each to the
+ * scheduler. Passes of one runtime never overlap, and each starts after the
+ * call that asked for it: a call made while a pass runs gets the next pass,
+ * shared by every call made meanwhile (the running one may have read the
+ * owners before the call's reason to claim arose).
+ */
+export function recoverRuns(context: RecoveryContext): Promise<void> {
+  const own = passesOf.get(context.scheduler) ?? { running: undefined, next: undefined }
+  passesOf.set(context.scheduler, own)
+  if (own.next !== undefined) return own.next
+  const start = (): Promise<void> => {
+    const pass: Promise<void> = recoverPass(context).finally(() => {
+      if (own.running === pass) own.running = undefined
+    })
+    own.running = pass
+    return pass
+  }
+  if (own.running === undefined) return start()
+  own.next = own.running
+    .catch(() => {})
+    .then(() => {
+      own.next = undefined
+      return start()
+    })
+  return own.next
+}
+
+async function recoverPass(context: RecoveryContext): Promise<void> {
   const { store, scheduler } = context
   const claimed = (await context.ownership.claim({ includeOwn: scheduler.takeDropped() })).filter((runId) => scheduler.get(runId) === undefined)
   const runs: Run[] = []

@@ -18,6 +18,7 @@ import { createRunRecord } from './run-record.js'
 import { createRunState } from './run-state.js'
 import { initialMessages, Scheduler } from './scheduler.js'
 import { recoverRuns } from './recovery.js'
+import { controlledRun, type RunControlContext } from './run-control.js'
 import { pruneFinishedRuns, type PruneOptions } from './prune.js'
 import {
   parseCreateRunOptions,
@@ -329,28 +330,27 @@ export class Runtime {
     return this.getRun(runId)
   }
 
-  /** Answers a waiting run's request; resolves once `run.input_received` is committed. */
+  /** Answers a waiting run's request (taking over a run no live process holds); resolves once `run.input_received` is committed. */
   async submitInput(runId: string, input: InputOptions): Promise<void> {
     this.#assertOpen()
     const { content, approved, toolCallId, orgId } = parseInputOptions(input)
-    const active = this.#scheduler.get(runId)
-    if (active === undefined || (orgId !== undefined && active.run.orgId !== orgId)) {
-      const run = await this.getRun(runId, { orgId })
-      throw new StateError(`Run ${runId} is ${run.status}, not waiting for input`)
-    }
-    await this.#scheduler.submitInput(active, { content, approved, toolCallId })
+    await this.#scheduler.submitInput(await controlledRun(this.#control, runId, orgId, 'input'), { content, approved, toolCallId })
   }
 
-  /** Cancels a run in any non-terminal status; resolves once `run.cancelled` is committed. */
+  /** Cancels a run in any non-terminal status (taking over a run no live process holds); resolves once `run.cancelled` is committed. */
   async cancelRun(runId: string, options: { reason?: string; orgId?: string } = {}): Promise<void> {
     this.#assertOpen()
     const reason = optionalString(options.reason, 'reason') ?? 'Cancelled'
-    const active = this.#scheduler.get(runId)
-    if (active === undefined || (options.orgId !== undefined && active.run.orgId !== options.orgId)) {
-      const run = await this.getRun(runId, { orgId: options.orgId })
-      throw new StateError(`Run ${runId} is ${run.status} and cannot be cancelled`)
-    }
-    await this.#scheduler.cancel(active, reason)
+    await this.#scheduler.cancel(await controlledRun(this.#control, runId, options.orgId, 'cancel'), reason)
+  }
+
+  readonly #control: RunControlContext = {
+    held: (runId) => this.#scheduler.get(runId),
+    getRun: (runId, scope) => this.getRun(runId, scope),
+    runOwner: async (runId) => (await this.#store.getRunOwner?.(runId)) ?? null,
+    executes: () => this.#execute,
+    ownerId: () => this.#ownership.ownerId,
+    recover: () => this.#recover(),
   }
 
   /**

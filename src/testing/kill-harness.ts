@@ -6,18 +6,20 @@
  * - every run's seq is dense from 1;
  * - once recovery has run, no `tool.call` lacks its `tool.result`;
  * - every run ends (waiting runs are answered; the rest complete, fail or are cancelled).
+ * With `zombie`, the killed victim stays a zombie while the survivor works,
+ * which must still take its runs over at once.
  *
  * The store comes from the scenario module, so hearth-runtime/testing imports no adapter.
  */
-import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
-import { dirname, extname, join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { DependencyError } from '../errors.js'
 import type { RunEvent } from '../events.js'
 import { Runtime } from '../runtime.js'
 import type { RuntimeOptions } from '../runtime-options.js'
 import { isTerminalStatus } from '../store.js'
+import { killChildEntry, Victim, type ShownEvent } from './victim-process.js'
 
 /** What a scenario module exports as its default. */
 export interface KillScenario {
@@ -48,6 +50,16 @@ export interface KillTestOptions {
   execArgv?: readonly string[]
   /** How long the survivor may take to finish every run. @default 20000 */
   settleTimeoutMs?: number
+  /**
+   * Spawn the victim through a parent that does not reap it, so that after
+   * the kill it stays a zombie (its pid still answers `kill(pid, 0)`) until
+   * the survivor's checks are done, as under a supervisor that reaps late or
+   * a shell as a container's PID 1. The survivor must see from the process
+   * state that it is dead and take its runs over at once: give the scenario
+   * a lease longer than `settleTimeoutMs`, so that waiting the lease out
+   * cannot pass. Linux only (/bin/sh and /proc). @default false
+   */
+  zombie?: boolean
 }
 
 /** What one kill found. */
@@ -62,9 +74,6 @@ export interface KillReport {
   /** Broken promises, as sentences. Empty when all held. */
   violations: string[]
 }
-
-// The victim's entry sits beside this file: kill-child.ts from source, kill-child.js from dist/.
-const childEntry = fileURLToPath(new URL(`./kill-child${extname(fileURLToPath(import.meta.url))}`, import.meta.url))
 
 const typeScriptFile = /\.[cm]?tsx?$/
 
@@ -105,7 +114,7 @@ function tsxMissing(scenario: string, places: readonly string[]): DependencyErro
  * @throws DependencyError (`dependency.missing`) naming tsx when it is needed and cannot be resolved.
  */
 export function victimExecArgv(scenario: string, options: { cwd?: string; entry?: string } = {}): string[] {
-  if (!typeScriptFile.test(pathOf(scenario)) && !typeScriptFile.test(options.entry ?? childEntry)) return []
+  if (!typeScriptFile.test(pathOf(scenario)) && !typeScriptFile.test(options.entry ?? killChildEntry)) return []
   const places = tsxPlaces(scenario, options.cwd ?? process.cwd())
   const loader = resolveTsx(places)
   if (loader === undefined) throw tsxMissing(scenario, places)
@@ -145,50 +154,15 @@ async function importScenario(scenario: string): Promise<KillScenario> {
   }
 }
 
-interface Seen {
-  runId: string
-  seq: number
-  type: string
-}
-
-function killVictim(options: KillTestOptions, execArgv: readonly string[], storePath: string, point: number): Promise<{ seen: Seen[]; finishedFirst: boolean }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...execArgv, childEntry, options.scenario, storePath], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    const seen: Seen[] = []
-    let buffered = ''
-    let stderr = ''
-    let finishedFirst = false
-    const giveUp = setTimeout(() => {
-      finishedFirst = true
-      child.kill('SIGKILL')
-    }, 30_000)
-    child.stdout.setEncoding('utf8')
-    child.stdout.on('data', (chunk: string) => {
-      buffered += chunk
-      let newline = buffered.indexOf('\n')
-      while (newline !== -1) {
-        const line = buffered.slice(0, newline)
-        buffered = buffered.slice(newline + 1)
-        newline = buffered.indexOf('\n')
-        if (!line.startsWith('E ')) continue
-        const [, runId, seq, type] = line.split(' ')
-        seen.push({ runId: runId as string, seq: Number(seq), type: type as string })
-        if (seen.length === point) child.kill('SIGKILL')
-      }
-    })
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString()
-    })
-    child.on('error', reject)
-    child.on('exit', (code, signal) => {
-      clearTimeout(giveUp)
-      if (signal !== 'SIGKILL' && code !== 0) return reject(new Error(`The victim exited with ${String(code)}: ${stderr}`))
-      if (signal !== 'SIGKILL') finishedFirst = true
-      resolve({ seen, finishedFirst: finishedFirst || seen.length < point })
-    })
-  })
+/** Starts the victim and waits until it has died at `point` (or finished first). Resolves with the victim, to be released after the checks. */
+async function killVictim(options: KillTestOptions, execArgv: readonly string[], storePath: string, point: number): Promise<{ victim: Victim; finishedFirst: boolean }> {
+  const victim = new Victim({ scenario: options.scenario, storePath, execArgv, zombie: options.zombie === true, killAfterEvents: point })
+  const end = await victim.ended
+  if (end.signal !== 'SIGKILL' && end.code !== 0) {
+    await victim.release()
+    throw new Error(`The victim exited with ${String(end.code ?? end.signal)}: ${end.stderr}`)
+  }
+  return { victim, finishedFirst: end.gaveUp || end.signal !== 'SIGKILL' || victim.shown.length < point }
 }
 
 async function readAll(runtime: Runtime, runId: string): Promise<RunEvent[]> {
@@ -219,11 +193,11 @@ async function settle(runtime: Runtime, scenario: KillScenario, timeoutMs: numbe
   }
 }
 
-async function check(scenario: KillScenario, storePath: string, seen: Seen[], settleTimeoutMs: number): Promise<{ runs: number; violations: string[] }> {
+async function check(scenario: KillScenario, storePath: string, seen: readonly ShownEvent[], settleTimeoutMs: number): Promise<{ runs: number; violations: string[] }> {
   const violations: string[] = []
   const runtime = await Runtime.open(await scenario.runtimeOptions({ storePath, role: 'survivor' }))
   try {
-    const seenByRun = new Map<string, Seen[]>()
+    const seenByRun = new Map<string, ShownEvent[]>()
     for (const event of seen) seenByRun.set(event.runId, [...(seenByRun.get(event.runId) ?? []), event])
     violations.push(...(await settle(runtime, scenario, settleTimeoutMs)))
     const runs = []
@@ -264,15 +238,21 @@ async function check(scenario: KillScenario, storePath: string, seen: Seen[], se
 export async function runKillTest(options: KillTestOptions): Promise<KillReport[]> {
   if (typeof options?.scenario !== 'string') throw new TypeError('Expected `scenario` to be the path of a module')
   if (typeof options.storePath !== 'function') throw new TypeError('Expected `storePath` to be a function of the kill point')
+  if (options.zombie !== undefined && typeof options.zombie !== 'boolean') throw new TypeError(`Expected \`zombie\` to be a boolean, got \`${String(options.zombie)}\``)
+  if (options.zombie === true && process.platform !== 'linux') throw new TypeError(`\`zombie\` needs Linux (/proc), not ${process.platform}`)
   // First, so a missing tsx fails before anything runs.
   const execArgv = options.execArgv ?? victimExecArgv(options.scenario)
   const scenario = await importScenario(options.scenario)
   const reports: KillReport[] = []
   for (const point of options.killAfterEvents) {
     const storePath = options.storePath(point)
-    const { seen, finishedFirst } = await killVictim(options, execArgv, storePath, point)
-    const { runs, violations } = await check(scenario, storePath, seen, options.settleTimeoutMs ?? 20_000)
-    reports.push({ killAfterEvents: point, eventsSeen: seen.length, finishedFirst, runs, violations })
+    const { victim, finishedFirst } = await killVictim(options, execArgv, storePath, point)
+    try {
+      const { runs, violations } = await check(scenario, storePath, victim.shown, options.settleTimeoutMs ?? 20_000)
+      reports.push({ killAfterEvents: point, eventsSeen: victim.shown.length, finishedFirst, runs, violations })
+    } finally {
+      await victim.release()
+    }
   }
   return reports
 }
