@@ -214,6 +214,7 @@ export class Runtime {
       personaId: agent.id,
       route,
       input,
+      messageIds: null,
       createdBy,
       createdAt: now,
     })
