@@ -7,7 +7,7 @@ import type { Logger } from './logger.js'
 import type { ModelProvider } from './model.js'
 import type { Route } from './routes.js'
 import type { Caller, RunStatus, Store } from './store.js'
-import { checkObject, optionalCaller, optionalChoice, optionalString, utf8Length } from './validate.js'
+import { checkObject, optionalCaller, optionalChoice, optionalReference, optionalString, utf8Length } from './validate.js'
 
 /** Options of {@link Runtime.open}. */
 export interface RuntimeOptions {
@@ -58,10 +58,10 @@ export interface RuntimeOptions {
 export interface CreateRunOptions {
   /** The user's message. */
   input: string
-  /** `key` or `key@version`. @default the session's agent, else the runtime's default agent */
-  personaId?: string
-  /** @default the agent's route, else 'default' */
-  routeId?: string
+  /** `key` or `key@version`; `''` and null mean the default. @default the session's agent, else the runtime's default agent */
+  personaId?: string | null
+  /** `''` and null mean the default. @default the agent's route, else 'default' */
+  routeId?: string | null
   /** What to do when the session already has an active run. @default 'enqueue' */
   multitask?: 'reject' | 'enqueue' | 'interrupt'
   createdBy?: Caller
@@ -162,8 +162,8 @@ export function parseCreateRunOptions(options: unknown, maxInputBytes: number): 
   if (traceId !== undefined && !/^[0-9a-f]{32}$/.test(traceId)) throw new ValidationError('Expected `traceId` to be 32 lowercase hex characters')
   return {
     input,
-    personaId: optionalString(body.personaId, 'personaId', { nonEmpty: true }),
-    routeId: optionalString(body.routeId, 'routeId', { nonEmpty: true }),
+    personaId: optionalReference(body.personaId, 'personaId'),
+    routeId: optionalReference(body.routeId, 'routeId'),
     multitask: optionalChoice(body.multitask, 'multitask', ['reject', 'enqueue', 'interrupt'] as const) ?? 'enqueue',
     createdBy: optionalCaller(body.createdBy, 'createdBy') ?? null,
     orgId: optionalString(body.orgId, 'orgId'),

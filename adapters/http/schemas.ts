@@ -7,11 +7,13 @@ import { runStatuses, type RunStatus } from '../../src/store.js'
 
 const jsonObject = z.record(z.string(), z.unknown())
 const nonEmpty = z.string().min(1, 'Expected a non-empty string')
+/** A persona or route: `''` and null mean the default. */
+const reference = z.string().nullable().optional()
 
 /** `POST /v1/threads`. */
 export const createThreadBody = z.strictObject({
   title: z.string().nullable().optional(),
-  persona_id: nonEmpty.optional(),
+  persona_id: reference,
   user_id: z.string().nullable().optional(),
   metadata: jsonObject.optional(),
 })
@@ -19,6 +21,7 @@ export const createThreadBody = z.strictObject({
 /** `PATCH /v1/threads/{id}`. */
 export const updateThreadBody = z.strictObject({
   title: z.string().nullable().optional(),
+  persona_id: reference,
   metadata: jsonObject.optional(),
   state: jsonObject.optional(),
 })
@@ -26,8 +29,8 @@ export const updateThreadBody = z.strictObject({
 /** `POST /v1/threads/{thread_id}/runs`. */
 export const createRunBody = z.strictObject({
   input: z.string(),
-  route_id: nonEmpty.optional(),
-  persona_id: nonEmpty.optional(),
+  route_id: reference,
+  persona_id: reference,
   multitask: z.enum(['reject', 'enqueue', 'interrupt']).optional(),
 })
 
