@@ -40,6 +40,8 @@ export interface RunState {
   reasoning: string[]
   usage: { inputTokens: number; outputTokens: number; cachedInputTokens: number; reasoningTokens: number }
   startedAtMs: number | undefined
+  /** The earlier runs whose messages the model is sent (`run.started`), oldest first; undefined before it, or in an older log. */
+  historyRunIds: string[] | undefined
   firstTokenAtMs: number | undefined
   endedAtMs: number | undefined
   terminal: boolean
@@ -58,6 +60,7 @@ export function createRunState(messages: Message[]): RunState {
     reasoning: [],
     usage: { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 },
     startedAtMs: undefined,
+    historyRunIds: undefined,
     firstTokenAtMs: undefined,
     endedAtMs: undefined,
     terminal: false,
@@ -96,6 +99,7 @@ export function applyEvent(state: RunState, event: RunEvent, timeMs: number): vo
       return
     case 'run.started':
       state.startedAtMs = timeMs
+      state.historyRunIds = event.data.history_run_ids
       state.stepSeq = event.seq
       return
     case 'message.completed': {
