@@ -3,17 +3,23 @@
  * that records it. Every run records which earlier runs' messages it is sent
  * as history (`history_run_ids`), so its later stretches (after input, after
  * a crash) and the Agno view read those runs' own records again instead of a
- * copy.
+ * copy. A run created without `input` takes its thread's unanswered messages
+ * here (`message_ids`), in the commit of its `run.started`.
  */
+import { failRun } from './agent-loop.js'
+import { joinedInput, unansweredMessages } from './messages.js'
 import type { Message } from './model.js'
+import { setRunInput } from './run-state.js'
 import type { ActiveRun } from './scheduler.js'
-import type { Run, Store } from './store.js'
+import type { Run, RunPatch, Store, ThreadMessage } from './store.js'
 
 /** What a run reads before it starts. */
 export interface StartPlan {
   /** The earlier runs whose messages the model is sent, oldest first. */
   historyRunIds: string[]
   history: Message[]
+  /** For a run that answers thread messages: the unanswered ones, oldest first. */
+  messages: ThreadMessage[] | undefined
 }
 
 /** The messages of `runs` (oldest first) as history: all but system prompts, marked `fromHistory`. */
@@ -33,20 +39,41 @@ async function latestCompletedRuns(store: Store, active: ActiveRun): Promise<Run
 
 /** The reads of a run's first stretch, before its `run.started`. */
 export async function planStart(store: Store, active: ActiveRun): Promise<StartPlan> {
-  const runs = await latestCompletedRuns(store, active)
-  return { historyRunIds: runs.map((run) => run.id), history: historyMessages(runs) }
+  // `messageIds` is [] on the record of a run created without input (null with input).
+  const answers = active.run.messageIds !== null
+  const [runs, messages] = await Promise.all([latestCompletedRuns(store, active), answers ? unansweredMessages(store, active.run.sessionId) : undefined])
+  return { historyRunIds: runs.map((run) => run.id), history: historyMessages(runs), messages }
 }
 
-/** Appends `run.started`, with what the plan recorded, and sets the run running in the same commit. */
-export function appendStart(active: ActiveRun, plan: StartPlan): void {
+/**
+ * Appends `run.started`, with what the plan recorded, and sets the run
+ * running in the same commit; a run that answers thread messages takes them
+ * in it too, its input their contents. One that finds none (a run before it
+ * took them) fails at once with `state.invalid`: returns false then.
+ */
+export function appendStart(active: ActiveRun, plan: StartPlan, creditsPerUsd: number): boolean {
   const { log, run } = active
   const now = Date.now()
-  log.append(
-    'run.started',
-    { persona_id: run.personaId, route_id: run.routeId, model: run.model, model_provider: run.modelProvider, history_run_ids: plan.historyRunIds },
-    now,
-  )
-  log.patch({ status: 'running', startedAt: new Date(now).toISOString() })
+  const data = { persona_id: run.personaId, route_id: run.routeId, model: run.model, model_provider: run.modelProvider, history_run_ids: plan.historyRunIds }
+  const patch: RunPatch = { status: 'running', startedAt: new Date(now).toISOString() }
+  const messages = plan.messages
+  if (messages === undefined) {
+    log.append('run.started', data, now)
+    log.patch(patch)
+    return true
+  }
+  const messageIds = messages.map((message) => message.id)
+  log.append('run.started', { ...data, message_ids: messageIds }, now)
+  if (messageIds.length === 0) {
+    log.patch(patch)
+    failRun({ log, route: active.route, creditsPerUsd }, { code: 'state.invalid', message: `Session ${run.sessionId} had no unanswered message when run ${run.id} started` })
+    return false
+  }
+  const input = joinedInput(messages)
+  setRunInput(log.state, input)
+  log.patch({ ...patch, input, messageIds })
+  log.answerMessages(messageIds)
+  return true
 }
 
 /**

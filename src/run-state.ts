@@ -67,6 +67,16 @@ export function createRunState(messages: Message[]): RunState {
   }
 }
 
+/**
+ * Sets the user's message of a run that answers thread messages: its input
+ * is known once it starts, and its record's `input` (written with
+ * `run.started`) is what a replay starts from.
+ */
+export function setRunInput(state: RunState, input: string): void {
+  const user = state.messages.find((message) => message.role === 'user')
+  if (user !== undefined) user.content = input
+}
+
 /** Text a tool's output becomes in the conversation. */
 export function outputText(output: Json): string {
   return typeof output === 'string' ? output : JSON.stringify(output)

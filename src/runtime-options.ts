@@ -56,8 +56,12 @@ export interface RuntimeOptions {
 
 /** Options of {@link Runtime.createRun}. Without a session id, the run's new session takes `personaId`, `orgId` and `createdBy`. */
 export interface CreateRunOptions {
-  /** The user's message. */
-  input: string
+  /**
+   * The user's message. Without it, the run answers the session's unanswered
+   * thread messages (`addMessage`), taken when it starts; a session with none
+   * refuses it (`state.invalid`). @default the session's unanswered messages
+   */
+  input?: string
   /** `key` or `key@version`; `''` and null mean the default. @default the session's agent, else the runtime's default agent */
   personaId?: string | null
   /** `''` and null mean the default. @default the agent's route, else 'default' */
@@ -141,7 +145,8 @@ export function providersAndRoutes(options: RuntimeOptions): { providers: Record
 
 /** What {@link parseCreateRunOptions} gives: every option checked, defaults applied where they do not depend on the session. */
 export interface ParsedCreateRunOptions {
-  input: string
+  /** Undefined: the run answers its session's thread messages. */
+  input: string | undefined
   personaId: string | undefined
   routeId: string | undefined
   multitask: 'reject' | 'enqueue' | 'interrupt'
@@ -153,9 +158,9 @@ export interface ParsedCreateRunOptions {
 /** Checks the options of `createRun` before anything is read or written. */
 export function parseCreateRunOptions(options: unknown, maxInputBytes: number): ParsedCreateRunOptions {
   const body = checkObject(options, 'options')
-  if (typeof body.input !== 'string') throw new ValidationError('Expected `input` to be a string')
+  if (body.input !== undefined && typeof body.input !== 'string') throw new ValidationError('Expected `input` to be a string')
   const input = body.input
-  if (utf8Length(input) > maxInputBytes) {
+  if (input !== undefined && utf8Length(input) > maxInputBytes) {
     throw new ValidationError(`\`input\` is larger than ${maxInputBytes} bytes`, { code: 'validation.too_large' })
   }
   const traceId = optionalString(body.traceId, 'traceId')

@@ -225,7 +225,12 @@ export class Scheduler {
       active.executing = false
       return
     }
-    if (starting) appendStart(active, plan as StartPlan)
+    if (starting && !appendStart(active, plan as StartPlan, this.#options.creditsPerUsd)) {
+      active.executing = false
+      await log.flush()
+      this.#leave(active)
+      return
+    }
     const context: LoopContext = {
       log,
       agent: active.agent,

@@ -28,10 +28,15 @@ export const updateThreadBody = z.strictObject({
 
 /** `POST /v1/threads/{thread_id}/runs`. */
 export const createRunBody = z.strictObject({
-  input: z.string(),
+  input: z.string().optional(),
   route_id: reference,
   persona_id: reference,
   multitask: z.enum(['reject', 'enqueue', 'interrupt']).optional(),
+})
+
+/** `POST /v1/threads/{thread_id}/messages`. */
+export const messageBody = z.strictObject({
+  content: z.string(),
 })
 
 /** `POST /v1/runs/{run_id}/input`. */
@@ -59,6 +64,12 @@ export const runListQuery = z.object({
   limit: limit.optional(),
   before: nonEmpty.optional(),
   status: statusList.optional(),
+})
+
+/** `limit` and `before` of a thread's messages. */
+export const messageListQuery = z.object({
+  limit: limit.optional(),
+  before: nonEmpty.optional(),
 })
 
 /** `limit`, `before` and `user_id` of the thread list. */

@@ -62,12 +62,16 @@ export async function deleteThread(context: RequestContext): Promise<Response> {
   return jsonResponse(200, { ok: true }, context.traceId)
 }
 
-/** `POST /v1/threads/{thread_id}/runs`: 201 `{ run_id, trace_id }` once the run is stored. */
+/**
+ * `POST /v1/threads/{thread_id}/runs`: 201 `{ run_id, trace_id }` once the run
+ * is stored. Without `input`, the run answers the thread's messages.
+ */
 export async function createRun(context: RequestContext): Promise<Response> {
   const { runtime, caller } = context
   const body = parseWith(createRunBody, await readJsonObject(context.request, context.settings.maxBodyBytes), 'body')
   const run = await runtime.createRun(context.id, {
-    input: body.input,
+    // Without input, the run answers the thread's unanswered messages (409 when there are none).
+    ...(body.input === undefined ? {} : { input: body.input }),
     orgId: caller.org_id,
     // One trace for the request and the run it starts.
     traceId: context.traceId,
