@@ -96,16 +96,23 @@ async function streamTurn(context: LoopContext): Promise<void> {
   if (agent.responseFormat !== undefined) request.responseFormat = agent.responseFormat
   const calls: ToolCall[] = []
   let usage: Usage | undefined
+  const requestedAt = Date.now()
+  let firstChunkAt: number | undefined
   for await (const chunk of route.provider.stream(request, { signal })) {
     if (signal.aborted) return
     switch (chunk.type) {
       case 'text-delta':
-        if (chunk.text !== '') log.append('message.delta', { content: chunk.text, channel: 'text' })
+        if (chunk.text === '') break
+        firstChunkAt ??= Date.now()
+        log.append('message.delta', { content: chunk.text, channel: 'text' })
         break
       case 'reasoning-delta':
-        if (chunk.text !== '') log.append('message.delta', { content: chunk.text, channel: 'reasoning' })
+        if (chunk.text === '') break
+        firstChunkAt ??= Date.now()
+        log.append('message.delta', { content: chunk.text, channel: 'reasoning' })
         break
       case 'tool-call':
+        firstChunkAt ??= Date.now()
         calls.push({ id: chunk.id, name: chunk.name, arguments: chunk.arguments })
         break
       case 'usage':
@@ -123,6 +130,7 @@ async function streamTurn(context: LoopContext): Promise<void> {
     content: state.partialText,
     tool_calls: calls,
     usage: usageData(usage ?? { inputTokens: 0, outputTokens: 0 }),
+    time_to_first_chunk_ms: firstChunkAt === undefined ? null : firstChunkAt - requestedAt,
   }
   if (state.partialReasoning !== '') data.reasoning_content = state.partialReasoning
   log.append('message.completed', data)
@@ -248,7 +256,9 @@ async function runToolPhase(context: LoopContext, phase: ToolPhase): Promise<'co
           prompt: `Allow ${call.name} to run with these arguments?`,
         }))
         log.append('run.waiting_for_input', { requests })
-        log.patch({ status: 'waiting_for_input', pendingInput: requests, content: null })
+        // The record of a waiting run shows the tokens and cost of its completed turns; duration once it ends.
+        const metrics = metricsOf(log.state, undefined)
+        log.patch({ status: 'waiting_for_input', pendingInput: requests, content: null, metrics, ...costOf(metrics, context.route.pricing, context.creditsPerUsd) })
       }
       await log.flush()
       return 'waiting'
