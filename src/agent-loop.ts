@@ -74,10 +74,12 @@ export function failRun(context: Pick<LoopContext, 'log' | 'route' | 'creditsPer
   if (log.append('run.failed', { error }, now) !== undefined) log.patch(patch)
 }
 
-function complete(context: LoopContext, content: string): void {
+/** Appends `run.completed` with its patch; `output` is the parsed answer of an agent with an output schema. */
+function complete(context: LoopContext, content: string, output: Json | undefined): void {
   const { log } = context
   const now = Date.now()
   const patch = finalPatch(log.state, 'completed', content, context.route, context.creditsPerUsd, now)
+  if (output !== undefined) patch.output = output
   const metrics = patch.metrics as NonNullable<RunPatch['metrics']>
   if (log.append('run.completed', { content, metrics: metricsData(metrics) }, now) !== undefined) log.patch(patch)
 }
@@ -267,7 +269,8 @@ async function runToolPhase(context: LoopContext, phase: ToolPhase): Promise<'co
   return 'continue'
 }
 
-function finalContent(context: LoopContext): { content: string } | { error: { code: ErrorCode; message: string } } {
+/** The run's final answer: its text, or for an output schema the validated value as JSON text and as JSON (`output`). */
+function finalContent(context: LoopContext): { content: string; output?: Json } | { error: { code: ErrorCode; message: string } } {
   const state = context.log.state
   if (state.stopContent !== undefined) return { content: state.stopContent }
   const last = state.messages[state.messages.length - 1]
@@ -282,7 +285,9 @@ function finalContent(context: LoopContext): { content: string } | { error: { co
   }
   const parsed = schema.safeParse(value)
   if (!parsed.success) return { error: { code: 'run.output_invalid', message: `The final answer does not match the output schema: ${z.prettifyError(parsed.error)}` } }
-  return { content: JSON.stringify(parsed.data) }
+  const content = JSON.stringify(parsed.data)
+  // The validated value in its JSON form, as a store keeps it: a transform to a Date comes back as its string.
+  return { content, output: content === undefined ? null : (JSON.parse(content) as Json) }
 }
 
 /**
@@ -303,7 +308,7 @@ export async function runAgentLoop(context: LoopContext): Promise<LoopOutcome> {
       if (state.stopContent !== undefined || (state.turns > 0 && isFinalTurn(state))) {
         const result = finalContent(context)
         if ('error' in result) failRun(context, result.error)
-        else complete(context, result.content)
+        else complete(context, result.content, result.output)
         await log.flush()
         return 'finished'
       }

@@ -51,17 +51,17 @@ export async function resolveRunTarget(host: RunTargetHost, sessionId: string | 
   if (sessionId === undefined) {
     if (input === undefined) throw new ValidationError('Expected `input`: a run on a new session has no thread messages to answer')
     // Resolve before the session is made, so a bad agent or route leaves no stray session behind.
-    const agent = host.agents.resolve(personaId ?? defaultReference())
+    const agent = host.agents.resolveReference(personaId ?? defaultReference())
     const route = routeOf(agent)
     const session = await host.createSession({
-      ...(personaId === undefined ? {} : { agent: personaId }),
+      ...(personaId === undefined ? {} : { agent: typeof personaId === 'string' ? personaId : agent.id }),
       ...(orgId === undefined ? {} : { orgId }),
       ...(createdBy === null ? {} : { createdBy }),
     })
     return { options, session, agent, route }
   }
   const session = await host.getSession(sessionId, { orgId })
-  const agent = host.agents.resolve(personaId ?? session.agent ?? defaultReference())
+  const agent = host.agents.resolveReference(personaId ?? session.agent ?? defaultReference())
   const route = routeOf(agent)
   if (input === undefined) await assertUnansweredMessage(host.store, session.id)
   return { options, session, agent, route }

@@ -1,7 +1,7 @@
 /**
  * The options and argument types of the Runtime's methods.
  */
-import type { AgentDefinition } from './agents.js'
+import type { AgentDefinition, AgentReference } from './agents.js'
 import { ValidationError } from './errors.js'
 import type { Logger } from './logger.js'
 import type { ModelProvider } from './model.js'
@@ -54,16 +54,24 @@ export interface RuntimeOptions {
   logger?: Logger
 }
 
-/** Options of {@link Runtime.createRun}. Without a session id, the run's new session takes `personaId`, `orgId` and `createdBy`. */
-export interface CreateRunOptions {
+/**
+ * Options of {@link Runtime.createRun}. Without a session id, the run's new
+ * session takes `personaId`, `orgId` and `createdBy`. `Output` is the type of
+ * the run's `output`, known when `personaId` is an agent's definition.
+ */
+export interface CreateRunOptions<Output = unknown> {
   /**
    * The user's message. Without it, the run answers the session's unanswered
    * thread messages (`addMessage`), taken when it starts; a session with none
    * refuses it (`state.invalid`). @default the session's unanswered messages
    */
   input?: string
-  /** `key` or `key@version`; `''` and null mean the default. @default the session's agent, else the runtime's default agent */
-  personaId?: string | null
+  /**
+   * `key` or `key@version`, or the agent's definition (or the Agent
+   * `defineAgent` returned), which types the run's `output`; `''` and null
+   * mean the default. @default the session's agent, else the runtime's default agent
+   */
+  personaId?: string | AgentReference<Output> | null
   /** `''` and null mean the default. @default the agent's route, else 'default' */
   routeId?: string | null
   /** What to do when the session already has an active run. @default 'enqueue' */
@@ -147,12 +155,22 @@ export function providersAndRoutes(options: RuntimeOptions): { providers: Record
 export interface ParsedCreateRunOptions {
   /** Undefined: the run answers its session's thread messages. */
   input: string | undefined
-  personaId: string | undefined
+  personaId: string | AgentReference | undefined
   routeId: string | undefined
   multitask: 'reject' | 'enqueue' | 'interrupt'
   createdBy: Caller | null
   orgId: string | undefined
   traceId: string | undefined
+}
+
+/** `personaId`: a reference string (`''` and null: the default), or an agent object with its `key` and `version`. */
+function optionalAgentReference(value: unknown): string | AgentReference | undefined {
+  if (typeof value !== 'object' || value === null) return optionalReference(value, 'personaId')
+  const { key, version } = value as Record<string, unknown>
+  if (Array.isArray(value) || typeof key !== 'string' || typeof version !== 'number') {
+    throw new ValidationError("Expected `personaId` to be `key`, `key@version`, an agent's definition (with its key and version), null or ''")
+  }
+  return value as AgentReference
 }
 
 /** Checks the options of `createRun` before anything is read or written. */
@@ -167,7 +185,7 @@ export function parseCreateRunOptions(options: unknown, maxInputBytes: number): 
   if (traceId !== undefined && !/^[0-9a-f]{32}$/.test(traceId)) throw new ValidationError('Expected `traceId` to be 32 lowercase hex characters')
   return {
     input,
-    personaId: optionalReference(body.personaId, 'personaId'),
+    personaId: optionalAgentReference(body.personaId),
     routeId: optionalReference(body.routeId, 'routeId'),
     multitask: optionalChoice(body.multitask, 'multitask', ['reject', 'enqueue', 'interrupt'] as const) ?? 'enqueue',
     createdBy: optionalCaller(body.createdBy, 'createdBy') ?? null,

@@ -3,6 +3,7 @@
  * agents, the scheduler and the event hub, and checks every argument before
  * anything is written.
  */
+import type { output, ZodType } from 'zod'
 import { AgentRegistry, builtInAgent, type Agent, type AgentDefinition } from './agents.js'
 import { NotFoundError, StateError, ValidationError } from './errors.js'
 import { Messages, type AddMessageOptions, type ListMessagesOptions } from './messages.js'
@@ -139,8 +140,8 @@ export class Runtime {
   }
 
   /** Defines an agent version; redefining `key@version` with other content fails with `state.invalid`. */
-  defineAgent(definition: AgentDefinition): Agent {
-    return this.#agents.define(definition)
+  defineAgent<Schema extends ZodType = ZodType>(definition: AgentDefinition<Schema>): Agent<output<Schema>> {
+    return this.#agents.define(definition) as Agent<output<Schema>>
   }
 
   /** Resolves `key` (latest) or `key@version`. */
@@ -188,8 +189,8 @@ export class Runtime {
    * session id is given (`createRun({ input })`; the handle has its
    * `sessionId`). Resolves once the run is stored; it executes in the background.
    */
-  createRun(options: CreateRunOptions & { input: string }): Promise<RunHandle>
-  createRun(sessionId: string, options: CreateRunOptions): Promise<RunHandle>
+  createRun<Output = unknown>(options: CreateRunOptions<Output> & { input: string }): Promise<RunHandle<Output>>
+  createRun<Output = unknown>(sessionId: string, options: CreateRunOptions<Output>): Promise<RunHandle<Output>>
   async createRun(sessionIdOrOptions: string | CreateRunOptions, maybeOptions?: CreateRunOptions): Promise<RunHandle> {
     this.#assertOpen()
     const ownSession = typeof sessionIdOrOptions !== 'string'

@@ -51,6 +51,8 @@ export interface RunDetailsWire extends RunItemWire {
   /** The thread messages the run answers (null for a run given `input`). */
   message_ids: string[] | null
   content: string | null
+  /** For an agent with an output schema, the validated answer (the JSON of `content`) once completed; else null. */
+  output: unknown
   reasoning_content: string | null
   error: { code: ErrorCode; message: string } | null
   pending_input: InputRequest[]
@@ -143,6 +145,7 @@ export function runDetailsToWire(run: Run): RunDetailsWire {
     input: run.input,
     message_ids: run.messageIds,
     content: run.content,
+    output: run.output,
     reasoning_content: run.reasoningContent,
     error: run.error,
     pending_input: run.pendingInput,

@@ -8,7 +8,7 @@ const itemKeys = [
   'duration_ms', 'cache_hit_rate', 'credits_used', 'created_at', 'completed_at', 'failed_at', 'created_by_user_id',
   'created_by_user_name', 'created_by_email',
 ]
-const detailKeys = [...itemKeys, 'trace_id', 'input', 'message_ids', 'content', 'reasoning_content', 'error', 'pending_input', 'metrics', 'started_at', 'cancelled_at']
+const detailKeys = [...itemKeys, 'trace_id', 'input', 'message_ids', 'content', 'output', 'reasoning_content', 'error', 'pending_input', 'metrics', 'started_at', 'cancelled_at']
 
 describe('runs', () => {
   it('creates a run: 201 { run_id, trace_id }, then its details and list items', async () => {
@@ -39,6 +39,7 @@ describe('runs', () => {
       input: 'hello there',
       message_ids: null,
       content: 'You said: hello there',
+      output: null,
       error: null,
       pending_input: [],
       failed_at: null,
@@ -61,7 +62,7 @@ describe('runs', () => {
     expect(items.status).toBe(200)
     expect(items.body).toHaveLength(1)
     expect(Object.keys(items.body[0]).sort()).toEqual([...itemKeys].sort())
-    const { trace_id, input, message_ids, content, reasoning_content, error, pending_input, metrics, started_at, cancelled_at, ...item } = done
+    const { trace_id, input, message_ids, content, output, reasoning_content, error, pending_input, metrics, started_at, cancelled_at, ...item } = done
     expect(items.body[0]).toEqual(item)
   })
 
