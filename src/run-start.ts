@@ -41,7 +41,9 @@ async function latestCompletedRuns(store: Store, active: ActiveRun): Promise<Run
 export async function planStart(store: Store, active: ActiveRun): Promise<StartPlan> {
   // `messageIds` is [] on the record of a run created without input (null with input).
   const answers = active.run.messageIds !== null
-  const [runs, messages] = await Promise.all([latestCompletedRuns(store, active), answers ? unansweredMessages(store, active.run.sessionId) : undefined])
+  const [runs, messages] = answers
+    ? await Promise.all([latestCompletedRuns(store, active), unansweredMessages(store, active.run.sessionId)])
+    : [await latestCompletedRuns(store, active), undefined]
   return { historyRunIds: runs.map((run) => run.id), history: historyMessages(runs), messages }
 }
 

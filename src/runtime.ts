@@ -22,7 +22,7 @@ import { initialMessages, Scheduler } from './scheduler.js'
 import { recoverRuns } from './recovery.js'
 import { pruneFinishedRuns, type PruneOptions } from './prune.js'
 import { checkAfterSeq, checkEventLimit, listRunsChecked } from './run-queries.js'
-import { resolveRunTarget } from './run-target.js'
+import { resolveRunTarget, type RunTargetHost } from './run-target.js'
 import {
   parseInputOptions,
   positiveInteger,
@@ -48,6 +48,7 @@ export class Runtime {
   readonly #options: RuntimeOptions
   readonly #sessions: Sessions
   readonly #messages: Messages
+  readonly #runTarget: RunTargetHost
   readonly #maxInputBytes: number
   readonly #ownership: Ownership
   readonly #execute: boolean
@@ -103,6 +104,16 @@ export class Runtime {
     if (!Array.isArray(agents)) throw new TypeError('Expected `agents` to be an array of agent definitions')
     for (const definition of agents.length === 0 ? [builtInAgent] : agents) this.#agents.define(definition)
     if (options.defaultAgent !== undefined) this.#agents.resolve(options.defaultAgent)
+    this.#runTarget = {
+      store,
+      agents: this.#agents,
+      routes: this.#routes,
+      providers: this.#providers,
+      defaultAgent: options.defaultAgent,
+      maxInputBytes: this.#maxInputBytes,
+      getSession: (id, scope) => this.getSession(id, scope),
+      createSession: (sessionOptions) => this.createSession(sessionOptions),
+    }
   }
 
   /** Opens the store (storage errors surface here), defines the agents and recovers unfinished runs. */
@@ -195,16 +206,7 @@ export class Runtime {
     this.#assertOpen()
     const ownSession = typeof sessionIdOrOptions !== 'string'
     const { options, session, agent, route } = await resolveRunTarget(
-      {
-        store: this.#store,
-        agents: this.#agents,
-        routes: this.#routes,
-        providers: this.#providers,
-        defaultAgent: this.#options.defaultAgent,
-        maxInputBytes: this.#maxInputBytes,
-        getSession: (id, scope) => this.getSession(id, scope),
-        createSession: (sessionOptions) => this.createSession(sessionOptions),
-      },
+      this.#runTarget,
       ownSession ? undefined : sessionIdOrOptions,
       ownSession ? sessionIdOrOptions : maybeOptions,
     )
