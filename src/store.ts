@@ -121,7 +121,7 @@ export interface ThreadMessage {
 /** A page of a session's messages, newest first unless `order` says otherwise. */
 export interface MessageQuery {
   sessionId: string
-  /** Only messages no run has taken (`runId` null). */
+  /** Only messages no run has taken (`runId` null). @default false */
   unanswered?: boolean
   limit: number
   /** Only messages older than this message id (with `order: 'asc'`, newer). */
