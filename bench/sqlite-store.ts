@@ -57,7 +57,7 @@ function makeSession(): Session {
 
 function makeRun(session: Session): Run {
   const route = { id: 'default', model: 'gpt-4o-mini', providerName: 'openai' }
-  return createRunRecord({ ...session, sessionId: session.id, traceId: createTraceId(), personaId: 'support@1', route, input: 'Refund order 42, please.', createdBy: { userId: 'u1' }, createdAt: now() })
+  return createRunRecord({ ...session, sessionId: session.id, traceId: createTraceId(), personaId: 'support@1', route, input: 'Refund order 42, please.', messageIds: null, createdBy: { userId: 'u1' }, createdAt: now() })
 }
 
 /** The events of one run: started, deltas, completed. */

@@ -74,10 +74,12 @@ export function failRun(context: Pick<LoopContext, 'log' | 'route' | 'creditsPer
   if (log.append('run.failed', { error }, now) !== undefined) log.patch(patch)
 }
 
-function complete(context: LoopContext, content: string): void {
+/** Appends `run.completed` with its patch; `output` is the parsed answer of an agent with an output schema. */
+function complete(context: LoopContext, content: string, output: Json | undefined): void {
   const { log } = context
   const now = Date.now()
   const patch = finalPatch(log.state, 'completed', content, context.route, context.creditsPerUsd, now)
+  if (output !== undefined) patch.output = output
   const metrics = patch.metrics as NonNullable<RunPatch['metrics']>
   if (log.append('run.completed', { content, metrics: metricsData(metrics) }, now) !== undefined) log.patch(patch)
 }
@@ -96,16 +98,23 @@ async function streamTurn(context: LoopContext): Promise<void> {
   if (agent.responseFormat !== undefined) request.responseFormat = agent.responseFormat
   const calls: ToolCall[] = []
   let usage: Usage | undefined
+  const requestedAt = Date.now()
+  let firstChunkAt: number | undefined
   for await (const chunk of route.provider.stream(request, { signal })) {
     if (signal.aborted) return
     switch (chunk.type) {
       case 'text-delta':
-        if (chunk.text !== '') log.append('message.delta', { content: chunk.text, channel: 'text' })
+        if (chunk.text === '') break
+        firstChunkAt ??= Date.now()
+        log.append('message.delta', { content: chunk.text, channel: 'text' })
         break
       case 'reasoning-delta':
-        if (chunk.text !== '') log.append('message.delta', { content: chunk.text, channel: 'reasoning' })
+        if (chunk.text === '') break
+        firstChunkAt ??= Date.now()
+        log.append('message.delta', { content: chunk.text, channel: 'reasoning' })
         break
       case 'tool-call':
+        firstChunkAt ??= Date.now()
         calls.push({ id: chunk.id, name: chunk.name, arguments: chunk.arguments })
         break
       case 'usage':
@@ -123,6 +132,7 @@ async function streamTurn(context: LoopContext): Promise<void> {
     content: state.partialText,
     tool_calls: calls,
     usage: usageData(usage ?? { inputTokens: 0, outputTokens: 0 }),
+    time_to_first_chunk_ms: firstChunkAt === undefined ? null : firstChunkAt - requestedAt,
   }
   if (state.partialReasoning !== '') data.reasoning_content = state.partialReasoning
   log.append('message.completed', data)
@@ -248,7 +258,9 @@ async function runToolPhase(context: LoopContext, phase: ToolPhase): Promise<'co
           prompt: `Allow ${call.name} to run with these arguments?`,
         }))
         log.append('run.waiting_for_input', { requests })
-        log.patch({ status: 'waiting_for_input', pendingInput: requests, content: null })
+        // The record of a waiting run shows the tokens and cost of its completed turns; duration once it ends.
+        const metrics = metricsOf(log.state, undefined)
+        log.patch({ status: 'waiting_for_input', pendingInput: requests, content: null, metrics, ...costOf(metrics, context.route.pricing, context.creditsPerUsd) })
       }
       await log.flush()
       return 'waiting'
@@ -257,7 +269,8 @@ async function runToolPhase(context: LoopContext, phase: ToolPhase): Promise<'co
   return 'continue'
 }
 
-function finalContent(context: LoopContext): { content: string } | { error: { code: ErrorCode; message: string } } {
+/** The run's final answer: its text, or for an output schema the validated value as JSON text and as JSON (`output`). */
+function finalContent(context: LoopContext): { content: string; output?: Json } | { error: { code: ErrorCode; message: string } } {
   const state = context.log.state
   if (state.stopContent !== undefined) return { content: state.stopContent }
   const last = state.messages[state.messages.length - 1]
@@ -272,7 +285,9 @@ function finalContent(context: LoopContext): { content: string } | { error: { co
   }
   const parsed = schema.safeParse(value)
   if (!parsed.success) return { error: { code: 'run.output_invalid', message: `The final answer does not match the output schema: ${z.prettifyError(parsed.error)}` } }
-  return { content: JSON.stringify(parsed.data) }
+  const content = JSON.stringify(parsed.data)
+  // The validated value in its JSON form, as a store keeps it: a transform to a Date comes back as its string.
+  return { content, output: content === undefined ? null : (JSON.parse(content) as Json) }
 }
 
 /**
@@ -293,7 +308,7 @@ export async function runAgentLoop(context: LoopContext): Promise<LoopOutcome> {
       if (state.stopContent !== undefined || (state.turns > 0 && isFinalTurn(state))) {
         const result = finalContent(context)
         if ('error' in result) failRun(context, result.error)
-        else complete(context, result.content)
+        else complete(context, result.content, result.output)
         await log.flush()
         return 'finished'
       }

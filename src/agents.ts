@@ -7,8 +7,12 @@ import { NotFoundError, StateError, ValidationError } from './errors.js'
 import type { JsonSchema, ToolSpec } from './model.js'
 import { toJsonSchema, toToolSpec, type Tool } from './tools.js'
 
-/** An agent as the user defines it. */
-export interface AgentDefinition {
+/**
+ * An agent as the user defines it. `Schema` is the type of its
+ * `outputSchema`, so a run started with the definition (or the Agent
+ * `defineAgent` returns) as its `personaId` has `output` of that type.
+ */
+export interface AgentDefinition<Schema extends z.ZodType = z.ZodType> {
   /** The agent's key: letters, digits, `_`, `-` and `.`. */
   key: string
   /** A positive integer; a `key@version` never changes once defined. */
@@ -21,16 +25,30 @@ export interface AgentDefinition {
   route?: string
   /** Model turns before the run fails with `run.max_turns`. @default 10 */
   maxTurns?: number
-  /** When set, the final answer must be JSON of this schema (`run.output_invalid` otherwise). */
-  outputSchema?: z.ZodType
+  /**
+   * When set, the final answer must be JSON of this schema (`run.output_invalid`
+   * otherwise): the run's `content` is the JSON text, its `output` the validated value.
+   * @default none: the answer is text
+   */
+  outputSchema?: Schema
   /** A display name (Agno's `agent_name`). @default key */
   name?: string
   /** How many of the session's latest completed runs a new run sees as history. @default 10 */
   historyRuns?: number
 }
 
-/** An agent after validation, with what the loop needs precomputed. */
-export interface Agent {
+/**
+ * An agent named by its definition, or by the Agent `defineAgent` returned,
+ * instead of `key@version`: a run of it has `output` typed by its `outputSchema`.
+ */
+export interface AgentReference<Output = unknown> {
+  readonly key: string
+  readonly version: number
+  readonly outputSchema?: z.ZodType<Output> | undefined
+}
+
+/** An agent after validation, with what the loop needs precomputed. `Output` is the type of its `outputSchema`. */
+export interface Agent<Output = unknown> {
   readonly key: string
   readonly version: number
   /** `key@version`. */
@@ -41,7 +59,7 @@ export interface Agent {
   readonly toolSpecs: readonly ToolSpec[]
   readonly route: string | undefined
   readonly maxTurns: number
-  readonly outputSchema: z.ZodType | undefined
+  readonly outputSchema: z.ZodType<Output> | undefined
   readonly responseFormat: { name: string; schema: JsonSchema } | undefined
   readonly historyRuns: number
   /** A canonical text of the definition, to detect a redefinition with other content. */
@@ -108,6 +126,8 @@ function compile(definition: AgentDefinition): Agent {
 /** Holds every defined agent version. */
 export class AgentRegistry {
   readonly #versions = new Map<string, Map<number, Agent>>()
+  /** The agent each definition object given so far stands for, so naming a run's agent by it compiles it once. */
+  readonly #byDefinition = new WeakMap<object, Agent>()
 
   /** Defines `key@version`. Defining it again with other content fails with `state.invalid`. */
   define(definition: AgentDefinition): Agent {
@@ -118,6 +138,7 @@ export class AgentRegistry {
       if (existing.fingerprint !== agent.fingerprint) {
         throw new StateError(`Agent ${agent.id} is already defined with other content; define a new version instead`)
       }
+      this.#byDefinition.set(definition, existing)
       return existing
     }
     if (versions === undefined) {
@@ -125,6 +146,23 @@ export class AgentRegistry {
       this.#versions.set(agent.key, versions)
     }
     versions.set(agent.version, agent)
+    this.#byDefinition.set(definition, agent)
+    return agent
+  }
+
+  /**
+   * Resolves a reference string, or an agent named by its definition or
+   * Agent: its `key@version` must be defined (`not_found.agent`), with the
+   * same content (`state.invalid` otherwise).
+   */
+  resolveReference(reference: string | AgentReference): Agent {
+    if (typeof reference === 'string') return this.resolve(reference)
+    const agent = this.resolve(`${reference.key}@${reference.version}`)
+    if (reference === agent || this.#byDefinition.get(reference) === agent) return agent
+    if (compile(reference as AgentDefinition).fingerprint !== agent.fingerprint) {
+      throw new StateError(`Agent ${agent.id} is defined with other content than the definition given`)
+    }
+    this.#byDefinition.set(reference, agent)
     return agent
   }
 

@@ -41,7 +41,16 @@ export interface InputRequest {
 /** `data` of each event type. */
 export interface EventDataMap {
   'run.queued': { position: number }
-  'run.started': { persona_id: string; route_id: string; model: string; model_provider: string }
+  'run.started': {
+    persona_id: string
+    route_id: string
+    model: string
+    model_provider: string
+    /** The earlier runs whose messages the model is sent as history, oldest first (absent in logs written before it was recorded). */
+    history_run_ids?: string[]
+    /** For a run started without `input`: the thread messages it answers, oldest first. */
+    message_ids?: string[]
+  }
   'message.delta': { content: string; channel: 'text' | 'reasoning' }
   'message.completed': {
     role: 'assistant'
@@ -49,6 +58,12 @@ export interface EventDataMap {
     reasoning_content?: string
     tool_calls: { id: string; name: string; arguments: string }[]
     usage: UsageData
+    /**
+     * Milliseconds from sending this turn's model request to its first text,
+     * reasoning or tool-call chunk; null when it streamed none (absent in logs
+     * written before it was recorded).
+     */
+    time_to_first_chunk_ms?: number | null
   }
   'tool.call': { tool_call_id: string; name: string; arguments: Json; requires_confirmation: boolean }
   'tool.result': {

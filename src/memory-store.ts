@@ -4,7 +4,19 @@
  */
 import { StorageError } from './errors.js'
 import type { RunEvent } from './events.js'
-import { isTerminalStatus, type Commit, type Owner, type Run, type RunQuery, type Session, type SessionPatch, type SessionQuery, type Store } from './store.js'
+import {
+  isTerminalStatus,
+  type Commit,
+  type MessageQuery,
+  type Owner,
+  type Run,
+  type RunQuery,
+  type Session,
+  type SessionPatch,
+  type SessionQuery,
+  type Store,
+  type ThreadMessage,
+} from './store.js'
 
 
 /** Fields a run patch may not change. */
@@ -42,6 +54,9 @@ export class MemoryStore implements Store {
   readonly #events = new Map<string, RunEvent[]>()
   /** Run ids of each session, in insertion order. */
   readonly #sessionRuns = new Map<string, string[]>()
+  /** Messages by id, and the messages of each session in insertion order. */
+  readonly #messages = new Map<string, ThreadMessage>()
+  readonly #sessionMessages = new Map<string, ThreadMessage[]>()
   readonly #owners = new Map<string, Owner>()
   readonly #runOwners = new Map<string, string | null>()
   /** Finished runs in the order they finished (a Set keeps insertion order): the first is the next to go. */
@@ -112,7 +127,40 @@ export class MemoryStore implements Store {
       this.#finished.delete(runId)
     }
     this.#sessionRuns.delete(id)
+    for (const message of this.#sessionMessages.get(id) ?? []) this.#messages.delete(message.id)
+    this.#sessionMessages.delete(id)
     return true
+  }
+
+  async insertMessage(message: ThreadMessage): Promise<void> {
+    this.#check()
+    if (this.#messages.has(message.id)) throw new StorageError('storage.failed', `Message ${message.id} already exists`)
+    if (!this.#sessions.has(message.sessionId)) throw new StorageError('storage.failed', `Session ${message.sessionId} does not exist`)
+    const kept = { ...message }
+    this.#messages.set(kept.id, kept)
+    const list = this.#sessionMessages.get(kept.sessionId)
+    if (list === undefined) this.#sessionMessages.set(kept.sessionId, [kept])
+    else list.push(kept)
+  }
+
+  async getMessage(id: string): Promise<ThreadMessage | undefined> {
+    this.#check()
+    const message = this.#messages.get(id)
+    return message === undefined ? undefined : { ...message }
+  }
+
+  async listMessages(query: MessageQuery): Promise<ThreadMessage[]> {
+    this.#check()
+    const ascending = query.order === 'asc'
+    const result: ThreadMessage[] = []
+    for (const message of this.#sessionMessages.get(query.sessionId) ?? []) {
+      if (query.unanswered === true && message.runId !== null) continue
+      if (query.before !== undefined && (ascending ? message.id <= query.before : message.id >= query.before)) continue
+      result.push(message)
+    }
+    result.sort(byIdDescending)
+    if (ascending) result.reverse()
+    return result.slice(0, query.limit).map((message) => ({ ...message }))
   }
 
   async getRun(id: string): Promise<Run | undefined> {
@@ -180,6 +228,7 @@ export class MemoryStore implements Store {
     if (sessionState !== undefined && !this.#sessions.has(sessionState.sessionId)) {
       throw new StorageError('storage.failed', `Session ${sessionState.sessionId} does not exist`)
     }
+    const answered = commit.answerMessages === undefined ? undefined : this.#messagesToAnswer(commit.answerMessages, inserted)
 
     if (inserted !== undefined) {
       this.#runs.set(inserted.id, { ...inserted })
@@ -210,6 +259,22 @@ export class MemoryStore implements Store {
       session.state = sessionState.state
       session.updatedAt = sessionState.updatedAt
     }
+    if (answered !== undefined) for (const message of answered) message.runId = (commit.answerMessages as NonNullable<Commit['answerMessages']>).runId
+  }
+
+  /** The messages `answerMessages` names, checked: each unanswered, of the run's session, named once. */
+  #messagesToAnswer(answer: NonNullable<Commit['answerMessages']>, inserted: Run | undefined): ThreadMessage[] {
+    const run = answer.runId === inserted?.id ? inserted : this.#runs.get(answer.runId)
+    if (run === undefined) throw new StorageError('storage.failed', `Run ${answer.runId} does not exist`)
+    if (new Set(answer.messageIds).size !== answer.messageIds.length) throw new StorageError('storage.failed', 'A message is named twice in `answerMessages`')
+    return answer.messageIds.map((id) => {
+      const message = this.#messages.get(id)
+      if (message === undefined || message.sessionId !== run.sessionId) {
+        throw new StorageError('storage.failed', `Message ${id} is not a message of session ${run.sessionId}`)
+      }
+      if (message.runId !== null) throw new StorageError('storage.conflict', `Message ${id} was already taken by run ${message.runId}`)
+      return message
+    })
   }
 
   async registerOwner(owner: Owner): Promise<void> {

@@ -12,8 +12,8 @@ export interface RunHandleHost {
   cancelRun(runId: string, options?: { reason?: string }): Promise<void>
 }
 
-/** A run started by `createRun`. */
-export class RunHandle {
+/** A run started by `createRun`. `Output` is the type of its `output`, known when it was started with an agent's definition. */
+export class RunHandle<Output = unknown> {
   /** The run's id (`run_...`). */
   readonly id: string
   readonly sessionId: string
@@ -32,9 +32,9 @@ export class RunHandle {
     return this.#host.runEvents(this.id, options)
   }
 
-  /** Resolves with the run's record once it has ended (completed, failed or cancelled). */
-  result(): Promise<Run> {
-    return this.#host.waitForRun(this.id)
+  /** Resolves with the run's record once it has ended (completed, failed or cancelled); `output` is typed by the agent's schema when known. */
+  result(): Promise<Run<Output>> {
+    return this.#host.waitForRun(this.id) as Promise<Run<Output>>
   }
 
   /** Cancels the run; see `Runtime.cancelRun`. */

@@ -59,6 +59,7 @@ export class RunLog {
   ownerId: string | undefined
   #patch: RunPatch | undefined
   #sessionState: Commit['sessionState']
+  #answer: Commit['answerMessages']
   #chain: Promise<void> = Promise.resolve()
   #scheduled = false
   #waiters: { resolve: () => void; reject: (error: unknown) => void }[] | undefined
@@ -119,6 +120,12 @@ export class RunLog {
     this.#schedule()
   }
 
+  /** Gives the run these thread messages with the next commit (the store refuses ones another run took). */
+  answerMessages(messageIds: readonly string[]): void {
+    this.#answer = { runId: this.runId, messageIds }
+    this.#schedule()
+  }
+
   /**
    * Resolves once everything appended so far is committed, by the next
    * flush, without forcing one: what the run appends meanwhile rides in the
@@ -144,9 +151,11 @@ export class RunLog {
     const events = this.#pending
     if (events.length > 0) commit.events = events
     if (this.#sessionState !== undefined) commit.sessionState = this.#sessionState
+    if (this.#answer !== undefined) commit.answerMessages = this.#answer
     this.#insert = undefined
     this.#patch = undefined
     this.#sessionState = undefined
+    this.#answer = undefined
     this.#pending = []
     const landed = commit.insertRun === undefined ? this.#publish : this.#storeAndPublish
     this.#chain = this.#chain.then(() => this.#store.commit(commit).then(() => landed(events), this.#fail))
@@ -166,7 +175,7 @@ export class RunLog {
   }
 
   #hasPending(): boolean {
-    return this.#pending.length > 0 || this.#patch !== undefined || this.#insert !== undefined || this.#sessionState !== undefined
+    return this.#pending.length > 0 || this.#patch !== undefined || this.#insert !== undefined || this.#sessionState !== undefined || this.#answer !== undefined
   }
 
   readonly #publish = (events: RunEvent[]): void => {

@@ -13,6 +13,8 @@ export function createRunRecord(fields: {
   personaId: string
   route: Pick<ResolvedRoute, 'id' | 'model' | 'providerName'>
   input: string
+  /** `[]` for a run that answers the thread's messages (taken when it starts), null for a run given `input`. */
+  messageIds: string[] | null
   createdBy: Caller | null
   createdAt: string
 }): Run {
@@ -27,7 +29,9 @@ export function createRunRecord(fields: {
     modelProvider: fields.route.providerName,
     status: 'queued',
     input: fields.input,
+    messageIds: fields.messageIds,
     content: null,
+    output: null,
     reasoningContent: null,
     messages: [],
     metrics: { inputTokens: 0, outputTokens: 0, totalTokens: 0, cachedInputTokens: 0, reasoningTokens: 0, timeToFirstTokenMs: null, durationMs: null },

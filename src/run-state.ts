@@ -40,7 +40,10 @@ export interface RunState {
   reasoning: string[]
   usage: { inputTokens: number; outputTokens: number; cachedInputTokens: number; reasoningTokens: number }
   startedAtMs: number | undefined
-  firstTokenAtMs: number | undefined
+  /** The earlier runs whose messages the model is sent (`run.started`), oldest first; undefined before it, or in an older log. */
+  historyRunIds: string[] | undefined
+  /** The first model turn's time to its first chunk (its `message.completed`); undefined until that turn completed. */
+  firstTurnTtftMs: number | null | undefined
   endedAtMs: number | undefined
   terminal: boolean
 }
@@ -58,10 +61,21 @@ export function createRunState(messages: Message[]): RunState {
     reasoning: [],
     usage: { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 },
     startedAtMs: undefined,
-    firstTokenAtMs: undefined,
+    historyRunIds: undefined,
+    firstTurnTtftMs: undefined,
     endedAtMs: undefined,
     terminal: false,
   }
+}
+
+/**
+ * Sets the user's message of a run that answers thread messages: its input
+ * is known once it starts, and its record's `input` (written with
+ * `run.started`) is what a replay starts from.
+ */
+export function setRunInput(state: RunState, input: string): void {
+  const user = state.messages.find((message) => message.role === 'user')
+  if (user !== undefined) user.content = input
 }
 
 /** Text a tool's output becomes in the conversation. */
@@ -90,12 +104,12 @@ function finishToolPhase(state: RunState, phase: ToolPhase, createdAt: string): 
 export function applyEvent(state: RunState, event: RunEvent, timeMs: number): void {
   switch (event.type) {
     case 'message.delta':
-      state.firstTokenAtMs ??= timeMs
       if (event.data.channel === 'text') state.partialText += event.data.content
       else state.partialReasoning += event.data.content
       return
     case 'run.started':
       state.startedAtMs = timeMs
+      state.historyRunIds = event.data.history_run_ids
       state.stepSeq = event.seq
       return
     case 'message.completed': {
@@ -113,6 +127,8 @@ export function applyEvent(state: RunState, event: RunEvent, timeMs: number): vo
         reasoningTokens: data.usage.reasoning_tokens,
       }
       state.messages.push(message)
+      // A log written before turns recorded it has no figure: unknown, not guessed.
+      if (state.turns === 0) state.firstTurnTtftMs = data.time_to_first_chunk_ms ?? null
       state.turns++
       state.usage.inputTokens += data.usage.input_tokens
       state.usage.outputTokens += data.usage.output_tokens
@@ -188,8 +204,16 @@ export function usageData(usage: { inputTokens: number; outputTokens: number; ca
   }
 }
 
-/** The run's metrics so far. */
-export function metricsOf(state: RunState, nowMs: number): RunMetrics {
+/**
+ * The run's metrics from its state. Tokens are those of its completed model
+ * turns. `timeToFirstTokenMs` is its first model turn's time from request to
+ * first chunk (text, reasoning or a tool call), so it never holds queueing,
+ * tool execution or a wait for input; null until that turn completed, or
+ * when it streamed none. `durationMs` is wall time from `run.started` to
+ * `endMs`, the time of the terminal event, waiting for input and tools
+ * included; null while the run has not ended (`endMs` undefined).
+ */
+export function metricsOf(state: RunState, endMs: number | undefined): RunMetrics {
   const { inputTokens, outputTokens, cachedInputTokens, reasoningTokens } = state.usage
   const started = state.startedAtMs
   return {
@@ -198,8 +222,8 @@ export function metricsOf(state: RunState, nowMs: number): RunMetrics {
     totalTokens: inputTokens + outputTokens,
     cachedInputTokens,
     reasoningTokens,
-    timeToFirstTokenMs: started === undefined || state.firstTokenAtMs === undefined ? null : state.firstTokenAtMs - started,
-    durationMs: started === undefined ? null : (state.endedAtMs ?? nowMs) - started,
+    timeToFirstTokenMs: state.firstTurnTtftMs ?? null,
+    durationMs: started === undefined || endMs === undefined ? null : endMs - started,
   }
 }
 

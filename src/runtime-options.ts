@@ -1,13 +1,13 @@
 /**
  * The options and argument types of the Runtime's methods.
  */
-import type { AgentDefinition } from './agents.js'
+import type { AgentDefinition, AgentReference } from './agents.js'
 import { ValidationError } from './errors.js'
 import type { Logger } from './logger.js'
 import type { ModelProvider } from './model.js'
 import type { Route } from './routes.js'
 import type { Caller, RunStatus, Store } from './store.js'
-import { checkObject, optionalCaller, optionalChoice, optionalString, utf8Length } from './validate.js'
+import { checkObject, optionalCaller, optionalChoice, optionalReference, optionalString, utf8Length } from './validate.js'
 
 /** Options of {@link Runtime.open}. */
 export interface RuntimeOptions {
@@ -54,14 +54,26 @@ export interface RuntimeOptions {
   logger?: Logger
 }
 
-/** Options of {@link Runtime.createRun}. Without a session id, the run's new session takes `personaId`, `orgId` and `createdBy`. */
-export interface CreateRunOptions {
-  /** The user's message. */
-  input: string
-  /** `key` or `key@version`. @default the session's agent, else the runtime's default agent */
-  personaId?: string
-  /** @default the agent's route, else 'default' */
-  routeId?: string
+/**
+ * Options of {@link Runtime.createRun}. Without a session id, the run's new
+ * session takes `personaId`, `orgId` and `createdBy`. `Output` is the type of
+ * the run's `output`, known when `personaId` is an agent's definition.
+ */
+export interface CreateRunOptions<Output = unknown> {
+  /**
+   * The user's message. Without it, the run answers the session's unanswered
+   * thread messages (`addMessage`), taken when it starts; a session with none
+   * refuses it (`state.invalid`). @default the session's unanswered messages
+   */
+  input?: string
+  /**
+   * `key` or `key@version`, or the agent's definition (or the Agent
+   * `defineAgent` returned), which types the run's `output`; `''` and null
+   * mean the default. @default the session's agent, else the runtime's default agent
+   */
+  personaId?: string | AgentReference<Output> | null
+  /** `''` and null mean the default. @default the agent's route, else 'default' */
+  routeId?: string | null
   /** What to do when the session already has an active run. @default 'enqueue' */
   multitask?: 'reject' | 'enqueue' | 'interrupt'
   createdBy?: Caller
@@ -141,8 +153,9 @@ export function providersAndRoutes(options: RuntimeOptions): { providers: Record
 
 /** What {@link parseCreateRunOptions} gives: every option checked, defaults applied where they do not depend on the session. */
 export interface ParsedCreateRunOptions {
-  input: string
-  personaId: string | undefined
+  /** Undefined: the run answers its session's thread messages. */
+  input: string | undefined
+  personaId: string | AgentReference | undefined
   routeId: string | undefined
   multitask: 'reject' | 'enqueue' | 'interrupt'
   createdBy: Caller | null
@@ -150,20 +163,30 @@ export interface ParsedCreateRunOptions {
   traceId: string | undefined
 }
 
+/** `personaId`: a reference string (`''` and null: the default), or an agent object with its `key` and `version`. */
+function optionalAgentReference(value: unknown): string | AgentReference | undefined {
+  if (typeof value !== 'object' || value === null) return optionalReference(value, 'personaId')
+  const { key, version } = value as Record<string, unknown>
+  if (Array.isArray(value) || typeof key !== 'string' || typeof version !== 'number') {
+    throw new ValidationError("Expected `personaId` to be `key`, `key@version`, an agent's definition (with its key and version), null or ''")
+  }
+  return value as AgentReference
+}
+
 /** Checks the options of `createRun` before anything is read or written. */
 export function parseCreateRunOptions(options: unknown, maxInputBytes: number): ParsedCreateRunOptions {
   const body = checkObject(options, 'options')
-  if (typeof body.input !== 'string') throw new ValidationError('Expected `input` to be a string')
+  if (body.input !== undefined && typeof body.input !== 'string') throw new ValidationError('Expected `input` to be a string')
   const input = body.input
-  if (utf8Length(input) > maxInputBytes) {
+  if (input !== undefined && utf8Length(input) > maxInputBytes) {
     throw new ValidationError(`\`input\` is larger than ${maxInputBytes} bytes`, { code: 'validation.too_large' })
   }
   const traceId = optionalString(body.traceId, 'traceId')
   if (traceId !== undefined && !/^[0-9a-f]{32}$/.test(traceId)) throw new ValidationError('Expected `traceId` to be 32 lowercase hex characters')
   return {
     input,
-    personaId: optionalString(body.personaId, 'personaId', { nonEmpty: true }),
-    routeId: optionalString(body.routeId, 'routeId', { nonEmpty: true }),
+    personaId: optionalAgentReference(body.personaId),
+    routeId: optionalReference(body.routeId, 'routeId'),
     multitask: optionalChoice(body.multitask, 'multitask', ['reject', 'enqueue', 'interrupt'] as const) ?? 'enqueue',
     createdBy: optionalCaller(body.createdBy, 'createdBy') ?? null,
     orgId: optionalString(body.orgId, 'orgId'),

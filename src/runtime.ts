@@ -3,15 +3,17 @@
  * agents, the scheduler and the event hub, and checks every argument before
  * anything is written.
  */
+import type { output, ZodType } from 'zod'
 import { AgentRegistry, builtInAgent, type Agent, type AgentDefinition } from './agents.js'
 import { NotFoundError, StateError, ValidationError } from './errors.js'
+import { Messages, type AddMessageOptions, type ListMessagesOptions } from './messages.js'
 import { EventHub, readAllEvents, readRunEvents, type FeedOptions, type LiveRuns, type RunEventsOptions } from './event-stream.js'
 import type { RunEvent } from './events.js'
 import { createTraceId } from './ids.js'
 import { resolveLogger, type Logger } from './logger.js'
 import { memoryStore } from './memory-store.js'
 import type { ModelProvider } from './model.js'
-import { checkRoutes, resolveRoute, type ResolvedRoute, type Route } from './routes.js'
+import { checkRoutes, resolveRoute, type Route } from './routes.js'
 import { RunHandle } from './run-handle.js'
 import { RunLog } from './run-log.js'
 import { createRunRecord } from './run-record.js'
@@ -20,8 +22,9 @@ import { initialMessages, Scheduler } from './scheduler.js'
 import { recoverRuns } from './recovery.js'
 import { controlledRun, type RunControlContext } from './run-control.js'
 import { pruneFinishedRuns, type PruneOptions } from './prune.js'
+import { checkAfterSeq, checkEventLimit, listRunsChecked } from './run-queries.js'
+import { resolveRunTarget, type RunTargetHost } from './run-target.js'
 import {
-  parseCreateRunOptions,
   parseInputOptions,
   positiveInteger,
   providersAndRoutes,
@@ -32,8 +35,8 @@ import {
 } from './runtime-options.js'
 import { Ownership } from './ownership.js'
 import { Sessions, type CreateSessionOptions, type ListSessionsOptions, type Scope, type UpdateSessionOptions } from './sessions.js'
-import { isTerminalStatus, runStatuses, type Run, type Session, type Store } from './store.js'
-import { checkObject, optionalChoice, optionalString, pageLimit, utf8Length } from './validate.js'
+import { isTerminalStatus, type Run, type Session, type Store, type ThreadMessage } from './store.js'
+import { optionalString } from './validate.js'
 
 /** An agent runtime inside this process. Create one with {@link Runtime.open}. */
 export class Runtime {
@@ -45,6 +48,9 @@ export class Runtime {
   readonly #scheduler: Scheduler
   readonly #options: RuntimeOptions
   readonly #sessions: Sessions
+  readonly #messages: Messages
+  readonly #runTarget: RunTargetHost
+  readonly #maxInputBytes: number
   readonly #ownership: Ownership
   readonly #execute: boolean
   readonly #logger: Logger
@@ -83,7 +89,13 @@ export class Runtime {
       creditsPerUsd,
       logger: this.#logger,
     })
-    positiveInteger(options.maxInputBytes, 'maxInputBytes', 1)
+    this.#maxInputBytes = positiveInteger(options.maxInputBytes, 'maxInputBytes', 1_048_576)
+    this.#messages = new Messages({
+      store,
+      getSession: (sessionId, scope) => this.#sessions.get(sessionId, scope),
+      assertOpen: () => this.#assertOpen(),
+      maxInputBytes: this.#maxInputBytes,
+    })
     if (options.execute !== undefined && typeof options.execute !== 'boolean') {
       throw new TypeError(`Expected \`execute\` to be a boolean, got \`${String(options.execute)}\``)
     }
@@ -93,6 +105,16 @@ export class Runtime {
     if (!Array.isArray(agents)) throw new TypeError('Expected `agents` to be an array of agent definitions')
     for (const definition of agents.length === 0 ? [builtInAgent] : agents) this.#agents.define(definition)
     if (options.defaultAgent !== undefined) this.#agents.resolve(options.defaultAgent)
+    this.#runTarget = {
+      store,
+      agents: this.#agents,
+      routes: this.#routes,
+      providers: this.#providers,
+      defaultAgent: options.defaultAgent,
+      maxInputBytes: this.#maxInputBytes,
+      getSession: (id, scope) => this.getSession(id, scope),
+      createSession: (sessionOptions) => this.createSession(sessionOptions),
+    }
   }
 
   /** Opens the store (storage errors surface here), defines the agents and recovers unfinished runs. */
@@ -130,8 +152,8 @@ export class Runtime {
   }
 
   /** Defines an agent version; redefining `key@version` with other content fails with `state.invalid`. */
-  defineAgent(definition: AgentDefinition): Agent {
-    return this.#agents.define(definition)
+  defineAgent<Schema extends ZodType = ZodType>(definition: AgentDefinition<Schema>): Agent<output<Schema>> {
+    return this.#agents.define(definition) as Agent<output<Schema>>
   }
 
   /** Resolves `key` (latest) or `key@version`. */
@@ -164,43 +186,32 @@ export class Runtime {
     return this.#sessions.delete(sessionId, scope)
   }
 
+  /** Adds a user's message to a session (thread), unanswered until a run created without `input` takes it. */
+  addMessage(sessionId: string, options: AddMessageOptions): Promise<ThreadMessage> {
+    return this.#messages.add(sessionId, options)
+  }
+
+  /** A session's messages, newest first, with the cursor `before`. */
+  listMessages(sessionId: string, options: ListMessagesOptions = {}): Promise<ThreadMessage[]> {
+    return this.#messages.list(sessionId, options)
+  }
+
   /**
    * Starts a run on a session, or on a new session made for it when no
    * session id is given (`createRun({ input })`; the handle has its
    * `sessionId`). Resolves once the run is stored; it executes in the background.
    */
-  createRun(options: CreateRunOptions): Promise<RunHandle>
-  createRun(sessionId: string, options: CreateRunOptions): Promise<RunHandle>
+  createRun<Output = unknown>(options: CreateRunOptions<Output> & { input: string }): Promise<RunHandle<Output>>
+  createRun<Output = unknown>(sessionId: string, options: CreateRunOptions<Output>): Promise<RunHandle<Output>>
   async createRun(sessionIdOrOptions: string | CreateRunOptions, maybeOptions?: CreateRunOptions): Promise<RunHandle> {
     this.#assertOpen()
     const ownSession = typeof sessionIdOrOptions !== 'string'
-    const { input, personaId, routeId, multitask, createdBy, orgId, traceId } = parseCreateRunOptions(
+    const { options, session, agent, route } = await resolveRunTarget(
+      this.#runTarget,
+      ownSession ? undefined : sessionIdOrOptions,
       ownSession ? sessionIdOrOptions : maybeOptions,
-      this.#options.maxInputBytes ?? 1_048_576,
     )
-    const defaultReference = (): string => {
-      const reference = this.#options.defaultAgent ?? this.#agents.firstKey()
-      if (reference === undefined) throw new NotFoundError('not_found.agent', 'No agent is defined')
-      return reference
-    }
-    let session: Session
-    let agent: Agent
-    let route: ResolvedRoute
-    if (ownSession) {
-      // Resolve before the session is made, so a bad agent or route leaves no stray session behind.
-      agent = this.#agents.resolve(personaId ?? defaultReference())
-      route = resolveRoute(routeId ?? agent.route ?? 'default', this.#routes, this.#providers)
-      session = await this.createSession({
-        ...(personaId === undefined ? {} : { agent: personaId }),
-        ...(orgId === undefined ? {} : { orgId }),
-        ...(createdBy === null ? {} : { createdBy }),
-      })
-    } else {
-      session = await this.getSession(sessionIdOrOptions, { orgId })
-      agent = this.#agents.resolve(personaId ?? session.agent ?? defaultReference())
-      route = resolveRoute(routeId ?? agent.route ?? 'default', this.#routes, this.#providers)
-    }
-
+    const { input, multitask, createdBy, traceId } = options
     if (this.#scheduler.isBusy(session.id)) {
       if (multitask === 'reject') {
         throw new StateError(`Session ${session.id} already has an active run`, { code: 'state.thread_busy' })
@@ -214,11 +225,13 @@ export class Runtime {
       traceId: traceId ?? createTraceId(),
       personaId: agent.id,
       route,
-      input,
+      input: input ?? '',
+      // A run without input answers the thread's messages, taken when it starts.
+      messageIds: input === undefined ? [] : null,
       createdBy,
       createdAt: now,
     })
-    const log = new RunLog(this.#store, this.#hub, run, createRunState(initialMessages(agent, input, now)))
+    const log = new RunLog(this.#store, this.#hub, run, createRunState(initialMessages(agent, input ?? '', now)))
     if (!this.#execute) {
       // An observer stores the run unowned; an executing runtime on the store claims it.
       log.insert(run)
@@ -260,44 +273,21 @@ export class Runtime {
   }
 
   /** Runs, newest first, by org, session and status, with the cursor `before`. */
-  async listRuns(options: ListRunsOptions = {}): Promise<Run[]> {
-    checkObject(options, 'options')
-    const limit = pageLimit(options.limit)
-    const orgId = optionalString(options.orgId, 'orgId')
-    const sessionId = optionalString(options.sessionId, 'sessionId')
-    const statuses = options.status === undefined ? undefined : typeof options.status === 'string' ? [options.status] : options.status
-    if (statuses !== undefined) for (const status of statuses) optionalChoice(status, 'status', runStatuses)
-    const before = optionalString(options.before, 'before', { nonEmpty: true })
-    if (before !== undefined) {
-      const cursor = await this.#store.getRun(before)
-      if (cursor === undefined || (orgId !== undefined && cursor.orgId !== orgId) || (sessionId !== undefined && cursor.sessionId !== sessionId)) {
-        throw new ValidationError(`Unknown cursor \`before\`: ${before}`)
-      }
-    }
-    const order = optionalChoice(options.order, 'order', ['asc', 'desc'] as const) ?? 'desc'
-    return this.#store.listRuns({ orgId, sessionId, statuses, limit, before, order })
+  listRuns(options: ListRunsOptions = {}): Promise<Run[]> {
+    return listRunsChecked(this.#store, options)
   }
 
   /** A page of a run's stored events after `afterSeq` (no waiting for live ones). */
   async readEvents(runId: string, options: { afterSeq?: number; limit?: number; orgId?: string } = {}): Promise<RunEvent[]> {
-    const afterSeq = options.afterSeq ?? 0
-    if (typeof afterSeq !== 'number' || !Number.isInteger(afterSeq) || afterSeq < 0) {
-      throw new ValidationError(`Expected \`afterSeq\` to be a non-negative integer, got \`${String(afterSeq)}\``)
-    }
-    const limit = options.limit ?? 1000
-    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) {
-      throw new ValidationError(`Expected \`limit\` to be a positive integer, got \`${String(limit)}\``)
-    }
+    const afterSeq = checkAfterSeq(options.afterSeq)
+    const limit = checkEventLimit(options.limit, 1000)
     await this.getRun(runId, { orgId: options.orgId })
     return this.#store.readEvents(runId, afterSeq, limit)
   }
 
   /** A run's events after `afterSeq`: replay, then live, ending after the terminal event. */
   runEvents(runId: string, options: RunEventsOptions & { orgId?: string } = {}): AsyncIterable<RunEvent> {
-    const afterSeq = options.afterSeq ?? 0
-    if (typeof afterSeq !== 'number' || !Number.isInteger(afterSeq) || afterSeq < 0) {
-      throw new ValidationError(`Expected \`afterSeq\` to be a non-negative integer, got \`${String(afterSeq)}\``)
-    }
+    checkAfterSeq(options.afterSeq)
     const store = this.#store
     const hub = this.#hub
     const getRun = (): Promise<Run> => this.getRun(runId, { orgId: options.orgId })

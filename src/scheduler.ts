@@ -15,6 +15,7 @@ import type { Message } from './model.js'
 import type { ResolvedRoute } from './routes.js'
 import { RunLog } from './run-log.js'
 import { openRequests } from './run-state.js'
+import { appendStart, historyOfStartedRun, planStart, type StartPlan } from './run-start.js'
 import type { Run, Session, Store } from './store.js'
 import type { Logger } from './logger.js'
 
@@ -211,27 +212,30 @@ export class Scheduler {
       return
     }
     const { store } = this.#options
-    if (log.state.startedAtMs === undefined) {
-      const now = Date.now()
-      log.append(
-        'run.started',
-        { persona_id: run.personaId, route_id: run.routeId, model: run.model, model_provider: run.modelProvider },
-        now,
-      )
-      log.patch({ status: 'running', startedAt: new Date(now).toISOString() })
-    }
+    const starting = log.state.startedAtMs === undefined
     // The session's state is only for tools: an agent without tools does not read it.
     const snapshot = active.session
     active.session = undefined
-    const [session, history] = await Promise.all([
+    const [session, plan] = await Promise.all([
       active.agent.tools.size === 0 ? undefined : (snapshot ?? store.getSession(run.sessionId)),
-      this.#history(active),
+      starting ? planStart(store, active) : historyOfStartedRun(store, active).then((history) => ({ history })),
     ])
+    // Cancelled, or the runtime closing, while it read: a run that had not started stays queued.
+    if (log.sealed || active.controller.signal.aborted) {
+      active.executing = false
+      return
+    }
+    if (starting && !appendStart(active, plan as StartPlan, this.#options.creditsPerUsd)) {
+      active.executing = false
+      await log.flush()
+      this.#leave(active)
+      return
+    }
     const context: LoopContext = {
       log,
       agent: active.agent,
       route: active.route,
-      history,
+      history: plan.history,
       signal: active.controller.signal,
       sessionState: (session?.state ?? {}) as JsonObject,
       toolConcurrency: this.#options.toolConcurrency,
@@ -255,19 +259,6 @@ export class Scheduler {
       // Closing: keep what was appended; the next runtime on this store recovers the run.
       await log.flush().catch(() => {})
     }
-  }
-
-  /** The messages of the session's latest completed runs before this one, oldest first. */
-  async #history(active: ActiveRun): Promise<Message[]> {
-    const limit = active.agent.historyRuns
-    if (limit === 0) return []
-    const { run } = active
-    const runs = await this.#options.store.listRuns({ sessionId: run.sessionId, statuses: ['completed'], limit, before: run.id })
-    const messages: Message[] = []
-    for (let index = runs.length - 1; index >= 0; index--) {
-      for (const message of (runs[index] as Run).messages) if (message.role !== 'system') messages.push({ ...message, fromHistory: true })
-    }
-    return messages
   }
 
   #leave(active: ActiveRun): void {

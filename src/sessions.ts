@@ -7,12 +7,12 @@ import { NotFoundError, ValidationError } from './errors.js'
 import type { JsonObject } from './events.js'
 import { createId } from './ids.js'
 import type { Caller, Session, SessionPatch, Store } from './store.js'
-import { checkObject, optionalCaller, optionalJsonObject, optionalString, pageLimit } from './validate.js'
+import { checkObject, optionalCaller, optionalJsonObject, optionalReference, optionalString, pageLimit } from './validate.js'
 
 /** Options of `Runtime.createSession`. */
 export interface CreateSessionOptions {
-  /** The default agent of the session's runs: `key` or `key@version`. @default null (the runtime's default agent) */
-  agent?: string
+  /** The default agent of the session's runs: `key` or `key@version`; `''` and null mean the runtime's default agent. @default null */
+  agent?: string | null
   /** @default 'default' */
   orgId?: string
   /** @default createdBy.userId, else null */
@@ -42,6 +42,7 @@ export interface UpdateSessionOptions {
   title?: string | null
   metadata?: JsonObject
   state?: JsonObject
+  /** The default agent of the session's runs; `''` and null mean the runtime's default agent. */
   agent?: string | null
 }
 
@@ -71,7 +72,7 @@ export class Sessions {
   async create(options: CreateSessionOptions = {}): Promise<Session> {
     this.#host.assertOpen()
     checkObject(options, 'options')
-    const agent = optionalString(options.agent, 'agent', { nonEmpty: true })
+    const agent = optionalReference(options.agent, 'agent')
     if (agent !== undefined) this.#host.resolveAgent(agent)
     const createdBy = optionalCaller(options.createdBy, 'createdBy') ?? null
     const userId = options.userId === null ? null : (optionalString(options.userId, 'userId') ?? createdBy?.userId ?? null)
@@ -131,7 +132,7 @@ export class Sessions {
     const state = optionalJsonObject(changes.state, 'state')
     if (state !== undefined) patch.state = state
     if (changes.agent !== undefined) {
-      const agent = changes.agent === null ? null : (optionalString(changes.agent, 'agent', { nonEmpty: true }) as string)
+      const agent = optionalReference(changes.agent, 'agent') ?? null
       if (agent !== null) this.#host.resolveAgent(agent)
       patch.agent = agent
     }

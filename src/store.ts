@@ -54,8 +54,11 @@ export interface RunMetrics {
   durationMs: number | null
 }
 
-/** A run: one execution of the agent loop on a session. */
-export interface Run {
+/**
+ * A run: one execution of the agent loop on a session. `Output` is the type
+ * of `output`, known when the run was started with a typed agent.
+ */
+export interface Run<Output = unknown> {
   id: string
   sessionId: string
   orgId: string
@@ -66,8 +69,23 @@ export interface Run {
   model: string
   modelProvider: string
   status: RunStatus
+  /**
+   * The user's message. For a run started without `input`, the contents of
+   * the thread messages it answers, joined by a blank line, once it started
+   * ('' while queued).
+   */
   input: string
+  /**
+   * The ids of the thread messages the run answers, oldest first, taken when
+   * it started (`[]` while it is queued); null for a run given `input`.
+   */
+  messageIds: string[] | null
   content: string | null
+  /**
+   * The final answer parsed, for an agent with an `outputSchema`: the
+   * validated value (as JSON) once the run completed; null otherwise.
+   */
+  output: Output | null
   reasoningContent: string | null
   /** The run's own messages (system, user, assistant, tool); history is not copied. */
   messages: Message[]
@@ -86,6 +104,30 @@ export interface Run {
   completedAt: string | null
   failedAt: string | null
   cancelledAt: string | null
+}
+
+/** A message a user sent to a thread (Arkloop's flow: the thread holds the message, a run answers it). */
+export interface ThreadMessage {
+  /** `msg_...`. */
+  id: string
+  sessionId: string
+  role: 'user'
+  content: string
+  /** The run that took the message when it started; null while it is unanswered. */
+  runId: string | null
+  createdAt: string
+}
+
+/** A page of a session's messages, newest first unless `order` says otherwise. */
+export interface MessageQuery {
+  sessionId: string
+  /** Only messages no run has taken (`runId` null). @default false */
+  unanswered?: boolean
+  limit: number
+  /** Only messages older than this message id (with `order: 'asc'`, newer). */
+  before?: string
+  /** @default 'desc' */
+  order?: 'asc' | 'desc'
 }
 
 /** The fields of a run that `commit` may change. */
@@ -137,6 +179,13 @@ export interface Commit {
   /** The session state tools wrote during the step. */
   sessionState?: { sessionId: string; state: JsonObject; updatedAt: string }
   /**
+   * Thread messages the run takes: each gets `runId`. Every one must be a
+   * message of the run's session (else `storage.failed`) that no run has
+   * taken yet: otherwise another run got there first, and the commit fails
+   * with `storage.conflict`. A failed commit writes nothing.
+   */
+  answerMessages?: { runId: string; messageIds: readonly string[] }
+  /**
    * The owner writing. With `insertRun`, the new run's owner (none: any
    * executing runtime may claim it). Otherwise the commit fails with
    * `storage.conflict`, writing nothing, unless the run is owned by this owner:
@@ -179,6 +228,13 @@ export interface Store {
   commit(commit: Commit): Promise<void>
   /** A run's events with `seq > afterSeq`, in order, at most `limit`. */
   readEvents(runId: string, afterSeq: number, limit: number): Promise<RunEvent[]>
+
+  /** Adds a message to its session; a missing session or a duplicate id fails with `storage.failed`. */
+  insertMessage(message: ThreadMessage): Promise<void>
+  /** A message, or undefined. */
+  getMessage(id: string): Promise<ThreadMessage | undefined>
+  /** A page of a session's messages (deleted with the session). */
+  listMessages(query: MessageQuery): Promise<ThreadMessage[]>
 
   // Optional: sharing one store between processes. Without these, a runtime
   // assumes it is the only one executing runs on the store.

@@ -29,6 +29,16 @@ export function optionalString(value: unknown, name: string, { nonEmpty = false 
   return value
 }
 
+/**
+ * A reference where empty means the default: undefined for undefined, null
+ * and `''`; otherwise the string. Anything else is `validation.invalid`.
+ */
+export function optionalReference(value: unknown, name: string): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined
+  if (typeof value !== 'string') throw new ValidationError(`Expected \`${name}\` to be a string, null or '' (the default), got ${describe(value)}`)
+  return value
+}
+
 /** Throws unless `value` is a JSON object (or undefined). */
 export function optionalJsonObject(value: unknown, name: string): JsonObject | undefined {
   if (value === undefined) return undefined

@@ -3,11 +3,14 @@
  * Agno AgentOS's RunSchema (seed `agno-session-runs.txt`). Units follow
  * Agno: message and event times in unix seconds, metrics' durations in
  * seconds as floats, events under Agno's names. Deltas, `run.queued` and
- * `message.completed` are left out, as Agno stores them.
+ * `message.completed` are left out, as Agno stores them. The messages a run
+ * was sent from earlier runs (`history_run_ids` of its `run.started`) are
+ * expanded from those runs' own records, marked `from_history`.
  */
-import { NotFoundError } from '../../src/errors.js'
+import { NotFoundError, isHearthError } from '../../src/errors.js'
 import type { Json, RunEvent } from '../../src/events.js'
 import type { Message } from '../../src/model.js'
+import { historyMessages } from '../../src/run-start.js'
 import type { Run, RunMetrics } from '../../src/store.js'
 import type { RequestContext } from './context.js'
 import { parseWith } from './request-body.js'
@@ -219,9 +222,28 @@ async function storedEvents(context: RequestContext, runId: string): Promise<Run
   }
 }
 
+/** Finds a run of the caller's org: undefined when it is gone (pruned, deleted). */
+export type RunLookup = (runId: string) => Promise<Run | undefined>
+
+/**
+ * The messages the run's model was sent, in the order sent: its system
+ * prompt, then the earlier runs' messages its `run.started` names (read from
+ * those runs, oldest first; a run gone since is left out), then its own.
+ */
+async function sentMessages(run: Run, events: readonly RunEvent[], lookup: RunLookup): Promise<Message[]> {
+  const started = events.find((event) => event.type === 'run.started')
+  const ids = started?.type === 'run.started' ? started.data.history_run_ids : undefined
+  if (ids === undefined || ids.length === 0) return run.messages
+  const earlier = await Promise.all(ids.map(lookup))
+  const history = historyMessages(earlier.filter((entry): entry is Run => entry !== undefined))
+  const first = run.messages[0]
+  return first?.role === 'system' ? [first, ...history, ...run.messages.slice(1)] : [...history, ...run.messages]
+}
+
 /** A run as Agno's RunSchema. */
-export async function agnoRun(context: RequestContext, run: Run, userId: string | null): Promise<AgnoRun> {
+export async function agnoRun(context: RequestContext, run: Run, userId: string | null, lookup: RunLookup): Promise<AgnoRun> {
   const agent = agentOf(context, run.personaId)
+  const events = await storedEvents(context, run.id)
   return {
     run_id: run.id,
     agent_session_id: run.sessionId,
@@ -231,8 +253,8 @@ export async function agnoRun(context: RequestContext, run: Run, userId: string 
     run_response_format: agent.json ? 'json' : 'text',
     reasoning_content: run.reasoningContent,
     metrics: agnoMetrics(run.metrics),
-    messages: run.messages.map((message) => agnoMessage(message, run.createdAt)),
-    events: agnoEvents(run, agent, await storedEvents(context, run.id)),
+    messages: (await sentMessages(run, events, lookup)).map((message) => agnoMessage(message, run.createdAt)),
+    events: agnoEvents(run, agent, events),
     created_at: run.createdAt,
   }
 }
@@ -247,10 +269,23 @@ export async function listSessionRuns(context: RequestContext): Promise<Response
   const session = await runtime.getSession(context.id, { orgId: caller.org_id })
   if ((query.type ?? 'agent') !== session.type) return jsonResponse(200, [], context.traceId)
   const out: AgnoRun[] = []
+  // A run's history is runs listed before it: looked up here first, the store only for one not listed.
+  const listed = new Map<string, Run>()
+  const lookup: RunLookup = async (runId) => {
+    const known = listed.get(runId)
+    if (known !== undefined) return known
+    return runtime.getRun(runId, { orgId: caller.org_id }).catch((error: unknown) => {
+      if (isHearthError(error) && error.code === 'not_found.run') return undefined
+      throw error
+    })
+  }
   let before: string | undefined
   for (;;) {
     const page = await runtime.listRuns({ orgId: caller.org_id, sessionId: session.id, order: 'asc', limit: pageSize, ...(before === undefined ? {} : { before }) })
-    for (const run of page) out.push(await agnoRun(context, run, session.userId))
+    for (const run of page) {
+      listed.set(run.id, run)
+      out.push(await agnoRun(context, run, session.userId, lookup))
+    }
     if (page.length < pageSize) break
     before = (page[page.length - 1] as Run).id
   }

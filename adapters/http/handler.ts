@@ -12,6 +12,7 @@ import type { HandlerSettings, RequestContext } from './context.js'
 import { streamRunEvents } from './event-stream-response.js'
 import { errorResponse } from './responses.js'
 import { checkMethod, matchRoute, type RouteName } from './router.js'
+import { addMessage, listMessages } from './message-routes.js'
 import { cancelRun, getRun, listRuns, submitInput } from './run-routes.js'
 import { createRun, createThread, deleteThread, getThread, listThreadRuns, listThreads, updateThread } from './thread-routes.js'
 import { resolveLogger, type Logger } from '../../src/logger.js'
@@ -48,6 +49,8 @@ const handlers: Readonly<Record<`${RouteName} ${string}`, RouteHandler>> = {
   'thread DELETE': deleteThread,
   'thread-runs GET': listThreadRuns,
   'thread-runs POST': createRun,
+  'thread-messages GET': listMessages,
+  'thread-messages POST': addMessage,
   'runs GET': listRuns,
   'run GET': getRun,
   'run-cancel POST': cancelRun,

@@ -10,6 +10,7 @@ export type RouteName =
   | 'threads'
   | 'thread'
   | 'thread-runs'
+  | 'thread-messages'
   | 'runs'
   | 'run'
   | 'run-cancel'
@@ -22,6 +23,7 @@ export const routeMethods: Readonly<Record<RouteName, readonly string[]>> = {
   threads: ['GET', 'POST'],
   thread: ['GET', 'PATCH', 'DELETE'],
   'thread-runs': ['GET', 'POST'],
+  'thread-messages': ['GET', 'POST'],
   runs: ['GET'],
   run: ['GET'],
   'run-cancel': ['POST'],
@@ -64,6 +66,7 @@ export function matchRoute(pathname: string, basePath: string): RouteMatch {
     if (length === 2) return { name: 'threads', id: '' }
     if (length === 3) return { name: 'thread', id: third as string }
     if (fourth === 'runs') return { name: 'thread-runs', id: third as string }
+    if (fourth === 'messages') return { name: 'thread-messages', id: third as string }
   } else if (second === 'runs') {
     if (length === 2) return { name: 'runs', id: '' }
     if (length === 3) {

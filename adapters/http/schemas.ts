@@ -7,11 +7,13 @@ import { runStatuses, type RunStatus } from '../../src/store.js'
 
 const jsonObject = z.record(z.string(), z.unknown())
 const nonEmpty = z.string().min(1, 'Expected a non-empty string')
+/** A persona or route: `''` and null mean the default. */
+const reference = z.string().nullable().optional()
 
 /** `POST /v1/threads`. */
 export const createThreadBody = z.strictObject({
   title: z.string().nullable().optional(),
-  persona_id: nonEmpty.optional(),
+  persona_id: reference,
   user_id: z.string().nullable().optional(),
   metadata: jsonObject.optional(),
 })
@@ -19,16 +21,22 @@ export const createThreadBody = z.strictObject({
 /** `PATCH /v1/threads/{id}`. */
 export const updateThreadBody = z.strictObject({
   title: z.string().nullable().optional(),
+  persona_id: reference,
   metadata: jsonObject.optional(),
   state: jsonObject.optional(),
 })
 
 /** `POST /v1/threads/{thread_id}/runs`. */
 export const createRunBody = z.strictObject({
-  input: z.string(),
-  route_id: nonEmpty.optional(),
-  persona_id: nonEmpty.optional(),
+  input: z.string().optional(),
+  route_id: reference,
+  persona_id: reference,
   multitask: z.enum(['reject', 'enqueue', 'interrupt']).optional(),
+})
+
+/** `POST /v1/threads/{thread_id}/messages`. */
+export const messageBody = z.strictObject({
+  content: z.string(),
 })
 
 /** `POST /v1/runs/{run_id}/input`. */
@@ -56,6 +64,12 @@ export const runListQuery = z.object({
   limit: limit.optional(),
   before: nonEmpty.optional(),
   status: statusList.optional(),
+})
+
+/** `limit` and `before` of a thread's messages. */
+export const messageListQuery = z.object({
+  limit: limit.optional(),
+  before: nonEmpty.optional(),
 })
 
 /** `limit`, `before` and `user_id` of the thread list. */

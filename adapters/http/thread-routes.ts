@@ -44,11 +44,12 @@ export async function getThread(context: RequestContext): Promise<Response> {
   return jsonResponse(200, threadToWire(session), context.traceId)
 }
 
-/** `PATCH /v1/threads/{id}`: changes `title`, `metadata` and `state`. */
+/** `PATCH /v1/threads/{id}`: changes `title`, `persona_id` (`''` and null: the default), `metadata` and `state`. */
 export async function updateThread(context: RequestContext): Promise<Response> {
   const body = parseWith(updateThreadBody, await readJsonObject(context.request, context.settings.maxBodyBytes), 'body')
   const changes: UpdateSessionOptions = {}
   if (body.title !== undefined) changes.title = body.title
+  if (body.persona_id !== undefined) changes.agent = body.persona_id
   if (body.metadata !== undefined) changes.metadata = body.metadata as JsonObject
   if (body.state !== undefined) changes.state = body.state as JsonObject
   const session = await context.runtime.updateSession(context.id, changes, { orgId: context.caller.org_id })
@@ -61,12 +62,16 @@ export async function deleteThread(context: RequestContext): Promise<Response> {
   return jsonResponse(200, { ok: true }, context.traceId)
 }
 
-/** `POST /v1/threads/{thread_id}/runs`: 201 `{ run_id, trace_id }` once the run is stored. */
+/**
+ * `POST /v1/threads/{thread_id}/runs`: 201 `{ run_id, trace_id }` once the run
+ * is stored. Without `input`, the run answers the thread's messages.
+ */
 export async function createRun(context: RequestContext): Promise<Response> {
   const { runtime, caller } = context
   const body = parseWith(createRunBody, await readJsonObject(context.request, context.settings.maxBodyBytes), 'body')
   const run = await runtime.createRun(context.id, {
-    input: body.input,
+    // Without input, the run answers the thread's unanswered messages (409 when there are none).
+    ...(body.input === undefined ? {} : { input: body.input }),
     orgId: caller.org_id,
     // One trace for the request and the run it starts.
     traceId: context.traceId,

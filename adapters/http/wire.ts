@@ -6,7 +6,7 @@ import type { InputRequest, Json, JsonObject, MetricsData } from '../../src/even
 import type { RunEvent } from '../../src/events.js'
 import type { ErrorCode } from '../../src/errors.js'
 import { metricsData } from '../../src/run-state.js'
-import type { Run, RunMetrics, RunStatus, Session } from '../../src/store.js'
+import type { Run, RunMetrics, RunStatus, Session, ThreadMessage } from '../../src/store.js'
 
 /** A thread as the API shows it. */
 export interface ThreadWire {
@@ -48,13 +48,40 @@ export interface RunItemWire {
 export interface RunDetailsWire extends RunItemWire {
   trace_id: string
   input: string
+  /** The thread messages the run answers (null for a run given `input`). */
+  message_ids: string[] | null
   content: string | null
+  /** For an agent with an output schema, the validated answer (the JSON of `content`) once completed; else null. */
+  output: unknown
   reasoning_content: string | null
   error: { code: ErrorCode; message: string } | null
   pending_input: InputRequest[]
   metrics: MetricsData
   started_at: string | null
   cancelled_at: string | null
+}
+
+/** A thread message as the API shows it. */
+export interface MessageWire {
+  id: string
+  thread_id: string
+  role: 'user'
+  content: string
+  /** The run that took it; null while it is unanswered. */
+  run_id: string | null
+  created_at: string
+}
+
+/** A thread message for the wire. */
+export function messageToWire(message: ThreadMessage): MessageWire {
+  return {
+    id: message.id,
+    thread_id: message.sessionId,
+    role: message.role,
+    content: message.content,
+    run_id: message.runId,
+    created_at: message.createdAt,
+  }
 }
 
 /** An event as sent in SSE frames. */
@@ -116,7 +143,9 @@ export function runDetailsToWire(run: Run): RunDetailsWire {
     ...runItemToWire(run),
     trace_id: run.traceId,
     input: run.input,
+    message_ids: run.messageIds,
     content: run.content,
+    output: run.output,
     reasoning_content: run.reasoningContent,
     error: run.error,
     pending_input: run.pendingInput,

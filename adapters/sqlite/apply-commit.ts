@@ -31,6 +31,23 @@ export function applyCommit(statements: Statements, commit: Commit): void {
     const { changes } = statements.updateSessionState.run(JSON.stringify(sessionState.state), sessionState.updatedAt, sessionState.sessionId)
     if (changes === 0) throw new StorageError('storage.failed', `Session ${sessionState.sessionId} does not exist`)
   }
+  if (commit.answerMessages !== undefined) answerMessages(statements, commit.answerMessages)
+}
+
+/** Gives each message to the run; a message taken already (by another run, another process) is `storage.conflict`. */
+function answerMessages(statements: Statements, { runId, messageIds }: NonNullable<Commit['answerMessages']>): void {
+  if (new Set(messageIds).size !== messageIds.length) throw new StorageError('storage.failed', 'A message is named twice in `answerMessages`')
+  for (const id of messageIds) {
+    if (statements.answerMessage.run(runId, id, runId).changes === 1) continue
+    // Off the path to success: one read of each to say why.
+    const sessionId = statements.getRunSession.get(runId) as string | undefined
+    if (sessionId === undefined) throw missingRun(runId)
+    const message = statements.getMessageOwner.get(id) as { session_id: string; run_id: string | null } | undefined
+    if (message === undefined || message.session_id !== sessionId) {
+      throw new StorageError('storage.failed', `Message ${id} is not a message of session ${sessionId}`)
+    }
+    throw new StorageError('storage.conflict', `Message ${id} was already taken by run ${String(message.run_id)}`)
+  }
 }
 
 function insertRun(statements: Statements, run: Run, ownerId: string | undefined): void {

@@ -146,6 +146,26 @@ CREATE TRIGGER runs_delete_events AFTER DELETE ON runs BEGIN
 END;
 `
 
+// Thread messages (a user's message waits in its thread until a run takes it), and two run fields:
+// the messages a run answers and the parsed output of an agent with an output schema. messages
+// keeps a rowid (a message may be as large as a run's input, which WITHOUT ROWID serves badly), and
+// its run_id has no foreign key: a pruned run's messages stay answered, naming the run that took
+// them. The partial index holds only the unanswered messages a starting run looks for.
+const version4 = `
+CREATE TABLE messages (
+  id TEXT PRIMARY KEY,
+  session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+  role TEXT NOT NULL,
+  content TEXT NOT NULL,
+  run_id TEXT,
+  created_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX messages_by_session ON messages (session_id, id);
+CREATE INDEX messages_unanswered ON messages (session_id, id) WHERE run_id IS NULL;
+ALTER TABLE run_details ADD COLUMN message_ids TEXT;
+ALTER TABLE run_details ADD COLUMN output TEXT;
+`
+
 /** Every migration, oldest first. */
 export const migrations: readonly Migration[] = [
   {
@@ -169,6 +189,13 @@ export const migrations: readonly Migration[] = [
     description: 'events rebuilt without the foreign key to runs and without AUTOINCREMENT; a trigger deletes the events of a deleted run',
     up(database) {
       database.exec(version3)
+    },
+  },
+  {
+    version: 4,
+    description: 'messages (thread messages, with an index of the unanswered ones); run_details.message_ids and run_details.output',
+    up(database) {
+      database.exec(version4)
     },
   },
 ]

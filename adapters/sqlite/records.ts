@@ -5,7 +5,7 @@
  */
 import { StorageError } from '../../src/errors.js'
 import type { RunEvent } from '../../src/events.js'
-import type { Run, RunPatch, Session } from '../../src/store.js'
+import type { Run, RunPatch, Session, ThreadMessage } from '../../src/store.js'
 
 /** A row of `sessions`. */
 export interface SessionRow {
@@ -71,6 +71,29 @@ export function sessionFromRow(row: SessionRow): Session {
   }
 }
 
+/** A row of `messages`. */
+export interface MessageRow {
+  id: string
+  session_id: string
+  role: string
+  content: string
+  run_id: string | null
+  created_at: string
+}
+
+/** The columns of `messages`, in the order of {@link messageValues}. */
+export const messageColumns = ['id', 'session_id', 'role', 'content', 'run_id', 'created_at'] as const
+
+/** The values of a message's row, in the order of {@link messageColumns}. */
+export function messageValues(message: ThreadMessage): unknown[] {
+  return [message.id, message.sessionId, message.role, message.content, message.runId, message.createdAt]
+}
+
+/** A message from its row. */
+export function messageFromRow(row: MessageRow): ThreadMessage {
+  return { id: row.id, sessionId: row.session_id, role: row.role as ThreadMessage['role'], content: row.content, runId: row.run_id, createdAt: row.created_at }
+}
+
 /** Where each field of a run is kept: table (`runs` or `run_details`), column, and whether the value is JSON text. */
 const runFields = {
   id: ['runs', 'id', false],
@@ -85,7 +108,9 @@ const runFields = {
   model: ['run_details', 'model', false],
   modelProvider: ['run_details', 'model_provider', false],
   input: ['run_details', 'input', false],
+  messageIds: ['run_details', 'message_ids', true],
   content: ['run_details', 'content', false],
+  output: ['run_details', 'output', true],
   reasoningContent: ['run_details', 'reasoning_content', false],
   messages: ['run_details', 'messages', true],
   metrics: ['run_details', 'metrics', true],

@@ -9,7 +9,7 @@
 import { resolve } from 'node:path'
 import { StorageError } from '../../src/errors.js'
 import type { RunEvent } from '../../src/events.js'
-import type { Commit, Owner, Run, RunQuery, Session, SessionPatch, SessionQuery, Store } from '../../src/store.js'
+import type { Commit, MessageQuery, Owner, Run, RunQuery, Session, SessionPatch, SessionQuery, Store, ThreadMessage } from '../../src/store.js'
 import { ChangeWatch } from './change-watch.js'
 import { Checkpointer, fallbackCheckpointPages } from './checkpointer.js'
 import type { SqliteDatabase, SqliteStatement } from './database-types.js'
@@ -18,7 +18,18 @@ import { databaseName, openDatabase } from './open-database.js'
 import { resolveOptions, type ResolvedSqliteStoreOptions, type SqliteStoreOptions } from './options.js'
 import { OwnerStatements } from './owners.js'
 import { Pruner } from './prune.js'
-import { eventFromRow, runFromRow, sessionFromRow, sessionValues, type EventRow, type RunRow, type SessionRow } from './records.js'
+import {
+  eventFromRow,
+  messageFromRow,
+  messageValues,
+  runFromRow,
+  sessionFromRow,
+  sessionValues,
+  type EventRow,
+  type MessageRow,
+  type RunRow,
+  type SessionRow,
+} from './records.js'
 import { Statements } from './statements.js'
 import { toStorageError } from './storage-errors.js'
 
@@ -226,6 +237,36 @@ export class SqliteStore implements Store {
       const events: RunEvent[] = new Array(rows.length)
       for (let index = 0; index < rows.length; index++) events[index] = eventFromRow(rows[index] as EventRow, runId)
       return events
+    })
+  }
+
+  /** Adds a message to its session; a missing session or a duplicate id fails with `storage.failed`. */
+  async insertMessage(message: ThreadMessage): Promise<void> {
+    this.#write('Cannot insert a message into', (statements) => {
+      try {
+        statements.insertMessage.run(...messageValues(message))
+      } catch (error) {
+        const code = (error as { code?: unknown }).code
+        if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new StorageError('storage.failed', `Message ${message.id} already exists`, { cause: error })
+        if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw new StorageError('storage.failed', `Session ${message.sessionId} does not exist`, { cause: error })
+        throw error
+      }
+    })
+  }
+
+  /** A fresh copy of the message, or undefined. */
+  async getMessage(id: string): Promise<ThreadMessage | undefined> {
+    return this.#read('Cannot read a message from', (statements) => {
+      const row = statements.getMessage.get(id) as MessageRow | undefined
+      return row === undefined ? undefined : messageFromRow(row)
+    })
+  }
+
+  /** A page of a session's messages, newest first unless `order` is 'asc'. */
+  async listMessages(query: MessageQuery): Promise<ThreadMessage[]> {
+    return this.#read('Cannot list the messages of', (statements) => {
+      const { statement, parameters } = statements.listMessages(query)
+      return (statement.all(...parameters) as MessageRow[]).map(messageFromRow)
     })
   }
 

@@ -3,9 +3,9 @@
  * whose shape depends on the call (a run patch's fields, a list's filters)
  * are prepared on first use and cached by shape; there are few shapes.
  */
-import type { RunQuery, SessionQuery } from '../../src/store.js'
+import type { MessageQuery, RunQuery, SessionQuery } from '../../src/store.js'
 import type { SqliteDatabase, SqliteStatement } from './database-types.js'
-import { runDetailColumns, runPatchSql, runSelectList, runsColumns, sessionColumns } from './records.js'
+import { messageColumns, runDetailColumns, runPatchSql, runSelectList, runsColumns, sessionColumns } from './records.js'
 
 const placeholders = (count: number): string => Array.from({ length: count }, () => '?').join(', ')
 
@@ -55,6 +55,15 @@ export class Statements {
   readonly insertEvents: SqliteStatement
   readonly readEvents: SqliteStatement
 
+  readonly insertMessage: SqliteStatement
+  readonly getMessage: SqliteStatement
+  /** Gives an unanswered message of the run's session to the run: (runId, messageId, runId); changes 0 when it cannot. */
+  readonly answerMessage: SqliteStatement
+  /** A message's `{ session_id, run_id }`, or undefined. */
+  readonly getMessageOwner: SqliteStatement
+  /** A run's session id, or undefined. */
+  readonly getRunSession: SqliteStatement
+
   readonly #runPatches = new Map<string, RunPatchStatements>()
   /** Lists and session updates, by SQL text. */
   readonly #byShape = new Map<string, SqliteStatement>()
@@ -90,6 +99,14 @@ export class Statements {
     this.readEvents = database.prepare(
       'SELECT e.seq, e.type, e.data, e.created_at, r.session_id FROM events e JOIN runs r ON r.id = e.run_id WHERE e.run_id = ? AND e.seq > ? ORDER BY e.seq LIMIT ?',
     )
+
+    this.insertMessage = database.prepare(`INSERT INTO messages (${messageColumns.join(', ')}) VALUES (${placeholders(messageColumns.length)})`)
+    this.getMessage = database.prepare('SELECT * FROM messages WHERE id = ?')
+    this.answerMessage = database.prepare(
+      'UPDATE messages SET run_id = ? WHERE id = ? AND run_id IS NULL AND session_id = (SELECT session_id FROM runs WHERE id = ?)',
+    )
+    this.getMessageOwner = database.prepare('SELECT session_id, run_id FROM messages WHERE id = ?')
+    this.getRunSession = database.prepare('SELECT session_id FROM runs WHERE id = ?').pluck()
   }
 
   /** The UPDATEs of a run patch with the fields `key` (see `runPatchColumns`). */
@@ -132,6 +149,20 @@ export class Statements {
     const filter = where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`
     const sql = `SELECT ${runSelectList} FROM runs r JOIN run_details d ON d.run_id = r.id${filter} ORDER BY r.id ${ascending ? 'ASC' : 'DESC'} LIMIT ?`
     return { statement: this.#cached(sql), parameters }
+  }
+
+  /** The SELECT of a message list and its parameters. */
+  listMessages(query: MessageQuery): { statement: SqliteStatement; parameters: unknown[] } {
+    const ascending = query.order === 'asc'
+    // `run_id IS NULL` written out, so that SQLite reads the partial index of unanswered messages.
+    let sql = `SELECT * FROM messages WHERE session_id = ?${query.unanswered === true ? ' AND run_id IS NULL' : ''}`
+    const parameters: unknown[] = [query.sessionId]
+    if (query.before !== undefined) {
+      sql += ascending ? ' AND id > ?' : ' AND id < ?'
+      parameters.push(query.before)
+    }
+    parameters.push(query.limit)
+    return { statement: this.#cached(`${sql} ORDER BY id ${ascending ? 'ASC' : 'DESC'} LIMIT ?`), parameters }
   }
 
   /** The SELECT of a session list and its parameters. */

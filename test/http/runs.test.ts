@@ -8,7 +8,7 @@ const itemKeys = [
   'duration_ms', 'cache_hit_rate', 'credits_used', 'created_at', 'completed_at', 'failed_at', 'created_by_user_id',
   'created_by_user_name', 'created_by_email',
 ]
-const detailKeys = [...itemKeys, 'trace_id', 'input', 'content', 'reasoning_content', 'error', 'pending_input', 'metrics', 'started_at', 'cancelled_at']
+const detailKeys = [...itemKeys, 'trace_id', 'input', 'message_ids', 'content', 'output', 'reasoning_content', 'error', 'pending_input', 'metrics', 'started_at', 'cancelled_at']
 
 describe('runs', () => {
   it('creates a run: 201 { run_id, trace_id }, then its details and list items', async () => {
@@ -37,7 +37,9 @@ describe('runs', () => {
       persona_id: 'assistant@1',
       trace_id: created.body.trace_id,
       input: 'hello there',
+      message_ids: null,
       content: 'You said: hello there',
+      output: null,
       error: null,
       pending_input: [],
       failed_at: null,
@@ -60,7 +62,7 @@ describe('runs', () => {
     expect(items.status).toBe(200)
     expect(items.body).toHaveLength(1)
     expect(Object.keys(items.body[0]).sort()).toEqual([...itemKeys].sort())
-    const { trace_id, input, content, reasoning_content, error, pending_input, metrics, started_at, cancelled_at, ...item } = done
+    const { trace_id, input, message_ids, content, output, reasoning_content, error, pending_input, metrics, started_at, cancelled_at, ...item } = done
     expect(items.body[0]).toEqual(item)
   })
 
@@ -110,7 +112,7 @@ describe('runs', () => {
   it('client mistakes on runs are 4xx and create nothing', async () => {
     const { body: thread } = await demo.api('POST', '/v1/threads', {})
     const cases: [unknown, number, string][] = [
-      [{}, 400, 'validation.invalid'],
+      [{}, 409, 'state.invalid'],
       [{ input: 42 }, 400, 'validation.invalid'],
       [{ input: 'x', extra: true }, 400, 'validation.invalid'],
       [{ input: 'x', multitask: 'sometimes' }, 400, 'validation.invalid'],

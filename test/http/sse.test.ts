@@ -38,7 +38,7 @@ describe('SSE over fetch with a bearer token', () => {
       thread_id: threadId,
       seq: 1,
       type: 'run.started',
-      data: { persona_id: 'assistant@1', route_id: 'default', model: 'demo', model_provider: 'demo' },
+      data: { persona_id: 'assistant@1', route_id: 'default', model: 'demo', model_provider: 'demo', history_run_ids: [] },
       created_at: expect.stringMatching(/Z$/),
     })
     const types = events.map((event) => event.type)

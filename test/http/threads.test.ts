@@ -70,7 +70,7 @@ describe('client mistakes on threads', () => {
     ['a wrongly typed field', 'POST', '/v1/threads', { title: 42 }, 400, 'validation.invalid'],
     ['metadata that is not an object', 'POST', '/v1/threads', { metadata: [1] }, 400, 'validation.invalid'],
     ['an unknown persona', 'POST', '/v1/threads', { persona_id: 'nobody' }, 404, 'not_found.agent'],
-    ['an unknown field in a patch', 'PATCH', '/v1/threads/thr_missing', { persona_id: 'assistant' }, 400, 'validation.invalid'],
+    ['an unknown field in a patch', 'PATCH', '/v1/threads/thr_missing', { color: 'red' }, 400, 'validation.invalid'],
     ['limit 0', 'GET', '/v1/threads?limit=0', undefined, 400, 'validation.invalid'],
     ['limit 101', 'GET', '/v1/threads?limit=101', undefined, 400, 'validation.invalid'],
     ['limit abc', 'GET', '/v1/threads?limit=abc', undefined, 400, 'validation.invalid'],

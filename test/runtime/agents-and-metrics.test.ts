@@ -56,8 +56,8 @@ describe('metrics', () => {
   it('sums usage over turns and prices it with the route pricing', async () => {
     const { runtime } = await openRuntime(
       [
-        [...callTools({ name: 'add', arguments: { a: 1, b: 2 } }), { usage: { inputTokens: 1000, outputTokens: 100, cachedInputTokens: 400 } }],
-        [{ delay: 5 }, { text: 'three' }, { usage: { inputTokens: 2000, outputTokens: 200, cachedInputTokens: 1600, reasoningTokens: 50 } }],
+        [{ delay: 5 }, ...callTools({ name: 'add', arguments: { a: 1, b: 2 } }), { usage: { inputTokens: 1000, outputTokens: 100, cachedInputTokens: 400 } }],
+        [{ text: 'three' }, { usage: { inputTokens: 2000, outputTokens: 200, cachedInputTokens: 1600, reasoningTokens: 50 } }],
       ],
       {
         agent: { tools: [addTool] },
@@ -71,6 +71,7 @@ describe('metrics', () => {
     expect(done.totalCostUsd).toBeCloseTo(0.0054, 10)
     expect(done.cacheHitRate).toBeCloseTo(2000 / 3000, 10)
     expect(done.creditsUsed).toBe(5)
+    // The first turn's time to its first chunk (here a tool call, after the model's 5 ms).
     expect(done.metrics.timeToFirstTokenMs).toBeGreaterThanOrEqual(4)
     expect(done.metrics.durationMs).toBeGreaterThanOrEqual(done.metrics.timeToFirstTokenMs as number)
     await runtime.close()

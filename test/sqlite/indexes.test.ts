@@ -4,7 +4,7 @@ import { sqliteStore, type SqliteStatement } from '../../adapters/sqlite/index.j
 import { anyClaimableSql, claimSql } from '../../adapters/sqlite/owners.js'
 import { pruneSql } from '../../adapters/sqlite/prune.js'
 import { Statements } from '../../adapters/sqlite/statements.js'
-import type { RunQuery, SessionQuery } from '../../src/store.js'
+import type { MessageQuery, RunQuery, SessionQuery } from '../../src/store.js'
 
 let database: Database.Database
 let statements: Statements
@@ -25,6 +25,8 @@ describe('indexes', () => {
   it('exist for every list query', () => {
     const indexes = database.prepare("SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name").all()
     expect(indexes).toEqual([
+      { name: 'messages_by_session', tbl_name: 'messages' },
+      { name: 'messages_unanswered', tbl_name: 'messages' },
       { name: 'runs_by_org', tbl_name: 'runs' },
       { name: 'runs_by_org_status', tbl_name: 'runs' },
       { name: 'runs_by_session', tbl_name: 'runs' },
@@ -40,6 +42,8 @@ describe('indexes', () => {
     expect(indexColumns('runs_by_status')).toEqual(['status', 'id'])
     expect(indexColumns('runs_by_org_status')).toEqual(['org_id', 'status', 'id'])
     expect(indexColumns('runs_ended')).toEqual(['ended_at'])
+    expect(indexColumns('messages_by_session')).toEqual(['session_id', 'id'])
+    expect(indexColumns('messages_unanswered')).toEqual(['session_id', 'id'])
   })
 
   it('keep (run_id, seq) of events unique', () => {
@@ -70,6 +74,17 @@ describe('indexes', () => {
     ['org and user', { orgId: 'o', userId: 'u', limit: 20, before: 'thr_x' }, 'sessions_by_org_user'],
   ])('serve a session list by %s without sorting', (_, query, index) => {
     const { statement, parameters } = statements.listSessions(query)
+    const detail = plan(statement, parameters)
+    expect(detail).toContain(index)
+    expect(detail).not.toContain('TEMP B-TREE')
+  })
+
+  it.each<[string, MessageQuery, string]>([
+    ['thread', { sessionId: 's', limit: 20 }, 'messages_by_session'],
+    ['thread, before', { sessionId: 's', limit: 20, before: 'msg_x' }, 'messages_by_session'],
+    ['thread, unanswered, oldest first', { sessionId: 's', unanswered: true, limit: 100, order: 'asc' }, 'messages_unanswered'],
+  ])('serve a message list by %s without sorting', (_, query, index) => {
+    const { statement, parameters } = statements.listMessages(query)
     const detail = plan(statement, parameters)
     expect(detail).toContain(index)
     expect(detail).not.toContain('TEMP B-TREE')

@@ -4,7 +4,7 @@ import { schemaVersion, sqliteStore } from '../../adapters/sqlite/index.js'
 import { migrate, migrations, readSchemaVersion, type Migration } from '../../adapters/sqlite/migrations.js'
 import { runDetailColumns, runDetailValues, runsColumns, runsValues, sessionColumns, sessionValues } from '../../adapters/sqlite/records.js'
 import type { Run, Session } from '../../src/store.js'
-import { makeRun, makeSession } from 'hearth-runtime/testing/contracts'
+import { makeMessage, makeRun, makeSession } from 'hearth-runtime/testing/contracts'
 import { tempDirectory, type TempDirectory } from './temp-dir.js'
 
 let temp: TempDirectory
@@ -24,14 +24,24 @@ const metaValue = (path: string, key: string): string | undefined => {
   }
 }
 
-/** Writes a session and its runs straight into a file of an older version, as that version's store wrote them. */
+/**
+ * Writes a session and its runs straight into a file of an older version, as that version's store
+ * wrote them: only the columns that version's tables have (a later version's columns are left out).
+ */
 function writeAsOldStore(database: Database.Database, session: Session, runs: readonly Run[]): void {
   database.prepare(`INSERT INTO sessions (${sessionColumns.join(', ')}) VALUES (${sessionColumns.map(() => '?').join(', ')})`).run(...sessionValues(session))
-  const insertRun = database.prepare(`INSERT INTO runs (${runsColumns.join(', ')}) VALUES (${runsColumns.map(() => '?').join(', ')})`)
-  const insertDetails = database.prepare(`INSERT INTO run_details (run_id, ${runDetailColumns.join(', ')}) VALUES (?${', ?'.repeat(runDetailColumns.length)})`)
+  const has = (table: string): Set<string> => new Set(database.prepare('SELECT name FROM pragma_table_info(?)').pluck().all(table) as string[])
+  const runsHas = has('runs')
+  const detailsHas = has('run_details')
+  const runsKept = runsColumns.map((column, index) => [column, index] as const).filter(([column]) => runsHas.has(column))
+  const detailsKept = ['run_id', ...runDetailColumns].map((column, index) => [column, index] as const).filter(([column]) => detailsHas.has(column))
+  const insertRun = database.prepare(`INSERT INTO runs (${runsKept.map(([column]) => column).join(', ')}) VALUES (${runsKept.map(() => '?').join(', ')})`)
+  const insertDetails = database.prepare(`INSERT INTO run_details (${detailsKept.map(([column]) => column).join(', ')}) VALUES (${detailsKept.map(() => '?').join(', ')})`)
   for (const run of runs) {
-    insertRun.run(...runsValues(run))
-    insertDetails.run(...runDetailValues(run))
+    const runValues = runsValues(run)
+    const detailValues = runDetailValues(run)
+    insertRun.run(...runsKept.map(([, index]) => runValues[index]))
+    insertDetails.run(...detailsKept.map(([, index]) => detailValues[index]))
   }
 }
 
@@ -196,7 +206,7 @@ describe('migrations', () => {
     await store.open()
     const check = new Database(path, { readonly: true })
     try {
-      expect(metaValue(path, 'schema_version')).toBe('3')
+      expect(metaValue(path, 'schema_version')).toBe(String(schemaVersion))
       expect(check.prepare('SELECT id, run_id, seq, data FROM events ORDER BY id').all()).toEqual(before)
       expect(check.pragma('foreign_key_list(events)')).toEqual([])
       expect(check.prepare("SELECT sql FROM sqlite_master WHERE name = 'events'").pluck().get()).not.toContain('AUTOINCREMENT')
@@ -209,6 +219,46 @@ describe('migrations', () => {
       expect([count.get(pruned.id), count.get(kept.id)]).toEqual([0, 3])
       expect(await store.deleteSession(kept.sessionId)).toBe(true)
       expect(count.get(kept.id)).toBe(0)
+    } finally {
+      check.close()
+      await store.close()
+    }
+  })
+
+  it('brings a version 3 file to version 4: its runs read back with no messages and no output, and its threads take messages', async () => {
+    const path = temp.file('version-3.db')
+    const database = new Database(path)
+    database.pragma('journal_mode = WAL')
+    database.pragma('foreign_keys = ON')
+    migrate(database, migrations.slice(0, 3))
+    const session = makeSession()
+    const done = makeRun(session, { status: 'completed', completedAt: '2026-01-01T00:01:00.000Z', content: '{"answer":"42"}', lastSeq: 1 })
+    const queued = makeRun(session)
+    writeAsOldStore(database, session, [done, queued])
+    database
+      .prepare("INSERT INTO events (run_id, seq, type, data, created_at) VALUES (?, 1, 'message.delta', ?, '2026-01-01T00:00:00.000Z')")
+      .run(done.id, JSON.stringify({ content: 'x', channel: 'text' }))
+    database.close()
+
+    const store = sqliteStore({ path })
+    await store.open()
+    const check = new Database(path, { readonly: true })
+    try {
+      expect(metaValue(path, 'schema_version')).toBe('4')
+      expect(schemaVersion).toBe(4)
+      // Read back whole: the new fields are null, everything else as version 3 wrote it.
+      expect(await store.getRun(done.id)).toEqual({ ...done, messageIds: null, output: null })
+      expect(await store.getRun(queued.id)).toEqual({ ...queued, messageIds: null, output: null })
+      expect((await store.readEvents(done.id, 0, 10)).map((event) => event.seq)).toEqual([1])
+      const message = makeMessage(session)
+      await store.insertMessage(message)
+      await store.commit({ run: { id: queued.id, patch: { status: 'running', messageIds: [message.id] } }, answerMessages: { runId: queued.id, messageIds: [message.id] } })
+      expect(await store.listMessages({ sessionId: session.id, limit: 10 })).toEqual([{ ...message, runId: queued.id }])
+      expect(await store.getRun(queued.id)).toMatchObject({ status: 'running', messageIds: [message.id] })
+      expect(check.prepare("SELECT sql FROM sqlite_master WHERE name = 'messages_unanswered'").pluck().get()).toMatch(/WHERE run_id IS NULL$/)
+      // A thread's messages go with it (the foreign key cascades).
+      expect(await store.deleteSession(session.id)).toBe(true)
+      expect(check.prepare('SELECT count(*) FROM messages').pluck().get()).toBe(0)
     } finally {
       check.close()
       await store.close()

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { RunEvent } from '../../events.js'
 import type { Run, Session, Store } from '../../store.js'
 import { iso, makeDelta, makeRun, makeSession, type StoreFixture } from './store-fixtures.js'
+import { messageContractCases } from './store-messages-contract.js'
 
 /** Runs the whole Store contract against the stores `factory` makes. */
 export function runStoreContract(name: string, factory: () => Promise<StoreFixture>): void {
@@ -430,5 +431,7 @@ export function runStoreContract(name: string, factory: () => Promise<StoreFixtu
         expect((await store.getRun(run.id))?.lastSeq).toBe(3)
       }
     })
+
+    messageContractCases(() => ({ store, fixture }))
   })
 }

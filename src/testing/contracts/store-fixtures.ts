@@ -4,7 +4,7 @@
  */
 import { createId, createTraceId } from '../../ids.js'
 import type { RunEvent } from '../../events.js'
-import type { Run, Session, Store } from '../../store.js'
+import type { Run, Session, Store, ThreadMessage } from '../../store.js'
 
 /** What a contract factory returns. */
 export interface StoreFixture {
@@ -49,7 +49,9 @@ export function makeRun(session: Session, overrides: Partial<Run> = {}): Run {
     modelProvider: 'scripted',
     status: 'queued',
     input: 'hello',
+    messageIds: null,
     content: null,
+    output: null,
     reasoningContent: null,
     messages: [],
     metrics: {
@@ -82,3 +84,8 @@ export function makeDelta(run: Run, seq: number, content = `d${seq}`): RunEvent 
   return { runId: run.id, sessionId: run.sessionId, seq, type: 'message.delta', data: { content, channel: 'text' }, createdAt: iso(seq) }
 }
 
+
+/** A thread message of `session`, unanswered, with `overrides` applied. */
+export function makeMessage(session: Session, overrides: Partial<ThreadMessage> = {}): ThreadMessage {
+  return { id: createId('msg'), sessionId: session.id, role: 'user', content: 'Hello there', runId: null, createdAt: iso(), ...overrides }
+}
