@@ -86,8 +86,8 @@ describe('the run state fold', () => {
       applyEvent(state, event('run.resumed', { reason: 'recovered', discard_after_seq: 2 }), 150)
       expect(state).toMatchObject({ partialText: '', partialReasoning: '', stepSeq: 5, terminal: false })
       applyEvent(state, event(type, {}), 400)
-      expect(state).toMatchObject({ terminal: true, endedAtMs: 400, stepSeq: 6, startedAtMs: 100, firstTokenAtMs: 130 })
-      expect(metricsOf(state, 9_999)).toMatchObject({ durationMs: 300 })
+      expect(state).toMatchObject({ terminal: true, endedAtMs: 400, stepSeq: 6, startedAtMs: 100 })
+      expect(metricsOf(state, state.endedAtMs)).toMatchObject({ durationMs: 300 })
     }
   })
 
@@ -96,23 +96,26 @@ describe('the run state fold', () => {
     const events = [
       event('run.started', { persona_id: 'a@1', route_id: 'default', model: 'm', model_provider: 'p' }, 5_000),
       event('message.delta', { content: 'x', channel: 'text' }, 5_020),
-      event('message.completed', { role: 'assistant', content: 'x', tool_calls: [], usage: usage(3, 1) }, 5_030),
+      event('message.completed', { role: 'assistant', content: 'x', tool_calls: [], usage: usage(3, 1), time_to_first_chunk_ms: 12 }, 5_030),
+      event('message.completed', { role: 'assistant', content: 'y', tool_calls: [], usage: usage(3, 1), time_to_first_chunk_ms: 99 }, 5_040),
       event('run.completed', { content: 'x', metrics: {} }, 5_050),
     ]
     const state = replayRunState([{ role: 'user', content: 'u', createdAt: at(0) }], events)
-    expect(state).toMatchObject({ startedAtMs: 5_000, firstTokenAtMs: 5_020, endedAtMs: 5_050, turns: 1, terminal: true })
-    expect(state.messages).toHaveLength(2)
+    // The first turn's time to its first chunk is the run's.
+    expect(state).toMatchObject({ startedAtMs: 5_000, firstTurnTtftMs: 12, endedAtMs: 5_050, turns: 2, terminal: true })
+    expect(state.messages).toHaveLength(3)
   })
 })
 
 describe('metrics and usage as data', () => {
-  it('measures from the start, counts a live run up to now, and knows nothing before it starts', () => {
+  it('measures from the start to the end, has no duration before both, and takes the first turn’s time to first chunk', () => {
     const state = createRunState([])
     expect(metricsOf(state, 50)).toEqual({ inputTokens: 0, outputTokens: 0, totalTokens: 0, cachedInputTokens: 0, reasoningTokens: 0, timeToFirstTokenMs: null, durationMs: null })
     state.startedAtMs = 100
     state.usage = { inputTokens: 7, outputTokens: 3, cachedInputTokens: 2, reasoningTokens: 1 }
+    expect(metricsOf(state, undefined).durationMs).toBeNull()
     expect(metricsOf(state, 160)).toEqual({ inputTokens: 7, outputTokens: 3, totalTokens: 10, cachedInputTokens: 2, reasoningTokens: 1, timeToFirstTokenMs: null, durationMs: 60 })
-    state.firstTokenAtMs = 125
+    state.firstTurnTtftMs = 25
     expect(metricsOf(state, 160).timeToFirstTokenMs).toBe(25)
     expect(metricsData(metricsOf(state, 160))).toEqual({
       input_tokens: 7,
