@@ -9,7 +9,7 @@ import type { Runtime } from '../../src/runtime.js'
 import { listSessionRuns } from './agno-view.js'
 import { identify, type Authenticate } from './auth.js'
 import type { HandlerSettings, RequestContext } from './context.js'
-import { streamRunEvents } from './event-stream-response.js'
+import { headRunEvents, streamRunEvents } from './event-stream-response.js'
 import { errorResponse } from './responses.js'
 import { checkMethod, matchRoute, type RouteName } from './router.js'
 import { cancelRun, getRun, listRuns, submitInput } from './run-routes.js'
@@ -53,7 +53,15 @@ const handlers: Readonly<Record<`${RouteName} ${string}`, RouteHandler>> = {
   'run-cancel POST': cancelRun,
   'run-input POST': submitInput,
   'run-events GET': streamRunEvents,
+  'run-events HEAD': headRunEvents,
   'session-runs GET': listSessionRuns,
+}
+
+/** HEAD of a GET route: the GET answer's status and headers, without its body. */
+async function withoutBody(get: RouteHandler, context: RequestContext): Promise<Response> {
+  const response = await get(context)
+  await response.body?.cancel().catch(() => {})
+  return new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers })
 }
 
 const traceIdPattern = /^[0-9a-f]{32}$/
@@ -95,8 +103,10 @@ export function createHttpHandler(runtime: Runtime, options: HttpHandlerOptions 
       const method = request.method.toUpperCase()
       checkMethod(match, method)
       const caller = await identify(request, authenticate)
-      const handler = handlers[`${match.name} ${method}`] as RouteHandler
-      return await handler({ runtime, request, url, caller, traceId, settings, id: match.id })
+      const context: RequestContext = { runtime, request, url, caller, traceId, settings, id: match.id }
+      const handler = handlers[`${match.name} ${method}`]
+      if (handler !== undefined) return await handler(context)
+      return await withoutBody(handlers[`${match.name} GET`] as RouteHandler, context)
     } catch (error) {
       return errorResponse(error, traceId, settings.logger)
     }

@@ -17,17 +17,17 @@ export type RouteName =
   | 'run-events'
   | 'session-runs'
 
-/** The methods each resource takes. */
+/** The methods each resource takes; HEAD wherever GET is, answered like GET without a body. */
 export const routeMethods: Readonly<Record<RouteName, readonly string[]>> = {
-  threads: ['GET', 'POST'],
-  thread: ['GET', 'PATCH', 'DELETE'],
-  'thread-runs': ['GET', 'POST'],
-  runs: ['GET'],
-  run: ['GET'],
+  threads: ['GET', 'HEAD', 'POST'],
+  thread: ['GET', 'HEAD', 'PATCH', 'DELETE'],
+  'thread-runs': ['GET', 'HEAD', 'POST'],
+  runs: ['GET', 'HEAD'],
+  run: ['GET', 'HEAD'],
   'run-cancel': ['POST'],
   'run-input': ['POST'],
-  'run-events': ['GET'],
-  'session-runs': ['GET'],
+  'run-events': ['GET', 'HEAD'],
+  'session-runs': ['GET', 'HEAD'],
 }
 
 /** A matched route and the id in its path. */
@@ -81,7 +81,7 @@ export function matchRoute(pathname: string, basePath: string): RouteMatch {
 export function checkMethod(match: RouteMatch, method: string): void {
   const allowed = routeMethods[match.name]
   if (!allowed.includes(method)) {
-    throw new ValidationError(`${method} is not allowed here; use ${allowed.join(' or ')}`, {
+    throw new ValidationError(`${method.slice(0, 40)} is not allowed here; use ${allowed.join(' or ')}`, {
       code: 'validation.method',
       details: { allow: [...allowed] },
     })

@@ -104,7 +104,7 @@ describe('options', () => {
     expect(big.status).toBe(413)
     const odd = await handler(new Request('http://local/api/v1/threads', { method: 'PURGE' }))
     expect(odd.status).toBe(405)
-    expect(odd.headers.get('allow')).toBe('GET, POST')
+    expect(odd.headers.get('allow')).toBe('GET, HEAD, POST')
     expect((await handler(new Request('http://local/v1/threads'))).status).toBe(404)
   })
 })
