@@ -7,9 +7,10 @@
 import { createTraceId } from '../../src/ids.js'
 import type { Runtime } from '../../src/runtime.js'
 import { listSessionRuns } from './agno-view.js'
-import { identify, type Authenticate } from './auth.js'
+import { anonymousCaller, identify, type Authenticate } from './auth.js'
 import type { HandlerSettings, RequestContext } from './context.js'
 import { headRunEvents, streamRunEvents } from './event-stream-response.js'
+import { checkHealth } from './health-route.js'
 import { errorResponse } from './responses.js'
 import { checkMethod, matchRoute, type RouteName } from './router.js'
 import { cancelRun, getRun, listRuns, submitInput } from './run-routes.js'
@@ -55,6 +56,7 @@ const handlers: Readonly<Record<`${RouteName} ${string}`, RouteHandler>> = {
   'run-events GET': streamRunEvents,
   'run-events HEAD': headRunEvents,
   'session-runs GET': listSessionRuns,
+  'health GET': checkHealth,
 }
 
 /** HEAD of a GET route: the GET answer's status and headers, without its body. */
@@ -102,7 +104,7 @@ export function createHttpHandler(runtime: Runtime, options: HttpHandlerOptions 
       const match = matchRoute(url.pathname, settings.basePath)
       const method = request.method.toUpperCase()
       checkMethod(match, method)
-      const caller = await identify(request, authenticate)
+      const caller = match.name === 'health' ? anonymousCaller : await identify(request, authenticate)
       const context: RequestContext = { runtime, request, url, caller, traceId, settings, id: match.id }
       const handler = handlers[`${match.name} ${method}`]
       if (handler !== undefined) return await handler(context)

@@ -16,6 +16,7 @@ export type RouteName =
   | 'run-input'
   | 'run-events'
   | 'session-runs'
+  | 'health'
 
 /** The methods each resource takes; HEAD wherever GET is, answered like GET without a body. */
 export const routeMethods: Readonly<Record<RouteName, readonly string[]>> = {
@@ -28,6 +29,7 @@ export const routeMethods: Readonly<Record<RouteName, readonly string[]>> = {
   'run-input': ['POST'],
   'run-events': ['GET', 'HEAD'],
   'session-runs': ['GET', 'HEAD'],
+  health: ['GET', 'HEAD'],
 }
 
 /** A matched route and the id in its path. */
@@ -60,6 +62,7 @@ export function matchRoute(pathname: string, basePath: string): RouteMatch {
   const length = segments.length
   if (first === 'sessions' && length === 3 && third === 'runs') return { name: 'session-runs', id: second as string }
   if (first !== 'v1' || length < 2 || length > 4) throw unknownPath(pathname)
+  if (second === 'health' && length === 2) return { name: 'health', id: '' }
   if (second === 'threads') {
     if (length === 2) return { name: 'threads', id: '' }
     if (length === 3) return { name: 'thread', id: third as string }
