@@ -21,6 +21,36 @@ export function parseWith<Schema extends z.ZodType>(schema: Schema, value: unkno
   throw new ValidationError(message, { details: { issues } })
 }
 
+/** True when the request's `Content-Type` is `application/json` (any parameters, any case). */
+function isJson(request: Request): boolean {
+  const type = request.headers.get('content-type')
+  return type !== null && type.split(';', 1)[0]?.trim().toLowerCase() === 'application/json'
+}
+
+function notJson(request: Request): ValidationError {
+  const type = request.headers.get('content-type')
+  const given = type === null ? 'no Content-Type' : `Content-Type \`${type.slice(0, 100)}\``
+  return new ValidationError(`Expected a JSON body with Content-Type \`application/json\`, got ${given}`, {
+    code: 'validation.content_type',
+    details: { content_type: type === null ? null : type.slice(0, 100) },
+  })
+}
+
+/** True when the headers announce a body: a `Content-Length` above 0, or a `Transfer-Encoding`. */
+function announcesBody(request: Request): boolean {
+  const length = request.headers.get('content-length')
+  return request.headers.has('transfer-encoding') || (length !== null && length.trim() !== '0')
+}
+
+/**
+ * Throws `validation.content_type` (415) for a request whose headers
+ * announce a body that is not `application/json`: a form or `text/plain`
+ * body is what a page of another site can send without a preflight.
+ */
+export function checkBodyType(request: Request): void {
+  if (announcesBody(request) && !isJson(request)) throw notJson(request)
+}
+
 function tooLarge(maxBytes: number): ValidationError {
   return new ValidationError(`The request body is larger than ${maxBytes} bytes`, { code: 'validation.too_large', details: { max_bytes: maxBytes } })
 }
@@ -66,11 +96,14 @@ export async function readBodyText(request: Request, maxBytes: number): Promise<
 }
 
 /**
- * The JSON object of the body. An empty body is `{}`; anything but a JSON
+ * The JSON object of the body. An empty body is `{}`; a body that is not
+ * `application/json` is `validation.content_type`; anything but a JSON
  * object is `validation.invalid`.
  */
 export async function readJsonObject(request: Request, maxBytes: number): Promise<Record<string, unknown>> {
   const text = await readBodyText(request, maxBytes)
+  // A Request made in-process (Electron, Hono) may carry a body its headers do not announce.
+  if (text !== '' && !isJson(request)) throw notJson(request)
   if (text.trim() === '') return {}
   let value: unknown
   try {

@@ -80,9 +80,15 @@ export function matchRoute(pathname: string, basePath: string): RouteMatch {
   throw unknownPath(pathname)
 }
 
-/** Throws `validation.method` unless the route takes `method`. */
-export function checkMethod(match: RouteMatch, method: string): void {
-  const allowed = routeMethods[match.name]
+/** The methods a route takes, with OPTIONS when the handler answers preflights. */
+export function allowedMethods(match: RouteMatch, withOptions: boolean): readonly string[] {
+  const methods = routeMethods[match.name]
+  return withOptions ? [...methods, 'OPTIONS'] : methods
+}
+
+/** Throws `validation.method` unless the route takes `method` (OPTIONS too when `withOptions`). */
+export function checkMethod(match: RouteMatch, method: string, withOptions = false): void {
+  const allowed = allowedMethods(match, withOptions)
   if (!allowed.includes(method)) {
     throw new ValidationError(`${method.slice(0, 40)} is not allowed here; use ${allowed.join(' or ')}`, {
       code: 'validation.method',
