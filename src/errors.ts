@@ -9,7 +9,9 @@ export type ErrorCode =
   | 'validation.invalid'
   | 'validation.too_large'
   | 'validation.method'
+  | 'validation.content_type'
   | 'auth.unauthorized'
+  | 'auth.forbidden_origin'
   | 'not_found.thread'
   | 'not_found.run'
   | 'not_found.agent'
@@ -45,7 +47,9 @@ export const httpStatusOf: Readonly<Record<ErrorCode, number>> = {
   'validation.invalid': 400,
   'validation.too_large': 413,
   'validation.method': 405,
+  'validation.content_type': 415,
   'auth.unauthorized': 401,
+  'auth.forbidden_origin': 403,
   'not_found.thread': 404,
   'not_found.run': 404,
   'not_found.agent': 404,
@@ -105,20 +109,20 @@ export class HearthError extends Error {
   }
 }
 
-/** Malformed or wrongly typed input (`validation.invalid`, `validation.too_large`, `validation.method`). */
+/** Malformed or wrongly typed input (`validation.invalid`, `validation.too_large`, `validation.method`, `validation.content_type`). */
 export class ValidationError extends HearthError {
   constructor(
     message: string,
-    options: HearthErrorOptions & { code?: 'validation.invalid' | 'validation.too_large' | 'validation.method' } = {},
+    options: HearthErrorOptions & { code?: 'validation.invalid' | 'validation.too_large' | 'validation.method' | 'validation.content_type' } = {},
   ) {
     super(options.code ?? 'validation.invalid', message, options)
   }
 }
 
-/** A missing or rejected credential (`auth.unauthorized`). */
+/** A missing or rejected credential (`auth.unauthorized`), or a write from a page of another site (`auth.forbidden_origin`). */
 export class AuthError extends HearthError {
-  constructor(message = 'Unauthorized', options: HearthErrorOptions = {}) {
-    super('auth.unauthorized', message, options)
+  constructor(message = 'Unauthorized', options: HearthErrorOptions & { code?: 'auth.unauthorized' | 'auth.forbidden_origin' } = {}) {
+    super(options.code ?? 'auth.unauthorized', message, options)
   }
 }
 

@@ -8,7 +8,7 @@ import { StateError, ValidationError } from './errors.js'
 import { createId } from './ids.js'
 import type { Scope } from './sessions.js'
 import type { Session, Store, ThreadMessage } from './store.js'
-import { checkObject, optionalString, pageLimit, utf8Length } from './validate.js'
+import { checkObject, checkWellFormed, optionalString, pageLimit, utf8Length } from './validate.js'
 
 /** Options of `Runtime.addMessage`. */
 export interface AddMessageOptions {
@@ -52,6 +52,7 @@ export class Messages {
     const body = checkObject(options, 'options')
     if (typeof body.content !== 'string') throw new ValidationError('Expected `content` to be a string')
     const content = body.content
+    checkWellFormed(content, 'content')
     const max = this.#host.maxInputBytes
     if (utf8Length(content) > max) throw new ValidationError(`\`content\` is larger than ${max} bytes`, { code: 'validation.too_large' })
     const orgId = optionalString(body.orgId, 'orgId')

@@ -7,7 +7,7 @@ import type { Logger } from './logger.js'
 import type { ModelProvider } from './model.js'
 import type { Route } from './routes.js'
 import type { Caller, RunStatus, Store } from './store.js'
-import { checkObject, optionalCaller, optionalChoice, optionalReference, optionalString, utf8Length } from './validate.js'
+import { checkObject, checkWellFormed, optionalCaller, optionalChoice, optionalReference, optionalString, utf8Length } from './validate.js'
 
 /** Options of {@link Runtime.open}. */
 export interface RuntimeOptions {
@@ -118,6 +118,7 @@ export function parseInputOptions(input: unknown): { content: string; approved: 
   if (utf8Length(content) > maxInputContentBytes) {
     throw new ValidationError(`\`content\` is larger than ${maxInputContentBytes} bytes`, { code: 'validation.too_large' })
   }
+  checkWellFormed(content, 'content')
   return { content, approved: body.approved as boolean | undefined, toolCallId, orgId: optionalString(body.orgId, 'orgId') }
 }
 
@@ -181,6 +182,7 @@ export function parseCreateRunOptions(options: unknown, maxInputBytes: number): 
   if (input !== undefined && utf8Length(input) > maxInputBytes) {
     throw new ValidationError(`\`input\` is larger than ${maxInputBytes} bytes`, { code: 'validation.too_large' })
   }
+  if (input !== undefined) checkWellFormed(input, 'input')
   const traceId = optionalString(body.traceId, 'traceId')
   if (traceId !== undefined && !/^[0-9a-f]{32}$/.test(traceId)) throw new ValidationError('Expected `traceId` to be 32 lowercase hex characters')
   return {

@@ -96,3 +96,18 @@ export function utf8Length(text: string): number {
   }
   return ascii ? text.length : encoder.encode(text).length
 }
+
+/** An unpaired UTF-16 surrogate: a code point that has no UTF-8 form and would be stored as U+FFFD. */
+const loneSurrogate = /\p{Cs}/u
+
+/** True when `text` has an unpaired UTF-16 surrogate (a well-formed pair is one code point, not a match). */
+export function hasLoneSurrogate(text: string): boolean {
+  return loneSurrogate.test(text)
+}
+
+/** Throws `validation.invalid`, details `{ path: [name] }`, when `text` has an unpaired UTF-16 surrogate. */
+export function checkWellFormed(text: string, name: string): void {
+  if (loneSurrogate.test(text)) {
+    throw new ValidationError(`\`${name}\` has an unpaired UTF-16 surrogate, which has no UTF-8 form`, { details: { path: [name] } })
+  }
+}

@@ -5,6 +5,7 @@
 import type { Logger } from '../../src/logger.js'
 import type { Runtime } from '../../src/runtime.js'
 import type { HttpCaller } from './auth.js'
+import type { CorsSettings } from './cross-site.js'
 
 /** The settings of a handler after validation. */
 export interface HandlerSettings {
@@ -12,6 +13,8 @@ export interface HandlerSettings {
   pingIntervalMs: number
   maxBodyBytes: number
   logger: Logger
+  /** The pages of other origins allowed; undefined: none. */
+  cors: CorsSettings | undefined
 }
 
 /** One request on its way through the handler. */

@@ -36,6 +36,24 @@ function startSeq(context: RequestContext): number {
   return Math.max(seqOf(context.url.searchParams.get('after_seq'), 'after_seq'), seqOf(lastEventId === '' ? undefined : lastEventId, 'Last-Event-ID'))
 }
 
+/** The headers of an event stream. */
+function streamHeaders(traceId: string): Record<string, string> {
+  return {
+    'Content-Type': 'text/event-stream; charset=utf-8',
+    'Cache-Control': 'no-cache',
+    'X-Accel-Buffering': 'no',
+    'X-Trace-Id': traceId,
+  }
+}
+
+/** `HEAD` of a run's events: the status and headers a GET would start with, without opening the stream. */
+export async function headRunEvents(context: RequestContext): Promise<Response> {
+  const start = startSeq(context)
+  const run = await context.runtime.getRun(context.id, { orgId: context.caller.org_id })
+  if (isTerminalStatus(run.status) && run.lastSeq <= start) return emptyResponse(204, context.traceId)
+  return new Response(null, { status: 200, headers: streamHeaders(context.traceId) })
+}
+
 /** The SSE response of a run, or 204 when the run has ended and nothing is left to send. */
 export async function streamRunEvents(context: RequestContext): Promise<Response> {
   const { runtime, request, caller, traceId } = context
@@ -98,13 +116,5 @@ export async function streamRunEvents(context: RequestContext): Promise<Response
     },
     { highWaterMark: 0 },
   )
-  return new Response(body, {
-    status: 200,
-    headers: {
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache',
-      'X-Accel-Buffering': 'no',
-      'X-Trace-Id': traceId,
-    },
-  })
+  return new Response(body, { status: 200, headers: streamHeaders(traceId) })
 }

@@ -7,11 +7,14 @@
 import { createTraceId } from '../../src/ids.js'
 import type { Runtime } from '../../src/runtime.js'
 import { listSessionRuns } from './agno-view.js'
-import { identify, type Authenticate } from './auth.js'
+import { anonymousCaller, identify, type Authenticate } from './auth.js'
 import type { HandlerSettings, RequestContext } from './context.js'
-import { streamRunEvents } from './event-stream-response.js'
+import { addCorsHeaders, checkWriteOrigin, corsSettingsOf, preflightResponse, type CorsOptions, type CorsSettings } from './cross-site.js'
+import { headRunEvents, streamRunEvents } from './event-stream-response.js'
+import { checkHealth } from './health-route.js'
+import { checkBodyType } from './request-body.js'
 import { errorResponse } from './responses.js'
-import { checkMethod, matchRoute, type RouteName } from './router.js'
+import { allowedMethods, checkMethod, matchRoute, type RouteName } from './router.js'
 import { addMessage, listMessages } from './message-routes.js'
 import { cancelRun, getRun, listRuns, submitInput } from './run-routes.js'
 import { createRun, createThread, deleteThread, getThread, listThreadRuns, listThreads, updateThread } from './thread-routes.js'
@@ -34,6 +37,14 @@ export interface HttpHandlerOptions {
   maxBodyBytes?: number
   /** Where failures no client sees in full are reported: 5xx answers (with their trace id), broken event streams. @default consoleLogger */
   logger?: Logger
+  /**
+   * Pages of other origins (browsers, Electron renderers) allowed to call the
+   * API: preflights (`OPTIONS`) are answered and answers carry
+   * `Access-Control-Allow-Origin`. Writes from any other page's origin are
+   * 403 `auth.forbidden_origin`, with or without this option.
+   * @default undefined (only the server's own origin and requests without `Origin`; `OPTIONS` is 405)
+   */
+  cors?: CorsOptions
 }
 
 /** A web-standard request handler. */
@@ -56,7 +67,16 @@ const handlers: Readonly<Record<`${RouteName} ${string}`, RouteHandler>> = {
   'run-cancel POST': cancelRun,
   'run-input POST': submitInput,
   'run-events GET': streamRunEvents,
+  'run-events HEAD': headRunEvents,
   'session-runs GET': listSessionRuns,
+  'health GET': checkHealth,
+}
+
+/** HEAD of a GET route: the GET answer's status and headers, without its body. */
+async function withoutBody(get: RouteHandler, context: RequestContext): Promise<Response> {
+  const response = await get(context)
+  await response.body?.cancel().catch(() => {})
+  return new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers })
 }
 
 const traceIdPattern = /^[0-9a-f]{32}$/
@@ -74,7 +94,7 @@ function settingsOf(options: HttpHandlerOptions): HandlerSettings {
   if (typeof maxBodyBytes !== 'number' || !Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) {
     throw new TypeError(`Expected \`maxBodyBytes\` to be a positive integer, got \`${String(maxBodyBytes)}\``)
   }
-  return { basePath, pingIntervalMs, maxBodyBytes, logger: resolveLogger(options.logger) }
+  return { basePath, pingIntervalMs, maxBodyBytes, logger: resolveLogger(options.logger), cors: corsSettingsOf(options.cors) }
 }
 
 /** Serves `runtime` over HTTP: returns a web-standard `(Request) => Promise<Response>`. */
@@ -88,20 +108,33 @@ export function createHttpHandler(runtime: Runtime, options: HttpHandlerOptions 
     throw new TypeError(`Expected \`authenticate\` to be a function, got \`${typeof authenticate}\``)
   }
   const settings = settingsOf(options)
+  const cors = settings.cors
+
+  async function serve(request: Request, traceId: string): Promise<Response> {
+    const url = new URL(request.url)
+    const match = matchRoute(url.pathname, settings.basePath)
+    const method = request.method.toUpperCase()
+    checkMethod(match, method, cors !== undefined)
+    // Before auth: a page of another site never reaches `authenticate`.
+    checkWriteOrigin(request, url, method, cors)
+    if (method === 'OPTIONS') return preflightResponse(request, allowedMethods(match, true), traceId, cors as CorsSettings)
+    const caller = match.name === 'health' ? anonymousCaller : await identify(request, authenticate)
+    if (method !== 'GET' && method !== 'HEAD') checkBodyType(request)
+    const context: RequestContext = { runtime, request, url, caller, traceId, settings, id: match.id }
+    const handler = handlers[`${match.name} ${method}`]
+    if (handler !== undefined) return await handler(context)
+    return await withoutBody(handlers[`${match.name} GET`] as RouteHandler, context)
+  }
 
   return async function handle(request: Request): Promise<Response> {
     const incoming = request.headers.get('x-trace-id')?.toLowerCase()
     const traceId = incoming !== undefined && traceIdPattern.test(incoming) ? incoming : createTraceId()
+    let response: Response
     try {
-      const url = new URL(request.url)
-      const match = matchRoute(url.pathname, settings.basePath)
-      const method = request.method.toUpperCase()
-      checkMethod(match, method)
-      const caller = await identify(request, authenticate)
-      const handler = handlers[`${match.name} ${method}`] as RouteHandler
-      return await handler({ runtime, request, url, caller, traceId, settings, id: match.id })
+      response = await serve(request, traceId)
     } catch (error) {
-      return errorResponse(error, traceId, settings.logger)
+      response = errorResponse(error, traceId, settings.logger)
     }
+    return addCorsHeaders(response, request, cors)
   }
 }

@@ -7,6 +7,7 @@
  */
 export { createHttpHandler } from './handler.js'
 export type { HttpHandler, HttpHandlerOptions } from './handler.js'
+export type { CorsOptions } from './cross-site.js'
 export { toNodeListener } from './node-listener.js'
 export type { NodeListener, NodeListenerOptions } from './node-listener.js'
 export { anonymousCaller, bearerToken } from './auth.js'

@@ -83,9 +83,18 @@ function urlOf(request: IncomingMessage): URL {
   }
 }
 
+/** Methods a web `Request` refuses to carry (fetch's forbidden methods). */
+const forbiddenMethods = new Set(['CONNECT', 'TRACE', 'TRACK'])
+
 function toRequest(request: IncomingMessage, signal: AbortSignal): Request {
   const url = urlOf(request)
   const method = request.method ?? 'GET'
+  if (forbiddenMethods.has(method.toUpperCase())) {
+    // Built as a bodiless GET, then shows its real method, so the handler answers it (405) instead of the bridge failing.
+    const stand = new Request(url, { method: 'GET', headers: headersOf(request), signal })
+    Object.defineProperty(stand, 'method', { value: method, enumerable: true })
+    return stand
+  }
   const init: RequestInit & { duplex?: 'half' } = { method, headers: headersOf(request), signal }
   if (method !== 'GET' && method !== 'HEAD') {
     const parsed = parsedBody(request)

@@ -17,19 +17,21 @@ export type RouteName =
   | 'run-input'
   | 'run-events'
   | 'session-runs'
+  | 'health'
 
-/** The methods each resource takes. */
+/** The methods each resource takes; HEAD wherever GET is, answered like GET without a body. */
 export const routeMethods: Readonly<Record<RouteName, readonly string[]>> = {
-  threads: ['GET', 'POST'],
-  thread: ['GET', 'PATCH', 'DELETE'],
-  'thread-runs': ['GET', 'POST'],
-  'thread-messages': ['GET', 'POST'],
-  runs: ['GET'],
-  run: ['GET'],
+  threads: ['GET', 'HEAD', 'POST'],
+  thread: ['GET', 'HEAD', 'PATCH', 'DELETE'],
+  'thread-runs': ['GET', 'HEAD', 'POST'],
+  'thread-messages': ['GET', 'HEAD', 'POST'],
+  runs: ['GET', 'HEAD'],
+  run: ['GET', 'HEAD'],
   'run-cancel': ['POST'],
   'run-input': ['POST'],
-  'run-events': ['GET'],
-  'session-runs': ['GET'],
+  'run-events': ['GET', 'HEAD'],
+  'session-runs': ['GET', 'HEAD'],
+  health: ['GET', 'HEAD'],
 }
 
 /** A matched route and the id in its path. */
@@ -62,6 +64,7 @@ export function matchRoute(pathname: string, basePath: string): RouteMatch {
   const length = segments.length
   if (first === 'sessions' && length === 3 && third === 'runs') return { name: 'session-runs', id: second as string }
   if (first !== 'v1' || length < 2 || length > 4) throw unknownPath(pathname)
+  if (second === 'health' && length === 2) return { name: 'health', id: '' }
   if (second === 'threads') {
     if (length === 2) return { name: 'threads', id: '' }
     if (length === 3) return { name: 'thread', id: third as string }
@@ -80,11 +83,17 @@ export function matchRoute(pathname: string, basePath: string): RouteMatch {
   throw unknownPath(pathname)
 }
 
-/** Throws `validation.method` unless the route takes `method`. */
-export function checkMethod(match: RouteMatch, method: string): void {
-  const allowed = routeMethods[match.name]
+/** The methods a route takes, with OPTIONS when the handler answers preflights. */
+export function allowedMethods(match: RouteMatch, withOptions: boolean): readonly string[] {
+  const methods = routeMethods[match.name]
+  return withOptions ? [...methods, 'OPTIONS'] : methods
+}
+
+/** Throws `validation.method` unless the route takes `method` (OPTIONS too when `withOptions`). */
+export function checkMethod(match: RouteMatch, method: string, withOptions = false): void {
+  const allowed = allowedMethods(match, withOptions)
   if (!allowed.includes(method)) {
-    throw new ValidationError(`${method} is not allowed here; use ${allowed.join(' or ')}`, {
+    throw new ValidationError(`${method.slice(0, 40)} is not allowed here; use ${allowed.join(' or ')}`, {
       code: 'validation.method',
       details: { allow: [...allowed] },
     })

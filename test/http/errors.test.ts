@@ -98,13 +98,14 @@ describe('options', () => {
 
   it('the handler answers web-standard requests directly, with maxBodyBytes', async () => {
     const handler = createHttpHandler(runtime, { basePath: '/api', maxBodyBytes: 64 })
-    const created = await handler(new Request('http://local/api/v1/threads', { method: 'POST', body: '{"title":"ok"}' }))
+    const json = { 'Content-Type': 'application/json' }
+    const created = await handler(new Request('http://local/api/v1/threads', { method: 'POST', headers: json, body: '{"title":"ok"}' }))
     expect(created.status).toBe(201)
-    const big = await handler(new Request('http://local/api/v1/threads', { method: 'POST', body: JSON.stringify({ title: 'x'.repeat(100) }) }))
+    const big = await handler(new Request('http://local/api/v1/threads', { method: 'POST', headers: json, body: JSON.stringify({ title: 'x'.repeat(100) }) }))
     expect(big.status).toBe(413)
     const odd = await handler(new Request('http://local/api/v1/threads', { method: 'PURGE' }))
     expect(odd.status).toBe(405)
-    expect(odd.headers.get('allow')).toBe('GET, POST')
+    expect(odd.headers.get('allow')).toBe('GET, HEAD, POST')
     expect((await handler(new Request('http://local/v1/threads'))).status).toBe(404)
   })
 })

@@ -67,7 +67,7 @@ describe('thread messages over HTTP', () => {
       expect({ status: response.status, code: response.body.code }).toEqual({ status, code })
       expect(response.body.trace_id).toBe(response.headers.get('x-trace-id'))
     }
-    expect((await demo.api('DELETE', messages)).headers.get('allow')).toBe('GET, POST')
+    expect((await demo.api('DELETE', messages)).headers.get('allow')).toBe('GET, HEAD, POST')
     // 1 MiB is the limit of a run's input, and of a message: not over it.
     expect((await demo.api('POST', messages, { content: 'x'.repeat(1024 * 1024) })).status).toBe(201)
     const listed = (await demo.api('GET', messages)).body

@@ -93,8 +93,8 @@ describe('client mistakes on threads', () => {
 
   it('405 names the allowed methods in Allow', async () => {
     const response = await demo.api('DELETE', '/v1/threads')
-    expect(response.headers.get('allow')).toBe('GET, POST')
-    expect(response.body.details.allow).toEqual(['GET', 'POST'])
+    expect(response.headers.get('allow')).toBe('GET, HEAD, POST')
+    expect(response.body.details.allow).toEqual(['GET', 'HEAD', 'POST'])
   })
 
   it('says which field is wrong', async () => {

@@ -66,6 +66,7 @@ describe('thread messages', () => {
       [runtime.addMessage(session.id, null as never), 'validation.invalid'],
       [runtime.addMessage(session.id, { content: 'x'.repeat(17) }), 'validation.too_large'],
       [runtime.addMessage(session.id, { content: '\u00e9'.repeat(9) }), 'validation.too_large'],
+      [runtime.addMessage(session.id, { content: 'half \ud800 a pair' }), 'validation.invalid'],
       [runtime.addMessage('thr_missing', { content: 'x' }), 'not_found.thread'],
       [runtime.addMessage(session.id, { content: 'x', orgId: 'other' }), 'not_found.thread'],
       [runtime.listMessages(session.id, { orgId: 'other' }), 'not_found.thread'],
