@@ -62,8 +62,9 @@ export async function streamRunEvents(context: RequestContext): Promise<Response
   if (isTerminalStatus(run.status) && run.lastSeq <= start) return emptyResponse(204, traceId)
 
   const abort = new AbortController()
-  const iterator = runtime.runEvents(run.id, { afterSeq: start, orgId: caller.org_id, signal: abort.signal })[Symbol.asyncIterator]()
-  const batches = new FrameBatches(iterator, batchChars)
+  // Past the end of a live run: follow it from its last event, send only what comes after `start`, end with it.
+  const iterator = runtime.runEvents(run.id, { afterSeq: Math.min(start, run.lastSeq), orgId: caller.org_id, signal: abort.signal })[Symbol.asyncIterator]()
+  const batches = new FrameBatches(iterator, batchChars, start)
   let timer: ReturnType<typeof setInterval> | undefined
   let finished = false
   let cancelled = false

@@ -21,15 +21,17 @@ export interface FrameBatch {
   done: boolean
 }
 
-/** Reads an event iterator as batches of SSE frames. */
+/** Reads an event iterator as batches of SSE frames, leaving out events up to `skipThrough`. */
 export class FrameBatches {
   readonly #iterator: AsyncIterator<RunEvent>
   readonly #maxChars: number
+  readonly #skipThrough: number
   #pending: Promise<IteratorResult<RunEvent>> | undefined
 
-  constructor(iterator: AsyncIterator<RunEvent>, maxChars: number) {
+  constructor(iterator: AsyncIterator<RunEvent>, maxChars: number, skipThrough = 0) {
     this.#iterator = iterator
     this.#maxChars = maxChars
+    this.#skipThrough = skipThrough
   }
 
   /** Waits for one event, then adds those already available, up to `maxChars`. */
@@ -52,6 +54,7 @@ export class FrameBatches {
         }
       }
       if (result.done === true) return { text, done: true }
+      if (result.value.seq <= this.#skipThrough) continue
       text += eventFrame(result.value)
       if (text.length >= this.#maxChars) return { text, done: false }
     }
