@@ -8,6 +8,7 @@ import { formatHttpSse, benchHttpSse } from './http-sse.js'
 import { benchImportCost } from './import-cost.js'
 import { benchSqliteStore } from './sqlite-store.js'
 import { benchSqliteRuntime, printSqliteRuntime } from './sqlite-runtime.js'
+import { benchStalledReaders, formatStalledReaders } from './stalled-readers.js'
 
 printComparisons('Core on the memory store (floor: a hand-written loop with the same model and tool; floor/hearth = how many times slower)', await benchCore())
 
@@ -26,3 +27,5 @@ for (const synchronous of ['normal', 'full'] as const) {
 printSqliteRuntime('\nThe runtime on SQLite beside the memory store, and its persisted events beside raw better-sqlite3', await benchSqliteRuntime())
 
 console.log(`\n${formatHttpSse(await benchHttpSse())}`)
+
+console.log(`\n${formatStalledReaders(await benchStalledReaders())}`)

@@ -12,6 +12,7 @@ export interface HandlerSettings {
   basePath: string
   pingIntervalMs: number
   maxBodyBytes: number
+  maxBufferedBytes: number
   logger: Logger
   /** The pages of other origins allowed; undefined: none. */
   cors: CorsSettings | undefined

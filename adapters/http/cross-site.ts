@@ -30,7 +30,9 @@ export interface CorsOptions {
 
 /** The `cors` option after validation. */
 export interface CorsSettings {
+  /** `origins: '*'`. */
   any: boolean
+  /** The allowed origins, lowercase (empty with `any`). */
   origins: ReadonlySet<string>
   credentials: boolean
 }

@@ -35,6 +35,16 @@ export interface HttpHandlerOptions {
   pingIntervalMs?: number
   /** The largest request body read, in bytes; longer ones are 413. `/input` reads at most 256 KiB. @default 2097152 */
   maxBodyBytes?: number
+  /**
+   * The most bytes of event-stream frames waiting for one client that has
+   * not read them. A client that follows a live run and falls further behind
+   * (or has not taken a chunk for a whole ping interval) is closed: its
+   * stream ends and its socket is closed, so no run waits for its readers;
+   * reconnecting with `Last-Event-ID` loses nothing. Replaying the log never
+   * counts: frames are made as fast as the client reads them.
+   * @default 1048576
+   */
+  maxBufferedBytes?: number
   /** Where failures no client sees in full are reported: 5xx answers (with their trace id), broken event streams. @default consoleLogger */
   logger?: Logger
   /**
@@ -94,7 +104,11 @@ function settingsOf(options: HttpHandlerOptions): HandlerSettings {
   if (typeof maxBodyBytes !== 'number' || !Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) {
     throw new TypeError(`Expected \`maxBodyBytes\` to be a positive integer, got \`${String(maxBodyBytes)}\``)
   }
-  return { basePath, pingIntervalMs, maxBodyBytes, logger: resolveLogger(options.logger), cors: corsSettingsOf(options.cors) }
+  const maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024
+  if (typeof maxBufferedBytes !== 'number' || !Number.isSafeInteger(maxBufferedBytes) || maxBufferedBytes < 1) {
+    throw new TypeError(`Expected \`maxBufferedBytes\` to be a positive integer, got \`${String(maxBufferedBytes)}\``)
+  }
+  return { basePath, pingIntervalMs, maxBodyBytes, maxBufferedBytes, logger: resolveLogger(options.logger), cors: corsSettingsOf(options.cors) }
 }
 
 /** Serves `runtime` over HTTP: returns a web-standard `(Request) => Promise<Response>`. */

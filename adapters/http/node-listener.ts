@@ -2,10 +2,11 @@
  * toNodeListener(): serves a web-standard handler from `node:http` (and
  * Express, whose `app.use` takes the same listener). The response body is
  * written as the client reads it: a full socket buffer pauses the stream
- * until `drain`, and a client that goes away cancels the body and aborts the
- * request's signal.
+ * until `drain`, the chunks already queued go out in one write, and a client
+ * that goes away cancels the body and aborts the request's signal.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { SlowReaderError } from './event-stream-response.js'
 import type { HttpHandler } from './handler.js'
 import { resolveLogger, type Logger } from '../../src/logger.js'
 
@@ -107,7 +108,8 @@ function toRequest(request: IncomingMessage, signal: AbortSignal): Request {
   return new Request(url, init)
 }
 
-function waitForDrain(response: ServerResponse): Promise<void> {
+/** Resolves on `drain` or `close`, or when the body fails (`onFailure` is given the callback), whichever comes first. */
+function waitForDrain(response: ServerResponse, onFailure: (done: () => void) => void): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       response.off('drain', done)
@@ -116,6 +118,7 @@ function waitForDrain(response: ServerResponse): Promise<void> {
     }
     response.on('drain', done)
     response.on('close', done)
+    onFailure(done)
   })
 }
 
@@ -137,16 +140,38 @@ async function writeResponse(result: Response, response: ServerResponse): Promis
   // A stream's headers go out now, so its client knows it is connected before the first frame.
   if (result.headers.get('content-type')?.startsWith('text/event-stream') === true) response.flushHeaders()
   const reader = body.getReader()
+  // A body that fails while its client is not reading (one too far behind) must not wait for a drain that never comes.
+  let failed = false
+  let onFailed: (() => void) | undefined
+  reader.closed.catch(() => {
+    failed = true
+    onFailed?.()
+  })
+  const whenFailed = (done: () => void): void => {
+    if (failed) done()
+    else onFailed = done
+  }
   const onClose = (): void => {
     reader.cancel().catch(() => {})
   }
   response.once('close', onClose)
+  let corked = false
+  const uncork = (): void => {
+    corked = false
+    response.uncork()
+  }
   try {
     for (;;) {
       const { done, value } = await reader.read()
       if (done) break
       if (response.destroyed) return
-      if (!response.write(value)) await waitForDrain(response)
+      // The chunks already queued are read in this same run of microtasks: one socket write for them all.
+      if (!corked) {
+        corked = true
+        response.cork()
+        process.nextTick(uncork)
+      }
+      if (!response.write(value)) await waitForDrain(response, whenFailed)
     }
     response.end()
   } finally {
@@ -184,6 +209,8 @@ export function toNodeListener(handler: HttpHandler, options: NodeListenerOption
     }
     serve().catch((error: unknown) => {
       if (abort.signal.aborted) return
+      // The handler closed the event stream of a client too far behind: close its socket, with nothing to report.
+      if (error instanceof SlowReaderError) return void response.destroy()
       logger.error(`hearth-runtime/http: could not serve ${String(request.method)} ${String(request.url)}`, error)
       if (!response.headersSent) {
         response.writeHead(500, { 'Content-Type': 'application/json; charset=utf-8' })

@@ -33,7 +33,7 @@ async function until(predicate: () => boolean, what: string): Promise<void> {
   }
 }
 
-/** The same checks through any mount: a run streamed end to end, an error, and a disconnect that leaves the run alone. */
+/** The same checks through any mount: a run streamed end to end, an error, and a disconnect that releases the readers and leaves the run alone. */
 async function exercise(base: string): Promise<void> {
   const api = apiClient(base)
   const { runId } = await startRun(api, '/slow 6 10')
@@ -44,18 +44,23 @@ async function exercise(base: string): Promise<void> {
   expect((await api('POST', '/v1/threads', { nope: 1 })).body.code).toBe('validation.invalid')
   expect((await api('GET', '/v1/elsewhere')).status).toBe(404)
 
-  const live = await startRun(api, '/slow 20 15')
+  // A run that waits for a confirmation stays live: nothing but the disconnect releases its readers.
+  const live = await startRun(api, '/tool send_email {"to": "a@example.com", "subject": "s", "body": "b"}')
   const abort = new AbortController()
   const response = await openEvents(base, live.runId, { signal: abort.signal })
-  const reader = readerSignals.at(-1) as AbortSignal
-  expect(reader.aborted).toBe(false)
   let count = 0
   await expect(
     (async () => {
-      for await (const frame of sseFrames(response)) if (frame.data !== undefined && ++count === 2) abort.abort()
+      for await (const frame of sseFrames(response)) {
+        // While the client reads, a reader of the run is open: its own, or the run's broadcast.
+        if (frame.data !== undefined) expect(readerSignals.some((signal) => !signal.aborted)).toBe(true)
+        if (frame.data !== undefined && ++count === 2) abort.abort()
+      }
     })(),
   ).rejects.toThrow()
-  await until(() => reader.aborted, "the server's reader to be released")
+  await until(() => readerSignals.every((signal) => signal.aborted), "the server's readers to be released")
+  expect((await waitForRun(api, live.runId, (details) => details.status !== 'running')).status).toBe('waiting_for_input')
+  expect((await api('POST', `/v1/runs/${live.runId}/input`, { content: 'yes' })).status).toBe(200)
   const run = await waitForRun(api, live.runId, (details) => details.status !== 'running')
   expect(run.status).toBe('completed')
 }
