@@ -1,23 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { memoryStore, StorageError, type Runtime, type Store } from 'hearth-runtime'
+import { StorageError, type Runtime, type Store } from 'hearth-runtime'
 import { createHttpHandler, toNodeListener } from 'hearth-runtime/http'
-import { apiClient, openDemoRuntime, serveRuntime, type TestServer } from './support.js'
+import { apiClient, openDemoRuntime, serveRuntime, type TestServer, storeFailingWhen } from './support.js'
 
 let failure: Error | undefined
-/** The memory store, except that reads of sessions fail with `failure` while it is set. */
-function flakyStore(): Store {
-  const store = memoryStore()
-  return new Proxy(store, {
-    get(target, key) {
-      const value = Reflect.get(target, key, target) as unknown
-      if (typeof value !== 'function') return value
-      return (...args: unknown[]) => {
-        if (failure !== undefined && (key === 'listSessions' || key === 'getSession')) return Promise.reject(failure)
-        return (value as (...parameters: unknown[]) => unknown).apply(target, args)
-      }
-    },
-  })
-}
+const flakyStore = (): Store => storeFailingWhen((key) => key === 'listSessions' || key === 'getSession', () => failure)
 
 let runtime: Runtime
 let server: TestServer

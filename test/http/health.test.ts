@@ -3,25 +3,12 @@
  * read, 503 with the read's error code when it does not.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { memoryStore, StorageError, type Runtime, type Store } from 'hearth-runtime'
+import { StorageError, type Runtime, type Store } from 'hearth-runtime'
 import { createHttpHandler } from 'hearth-runtime/http'
-import { apiClient, openDemoRuntime, serveRuntime, type TestServer } from './support.js'
+import { apiClient, openDemoRuntime, serveRuntime, type TestServer, storeFailingWhen } from './support.js'
 
 let failure: Error | undefined
-/** The memory store, except that its reads fail with `failure` while it is set. */
-function failingStore(): Store {
-  const store = memoryStore()
-  return new Proxy(store, {
-    get(target, key) {
-      const value = Reflect.get(target, key, target) as unknown
-      if (typeof value !== 'function') return value
-      return (...args: unknown[]) => {
-        if (failure !== undefined && typeof key === 'string' && /^(list|get|read)/.test(key)) return Promise.reject(failure)
-        return (value as (...parameters: unknown[]) => unknown).apply(target, args)
-      }
-    },
-  })
-}
+const failingStore = (): Store => storeFailingWhen((key) => /^(list|get|read)/.test(key), () => failure)
 
 const logged: unknown[][] = []
 const logger = { warn: (...args: unknown[]) => void logged.push(args), error: (...args: unknown[]) => void logged.push(args) }

@@ -5,7 +5,7 @@
 import { createServer, type RequestListener, type Server } from 'node:http'
 import { afterAll, beforeAll } from 'vitest'
 import type { AddressInfo } from 'node:net'
-import { Runtime, type RuntimeOptions } from 'hearth-runtime'
+import { memoryStore, Runtime, type RuntimeOptions, type Store } from 'hearth-runtime'
 import { createHttpHandler, toNodeListener, type HttpHandlerOptions } from 'hearth-runtime/http'
 import { assistantAgent } from '../../examples/support/demo-agent.js'
 import { demoModel } from '../../examples/support/demo-model.js'
@@ -188,4 +188,20 @@ export function seqsOf(events: readonly { seq: number }[]): number[] {
 /** from..to inclusive. */
 export function range(from: number, to: number): number[] {
   return Array.from({ length: Math.max(0, to - from + 1) }, (_, index) => from + index)
+}
+
+/** The memory store, except that the methods `fails` names reject with `failure()` while it gives an error. */
+export function storeFailingWhen(fails: (method: string) => boolean, failure: () => Error | undefined): Store {
+  const store = memoryStore()
+  return new Proxy(store, {
+    get(target, key) {
+      const value = Reflect.get(target, key, target) as unknown
+      if (typeof value !== 'function') return value
+      return (...args: unknown[]) => {
+        const error = typeof key === 'string' && fails(key) ? failure() : undefined
+        if (error !== undefined) return Promise.reject(error)
+        return (value as (...parameters: unknown[]) => unknown).apply(target, args)
+      }
+    },
+  })
 }
