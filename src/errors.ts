@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'not_found.path'
   | 'state.invalid'
   | 'state.thread_busy'
+  | 'control.timeout'
   | 'run.max_turns'
   | 'run.output_invalid'
   | 'run.interrupted'
@@ -58,6 +59,7 @@ export const httpStatusOf: Readonly<Record<ErrorCode, number>> = {
   'not_found.path': 404,
   'state.invalid': 409,
   'state.thread_busy': 409,
+  'control.timeout': 504,
   'run.max_turns': 500,
   'run.output_invalid': 500,
   'run.interrupted': 500,
@@ -190,6 +192,30 @@ export class StorageError extends HearthError {
     options: HearthErrorOptions = {},
   ) {
     super(code, message, options)
+  }
+}
+
+/**
+ * The `storage.conflict` of a commit (or claim) that would let a run hold a
+ * session that another run holds, or that an older queued run of it waits
+ * for: `details` is `{ reason: 'session_busy', session_id, run_id }`, with
+ * the run in the way.
+ */
+export function sessionBusyError(sessionId: string, runId: string, blocker: string): StorageError {
+  return new StorageError('storage.conflict', `Session ${sessionId} is busy: run ${blocker} holds it or is queued before run ${runId}`, {
+    details: { reason: 'session_busy', session_id: sessionId, run_id: blocker },
+  })
+}
+
+/** True for the error of {@link sessionBusyError}. */
+export function isSessionBusy(error: unknown): boolean {
+  return isHearthError(error) && error.code === 'storage.conflict' && error.details.reason === 'session_busy'
+}
+
+/** A cancel or input that the run's owner did not apply in time (`control.timeout`). */
+export class ControlTimeoutError extends HearthError {
+  constructor(message: string, options: HearthErrorOptions = {}) {
+    super('control.timeout', message, options)
   }
 }
 

@@ -2,11 +2,16 @@
  * The in-memory Store: the embedded default. No I/O, so it lives in the core.
  * Everything is lost when the process ends; use `hearth-runtime/sqlite` to keep it.
  */
-import { StorageError } from './errors.js'
+import { sessionBusyError, StorageError } from './errors.js'
 import type { RunEvent } from './events.js'
+import { MemoryControls } from './memory-controls.js'
+import { MemoryMessages } from './memory-messages.js'
+import { MemoryOwners } from './memory-owners.js'
+import { claimBlocker, QueuedRuns } from './memory-session-claims.js'
 import {
   isTerminalStatus,
   type Commit,
+  type ControlRequest,
   type MessageQuery,
   type Owner,
   type Run,
@@ -54,11 +59,13 @@ export class MemoryStore implements Store {
   readonly #events = new Map<string, RunEvent[]>()
   /** Run ids of each session, in insertion order. */
   readonly #sessionRuns = new Map<string, string[]>()
-  /** Messages by id, and the messages of each session in insertion order. */
-  readonly #messages = new Map<string, ThreadMessage>()
-  readonly #sessionMessages = new Map<string, ThreadMessage[]>()
-  readonly #owners = new Map<string, Owner>()
-  readonly #runOwners = new Map<string, string | null>()
+  readonly #messages = new MemoryMessages()
+  readonly #controls = new MemoryControls()
+  /** The queued runs of each session, for the claim's "no older run queued". */
+  readonly #queued = new QueuedRuns()
+  readonly #watchers = new Set<() => void>()
+  #notifying = false
+  readonly #owners = new MemoryOwners()
   /** Finished runs in the order they finished (a Set keeps insertion order): the first is the next to go. */
   readonly #finished = new Set<string>()
   readonly #maxFinishedRuns: number
@@ -123,44 +130,33 @@ export class MemoryStore implements Store {
     for (const runId of this.#sessionRuns.get(id) ?? []) {
       this.#runs.delete(runId)
       this.#events.delete(runId)
-      this.#runOwners.delete(runId)
+      this.#owners.removeRun(runId)
       this.#finished.delete(runId)
+      this.#controls.removeRun(runId)
     }
     this.#sessionRuns.delete(id)
-    for (const message of this.#sessionMessages.get(id) ?? []) this.#messages.delete(message.id)
-    this.#sessionMessages.delete(id)
+    this.#queued.removeSession(id)
+    this.#messages.removeSession(id)
+    this.#notify()
     return true
   }
 
   async insertMessage(message: ThreadMessage): Promise<void> {
     this.#check()
-    if (this.#messages.has(message.id)) throw new StorageError('storage.failed', `Message ${message.id} already exists`)
+    if (this.#messages.get(message.id) !== undefined) throw new StorageError('storage.failed', `Message ${message.id} already exists`)
     if (!this.#sessions.has(message.sessionId)) throw new StorageError('storage.failed', `Session ${message.sessionId} does not exist`)
-    const kept = { ...message }
-    this.#messages.set(kept.id, kept)
-    const list = this.#sessionMessages.get(kept.sessionId)
-    if (list === undefined) this.#sessionMessages.set(kept.sessionId, [kept])
-    else list.push(kept)
+    this.#messages.insert(message)
+    this.#notify()
   }
 
   async getMessage(id: string): Promise<ThreadMessage | undefined> {
     this.#check()
-    const message = this.#messages.get(id)
-    return message === undefined ? undefined : { ...message }
+    return this.#messages.get(id)
   }
 
   async listMessages(query: MessageQuery): Promise<ThreadMessage[]> {
     this.#check()
-    const ascending = query.order === 'asc'
-    const result: ThreadMessage[] = []
-    for (const message of this.#sessionMessages.get(query.sessionId) ?? []) {
-      if (query.unanswered === true && message.runId !== null) continue
-      if (query.before !== undefined && (ascending ? message.id <= query.before : message.id >= query.before)) continue
-      result.push(message)
-    }
-    result.sort(byIdDescending)
-    if (ascending) result.reverse()
-    return result.slice(0, query.limit).map((message) => ({ ...message }))
+    return this.#messages.list(query)
   }
 
   async getRun(id: string): Promise<Run | undefined> {
@@ -202,7 +198,7 @@ export class MemoryStore implements Store {
     const runId = commit.run?.id ?? commit.events?.[0]?.runId ?? inserted?.id
     const existing = runId === undefined ? undefined : runId === inserted?.id ? inserted : this.#runs.get(runId)
     if (runId !== undefined && existing === undefined) throw new StorageError('storage.failed', `Run ${runId} does not exist`)
-    if (commit.ownerId !== undefined && inserted === undefined && runId !== undefined && this.#runOwners.get(runId) !== commit.ownerId) {
+    if (commit.ownerId !== undefined && inserted === undefined && runId !== undefined && this.#owners.ownerOf(runId) !== commit.ownerId) {
       throw new StorageError('storage.conflict', `Run ${runId} is owned by another process`)
     }
     const events = commit.events
@@ -228,24 +224,38 @@ export class MemoryStore implements Store {
     if (sessionState !== undefined && !this.#sessions.has(sessionState.sessionId)) {
       throw new StorageError('storage.failed', `Session ${sessionState.sessionId} does not exist`)
     }
-    const answered = commit.answerMessages === undefined ? undefined : this.#messagesToAnswer(commit.answerMessages, inserted)
+    const answered = commit.answerMessages === undefined ? undefined : this.#messages.toAnswer(commit.answerMessages, commit.answerMessages.runId === inserted?.id ? inserted : this.#runs.get(commit.answerMessages.runId))
+    const settlements = commit.settleControls
+    if (settlements !== undefined) this.#controls.checkSettlements(settlements)
+    const status = patch?.status
+    const claims = status === 'running' || status === 'waiting_for_input'
+    if (claims) {
+      const run = existing as Run
+      const blocker = claimBlocker(this.#sessions.get(run.sessionId) as Session, run, this.#queued)
+      if (blocker !== undefined) throw sessionBusyError(run.sessionId, run.id, blocker)
+    }
 
     if (inserted !== undefined) {
       this.#runs.set(inserted.id, { ...inserted })
       this.#events.set(inserted.id, [])
-      this.#runOwners.set(inserted.id, commit.ownerId ?? null)
+      this.#owners.setOwner(inserted.id, commit.ownerId ?? null)
       const ids = this.#sessionRuns.get(inserted.sessionId)
       if (ids === undefined) this.#sessionRuns.set(inserted.sessionId, [inserted.id])
       else ids.push(inserted.id)
+      if (inserted.status === 'queued') this.#queued.set(inserted, true)
     }
     if (runId !== undefined) {
       const run = this.#runs.get(runId) as Run
       if (patch !== undefined) {
+        if (status !== undefined && run.status === 'queued' && status !== 'queued') this.#queued.set(run, false)
         // Like the SQLite store, a field set to undefined is left as it is.
         for (const field in patch) {
           const value = (patch as Record<string, unknown>)[field]
           if (value !== undefined) (run as unknown as Record<string, unknown>)[field] = value
         }
+        const session = this.#sessions.get(run.sessionId) as Session
+        if (claims) session.activeRunId = run.id
+        else if (isTerminalStatus(run.status) && session.activeRunId === run.id) session.activeRunId = null
       }
       if (events !== undefined && events.length > 0) {
         const log = this.#events.get(runId) as RunEvent[]
@@ -260,65 +270,103 @@ export class MemoryStore implements Store {
       session.updatedAt = sessionState.updatedAt
     }
     if (answered !== undefined) for (const message of answered) message.runId = (commit.answerMessages as NonNullable<Commit['answerMessages']>).runId
+    if (settlements !== undefined) this.#controls.settle(settlements)
+    this.#notify()
   }
 
-  /** The messages `answerMessages` names, checked: each unanswered, of the run's session, named once. */
-  #messagesToAnswer(answer: NonNullable<Commit['answerMessages']>, inserted: Run | undefined): ThreadMessage[] {
-    const run = answer.runId === inserted?.id ? inserted : this.#runs.get(answer.runId)
-    if (run === undefined) throw new StorageError('storage.failed', `Run ${answer.runId} does not exist`)
-    if (new Set(answer.messageIds).size !== answer.messageIds.length) throw new StorageError('storage.failed', 'A message is named twice in `answerMessages`')
-    return answer.messageIds.map((id) => {
-      const message = this.#messages.get(id)
-      if (message === undefined || message.sessionId !== run.sessionId) {
-        throw new StorageError('storage.failed', `Message ${id} is not a message of session ${run.sessionId}`)
-      }
-      if (message.runId !== null) throw new StorageError('storage.conflict', `Message ${id} was already taken by run ${message.runId}`)
-      return message
-    })
+  async claimSession(runId: string): Promise<boolean> {
+    this.#check()
+    const run = this.#runs.get(runId)
+    if (run === undefined || isTerminalStatus(run.status)) return false
+    const session = this.#sessions.get(run.sessionId) as Session
+    if (session.activeRunId === runId) return true
+    if (claimBlocker(session, run, this.#queued) !== undefined) return false
+    session.activeRunId = runId
+    this.#notify()
+    return true
+  }
+
+  async insertControl(request: ControlRequest): Promise<boolean> {
+    this.#check()
+    const run = this.#runs.get(request.runId)
+    if (run === undefined || isTerminalStatus(run.status)) return false
+    this.#controls.insert(request)
+    this.#notify()
+    return true
+  }
+
+  async getControl(id: string): Promise<ControlRequest | undefined> {
+    this.#check()
+    return this.#controls.get(id)
+  }
+
+  async pendingControls(ownerId: string): Promise<ControlRequest[]> {
+    this.#check()
+    return this.#controls.open((runId) => this.#owners.ownerOf(runId) === ownerId)
+  }
+
+  async markControl(id: string, status: 'accepted' | 'withdrawn', at: string): Promise<boolean> {
+    this.#check()
+    const marked = this.#controls.mark(id, status, at)
+    if (marked) this.#notify()
+    return marked
+  }
+
+  /**
+   * Calls `listener` (once per turn of the event loop) after writes, while at
+   * least two watch: two runtimes sharing this store in one process learn of
+   * each other's control requests, session releases and runs. A store with
+   * one watcher has no one else to tell, so a lone runtime pays nothing.
+   */
+  watch(listener: () => void): () => void {
+    if (typeof listener !== 'function') throw new TypeError(`Expected \`listener\` to be a function, got \`${typeof listener}\``)
+    const entry = (): void => listener()
+    this.#watchers.add(entry)
+    return () => {
+      this.#watchers.delete(entry)
+    }
+  }
+
+  #notify(): void {
+    if (this.#watchers.size < 2 || this.#notifying) return
+    this.#notifying = true
+    setTimeout(() => {
+      this.#notifying = false
+      for (const listener of [...this.#watchers]) listener()
+    }, 0)
   }
 
   async registerOwner(owner: Owner): Promise<void> {
     this.#check()
-    this.#owners.set(owner.id, { ...owner })
+    this.#owners.register(owner)
+    this.#notify()
   }
 
   async heartbeat(ownerId: string, at: string): Promise<boolean> {
     this.#check()
-    const owner = this.#owners.get(ownerId)
-    if (owner === undefined) return false
-    owner.heartbeatAt = at
-    return true
+    return this.#owners.heartbeat(ownerId, at)
   }
 
   async listOwners(): Promise<Owner[]> {
     this.#check()
-    return [...this.#owners.values()].map((owner) => ({ ...owner }))
+    return this.#owners.list()
   }
 
   async removeOwner(ownerId: string): Promise<void> {
     this.#check()
-    this.#owners.delete(ownerId)
+    this.#owners.remove(ownerId)
   }
 
   async claimRuns(ownerId: string, fromOwners: readonly string[]): Promise<string[]> {
     this.#check()
-    const from = new Set(fromOwners)
-    const claimed: string[] = []
-    for (const [runId, owner] of this.#runOwners) {
-      const run = this.#runs.get(runId) as Run
-      if (isTerminalStatus(run.status)) continue
-      if (owner === null || from.has(owner) || !this.#owners.has(owner)) {
-        this.#runOwners.set(runId, ownerId)
-        claimed.push(runId)
-      }
-    }
-    for (const owner of from) this.#owners.delete(owner)
-    return claimed.sort()
+    const claimed = this.#owners.claim(ownerId, fromOwners, (runId) => !isTerminalStatus((this.#runs.get(runId) as Run).status))
+    if (claimed.length > 0) this.#notify()
+    return claimed
   }
 
   async getRunOwner(runId: string): Promise<string | null> {
     this.#check()
-    return this.#runOwners.get(runId) ?? null
+    return this.#owners.ownerOf(runId) ?? null
   }
 
   async pruneRuns(finishedBefore: string, limit: number): Promise<number> {
@@ -354,8 +402,10 @@ export class MemoryStore implements Store {
   #removeRun(run: Run): void {
     this.#runs.delete(run.id)
     this.#events.delete(run.id)
-    this.#runOwners.delete(run.id)
+    this.#owners.removeRun(run.id)
     this.#finished.delete(run.id)
+    this.#controls.removeRun(run.id)
+    this.#queued.set(run, false)
     const ids = this.#sessionRuns.get(run.sessionId)
     if (ids !== undefined) ids.splice(ids.indexOf(run.id), 1)
   }

@@ -70,6 +70,8 @@ export class Ownership {
   readonly #leaseMs: number
   #timer: ReturnType<typeof setInterval> | undefined
   #registered = false
+  /** True when the last claim saw another live owner: runs of a session may then start in two processes. */
+  othersAlive = false
 
   readonly #logger: Logger
 
@@ -101,7 +103,9 @@ export class Ownership {
     }
     const now = Date.now()
     const owners = (await store.listOwners?.()) ?? []
-    const dead = owners.filter((owner) => owner.id !== this.ownerId && isOwnerDead(owner, this.#leaseMs, now)).map((owner) => owner.id)
+    const others = owners.filter((owner) => owner.id !== this.ownerId)
+    const dead = others.filter((owner) => isOwnerDead(owner, this.#leaseMs, now)).map((owner) => owner.id)
+    this.othersAlive = dead.length < others.length
     const claimed = await store.claimRuns(this.ownerId, dead)
     if (options.includeOwn !== true) return claimed
     // Runs this runtime owns but dropped (its commit failed, e.g. the file was busy) are taken up again.

@@ -3,14 +3,15 @@
  * from their logs (the same fold the loop uses), then queued, held or resumed
  * by the scheduler.
  */
+import { failRun } from './agent-loop.js'
 import type { Agent } from './agents.js'
 import type { EventHub } from './event-stream.js'
 import type { RunEvent } from './events.js'
 import type { Ownership } from './ownership.js'
 import type { ResolvedRoute } from './routes.js'
 import { RunLog } from './run-log.js'
-import { replayRunState } from './run-state.js'
-import { initialMessages, type Scheduler } from './scheduler.js'
+import { openRequests, replayRunState } from './run-state.js'
+import { initialMessages, type ActiveRun, type Scheduler } from './scheduler.js'
 import { isTerminalStatus, type Run, type Store } from './store.js'
 import type { Logger } from './logger.js'
 
@@ -95,6 +96,46 @@ async function recoverPass(context: RecoveryContext): Promise<void> {
     const state = replayRunState(initialMessages(resolved.agent, run.input, run.createdAt), events)
     const log = new RunLog(store, context.hub, run, state)
     log.ownerId = context.ownership.ownerId
-    scheduler.recover(scheduler.track(run, log, resolved.agent, resolved.route), events, context.mode)
+    takeOver(scheduler, scheduler.track(run, log, resolved.agent, resolved.route), events, context)
   }
+}
+
+/**
+ * Hands a run found unfinished in the store to the scheduler: queued again,
+ * held while it waits, or resumed (`resume`) from its last completed step;
+ * `fail` ends it with `run.interrupted`.
+ */
+function takeOver(scheduler: Scheduler, active: ActiveRun, events: readonly RunEvent[], context: RecoveryContext): void {
+  const { log, run } = active
+  active.ready = true
+  // Its session may be held by another process's run, or wait for an older queued one: claim it first.
+  active.careful = true
+  if (run.status === 'queued') return scheduler.enqueue(active)
+  scheduler.hold(active)
+  if (run.status === 'waiting_for_input' && openRequests(log.state.toolPhase).length > 0) return
+  const phase = log.state.toolPhase
+  const interrupt = (callId: string, name: string): void => {
+    log.append('tool.result', { tool_call_id: callId, name, output: 'Interrupted: the process executing this call stopped', is_error: true, error_code: 'tool.interrupted' })
+  }
+  if (context.mode === 'fail') {
+    if (phase !== undefined) for (const call of phase.calls) if (!phase.results.has(call.id)) interrupt(call.id, call.name)
+    failRun({ log, route: active.route, creditsPerUsd: scheduler.creditsPerUsd }, { code: 'run.interrupted', message: 'The process executing this run stopped' })
+    log.flush().then(
+      () => scheduler.drop(active),
+      (error: unknown) => context.logger.error(`hearth: could not fail interrupted run ${run.id}`, error),
+    )
+    return
+  }
+  const discardAfter = log.state.stepSeq
+  log.append('run.resumed', { reason: 'recovered', discard_after_seq: discardAfter })
+  if (phase !== undefined) {
+    for (const call of phase.calls) {
+      const announced = phase.announced.get(call.id)
+      if (announced === undefined || phase.results.has(call.id)) continue
+      const started = !announced.requires_confirmation || phase.answers.get(call.id)?.approved === true
+      if (started && active.agent.tools.get(call.name)?.idempotent !== true) interrupt(call.id, call.name)
+    }
+  }
+  if (events.length > 0 && log.state.startedAtMs !== undefined) log.patch({ status: 'running' })
+  scheduler.resume(active)
 }

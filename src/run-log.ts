@@ -9,7 +9,7 @@ import type { EventDataMap, EventType, RunEvent } from './events.js'
 import { terminalEventTypes } from './events.js'
 import type { EventHub } from './event-stream.js'
 import { applyEvent, type RunState } from './run-state.js'
-import type { Commit, Run, RunPatch, Store } from './store.js'
+import type { Commit, ControlSettlement, Run, RunPatch, Store } from './store.js'
 import type { JsonObject } from './events.js'
 
 /** Appends past this many uncommitted events make the loop wait for a commit. */
@@ -60,6 +60,7 @@ export class RunLog {
   #patch: RunPatch | undefined
   #sessionState: Commit['sessionState']
   #answer: Commit['answerMessages']
+  #settlements: ControlSettlement[] | undefined
   #chain: Promise<void> = Promise.resolve()
   #scheduled = false
   #waiters: { resolve: () => void; reject: (error: unknown) => void }[] | undefined
@@ -126,6 +127,12 @@ export class RunLog {
     this.#schedule()
   }
 
+  /** Settles an accepted control request in the next commit, with the events that apply it. */
+  settleControl(settlement: ControlSettlement): void {
+    ;(this.#settlements ??= []).push(settlement)
+    this.#schedule()
+  }
+
   /**
    * Resolves once everything appended so far is committed, by the next
    * flush, without forcing one: what the run appends meanwhile rides in the
@@ -152,7 +159,9 @@ export class RunLog {
     if (events.length > 0) commit.events = events
     if (this.#sessionState !== undefined) commit.sessionState = this.#sessionState
     if (this.#answer !== undefined) commit.answerMessages = this.#answer
+    if (this.#settlements !== undefined) commit.settleControls = this.#settlements
     this.#insert = undefined
+    this.#settlements = undefined
     this.#patch = undefined
     this.#sessionState = undefined
     this.#answer = undefined
@@ -175,7 +184,7 @@ export class RunLog {
   }
 
   #hasPending(): boolean {
-    return this.#pending.length > 0 || this.#patch !== undefined || this.#insert !== undefined || this.#sessionState !== undefined || this.#answer !== undefined
+    return this.#pending.length > 0 || this.#patch !== undefined || this.#insert !== undefined || this.#sessionState !== undefined || this.#answer !== undefined || this.#settlements !== undefined
   }
 
   readonly #publish = (events: RunEvent[]): void => {

@@ -7,11 +7,15 @@
  * here (`message_ids`), in the commit of its `run.started`.
  */
 import { failRun } from './agent-loop.js'
+import type { Agent } from './agents.js'
+import { isSessionBusy } from './errors.js'
 import { joinedInput, unansweredMessages } from './messages.js'
 import type { Message } from './model.js'
 import { setRunInput } from './run-state.js'
-import type { ActiveRun } from './scheduler.js'
-import type { Run, RunPatch, Store, ThreadMessage } from './store.js'
+import type { ResolvedRoute } from './routes.js'
+import type { RunLog } from './run-log.js'
+import type { ActiveRun, Scheduler } from './scheduler.js'
+import type { Run, RunPatch, Session, Store, ThreadMessage } from './store.js'
 
 /** What a run reads before it starts. */
 export interface StartPlan {
@@ -89,4 +93,44 @@ export async function historyOfStartedRun(store: Store, active: ActiveRun): Prom
   if (ids.length === 0) return []
   const runs = await Promise.all(ids.map((id) => store.getRun(id)))
   return historyMessages(runs.filter((run): run is Run => run !== undefined))
+}
+
+/** A new run on its way into its session's lane. */
+export interface RunEntry {
+  run: Run
+  log: RunLog
+  session: Session
+  agent: Agent
+  route: ResolvedRoute
+  /** The owner the run is inserted for. */
+  ownerId: string | undefined
+  /** At the head of the lane (`multitask: 'interrupt'`). */
+  first: boolean
+}
+
+/**
+ * Inserts a new run and puts it in its session's lane. Resolves true once
+ * the insert is committed; false when the store refused to let it start
+ * because another run holds its session (nothing of it was stored then).
+ */
+export async function enterRun(scheduler: Scheduler, entry: RunEntry): Promise<boolean> {
+  const { run, log, session } = entry
+  log.insert(run, entry.ownerId)
+  const position = scheduler.waitPosition(session.id)
+  if (position > 0) log.append('run.queued', { position })
+  const active = scheduler.track(run, log, entry.agent, entry.route)
+  if (position === 0) active.session = session
+  // Join the lane before the first await so concurrent createRun calls keep their order.
+  scheduler.enqueue(active, entry.first)
+  // The run starts before its insert is committed, so the insert and the run's first events share
+  // one commit; nothing is seen before it lands, and the loop commits before any tool executes.
+  scheduler.markReady(active)
+  try {
+    await log.committed()
+  } catch (error) {
+    scheduler.drop(active)
+    if (position === 0 && isSessionBusy(error)) return false
+    throw error
+  }
+  return true
 }

@@ -50,6 +50,13 @@ export interface RuntimeOptions {
   execute?: boolean
   /** An owner whose heartbeat is older than this (ms) is dead and its runs are recovered; beats come every third of it. @default 10000 */
   leaseMs?: number
+  /**
+   * How long (ms) `cancelRun` and `submitInput` wait for another runtime that
+   * executes the run to apply them, before they fail with `control.timeout`
+   * (the request is withdrawn unless its owner accepted it already).
+   * @default 10000
+   */
+  controlTimeoutMs?: number
   /** Where the runtime writes what it cannot throw to a caller (a run stopped on a bug, a heartbeat failed). @default consoleLogger */
   logger?: Logger
 }

@@ -20,9 +20,11 @@ import { createRunRecord } from './run-record.js'
 import { createRunState } from './run-state.js'
 import { initialMessages, Scheduler } from './scheduler.js'
 import { recoverRuns } from './recovery.js'
-import { controlledRun, type RunControlContext } from './run-control.js'
+import { RecoveryPasses } from './recovery-passes.js'
+import { RunControl } from './run-control.js'
 import { pruneFinishedRuns, type PruneOptions } from './prune.js'
 import { checkAfterSeq, checkEventLimit, listRunsChecked } from './run-queries.js'
+import { enterRun } from './run-start.js'
 import { resolveRunTarget, type RunTargetHost } from './run-target.js'
 import {
   parseInputOptions,
@@ -54,9 +56,9 @@ export class Runtime {
   readonly #ownership: Ownership
   readonly #execute: boolean
   readonly #logger: Logger
+  readonly #control: RunControl
   #unwatch: (() => void) | undefined
-  #recovering: Promise<void> | undefined
-  #recoverAgain = false
+  readonly #passes: RecoveryPasses
   #closed = false
 
   private constructor(options: RuntimeOptions) {
@@ -88,6 +90,7 @@ export class Runtime {
       toolConcurrency: positiveInteger(options.toolConcurrency, 'toolConcurrency', 8),
       creditsPerUsd,
       logger: this.#logger,
+      onDropped: () => this.#passes.soon(),
     })
     this.#maxInputBytes = positiveInteger(options.maxInputBytes, 'maxInputBytes', 1_048_576)
     this.#messages = new Messages({
@@ -101,6 +104,17 @@ export class Runtime {
     }
     this.#execute = options.execute ?? true
     this.#ownership = new Ownership(store, positiveInteger(options.leaseMs, 'leaseMs', 10_000), this.#logger)
+    this.#passes = new RecoveryPasses(() => this.#recover(), () => this.#closed, this.#logger)
+    this.#control = new RunControl({
+      store,
+      scheduler: this.#scheduler,
+      getRun: (runId, scope) => this.getRun(runId, scope),
+      executes: this.#execute,
+      ownerId: this.#execute ? this.#ownership.ownerId : undefined,
+      recover: () => this.#recover(),
+      timeoutMs: positiveInteger(options.controlTimeoutMs, 'controlTimeoutMs', 10_000),
+      logger: this.#logger,
+    })
     const agents = options.agents ?? []
     if (!Array.isArray(agents)) throw new TypeError('Expected `agents` to be an array of agent definitions')
     for (const definition of agents.length === 0 ? [builtInAgent] : agents) this.#agents.define(definition)
@@ -126,11 +140,12 @@ export class Runtime {
       if (runtime.#execute) {
         await runtime.#ownership.register()
         await runtime.#recover()
-        runtime.#ownership.startHeartbeat(() => runtime.#recoverSoon())
+        runtime.#ownership.startHeartbeat(() => runtime.#passes.soon())
       }
       runtime.#unwatch = runtime.#store.watch?.(() => {
         runtime.#hub.poke()
-        if (runtime.#execute) runtime.#recoverSoon()
+        runtime.#control.storeChanged()
+        if (runtime.#execute) runtime.#passes.soon()
       })
       runtime.#hub.watching = runtime.#unwatch !== undefined
     } catch (error) {
@@ -212,11 +227,16 @@ export class Runtime {
       ownSession ? sessionIdOrOptions : maybeOptions,
     )
     const { input, multitask, createdBy, traceId } = options
-    if (this.#scheduler.isBusy(session.id)) {
+    // The session's holder in the store: a run of another runtime when this one does not hold it.
+    let elsewhere = session.activeRunId !== null && this.#scheduler.get(session.activeRunId) === undefined
+    if (this.#scheduler.isBusy(session.id) || elsewhere) {
       if (multitask === 'reject') {
         throw new StateError(`Session ${session.id} already has an active run`, { code: 'state.thread_busy' })
       }
-      if (multitask === 'interrupt') await this.#cancelSessionRuns(session.id, 'Interrupted by a newer run')
+      if (multitask === 'interrupt') {
+        await this.#cancelSessionRuns(session.id, 'Interrupted by a newer run')
+        elsewhere = false
+      }
     }
     const now = new Date().toISOString()
     const run = createRunRecord({
@@ -238,21 +258,13 @@ export class Runtime {
       await log.flush()
       return new RunHandle(this, run)
     }
-    log.insert(run, this.#ownership.ownerId)
-    const position = this.#scheduler.waitPosition(session.id)
-    if (position > 0) log.append('run.queued', { position })
-    const active = this.#scheduler.track(run, log, agent, route)
-    if (position === 0) active.session = session
-    // Join the lane before the first await so concurrent createRun calls keep their order.
-    this.#scheduler.enqueue(active, multitask === 'interrupt')
-    // The run starts before its insert is committed, so the insert and the run's first events share
-    // one commit; nothing is seen before it lands, and the loop commits before any tool executes.
-    this.#scheduler.markReady(active)
-    try {
-      await log.committed()
-    } catch (error) {
-      this.#scheduler.drop(active)
-      throw error
+    if (elsewhere) this.#scheduler.block(session.id)
+    const entry = { run, session, agent, route, ownerId: this.#ownership.ownerId }
+    if (!(await enterRun(this.#scheduler, { ...entry, log, first: multitask === 'interrupt' }))) {
+      // Another runtime's run took the session between the read above and the insert: wait for it, queued.
+      this.#scheduler.block(session.id)
+      const again = new RunLog(this.#store, this.#hub, run, createRunState(initialMessages(agent, input ?? '', now)))
+      await enterRun(this.#scheduler, { ...entry, log: again, first: false })
     }
     return new RunHandle(this, run)
   }
@@ -324,23 +336,15 @@ export class Runtime {
   async submitInput(runId: string, input: InputOptions): Promise<void> {
     this.#assertOpen()
     const { content, approved, toolCallId, orgId } = parseInputOptions(input)
-    await this.#scheduler.submitInput(await controlledRun(this.#control, runId, orgId, 'input'), { content, approved, toolCallId })
+    const action = { kind: 'input' as const, content, ...(approved === undefined ? {} : { approved }), ...(toolCallId === undefined ? {} : { toolCallId }) }
+    await this.#control.control(runId, orgId, action)
   }
 
   /** Cancels a run in any non-terminal status (taking over a run no live process holds); resolves once `run.cancelled` is committed. */
   async cancelRun(runId: string, options: { reason?: string; orgId?: string } = {}): Promise<void> {
     this.#assertOpen()
     const reason = optionalString(options.reason, 'reason') ?? 'Cancelled'
-    await this.#scheduler.cancel(await controlledRun(this.#control, runId, options.orgId, 'cancel'), reason)
-  }
-
-  readonly #control: RunControlContext = {
-    held: (runId) => this.#scheduler.get(runId),
-    getRun: (runId, scope) => this.getRun(runId, scope),
-    runOwner: async (runId) => (await this.#store.getRunOwner?.(runId)) ?? null,
-    executes: () => this.#execute,
-    ownerId: () => this.#ownership.ownerId,
-    recover: () => this.#recover(),
+    await this.#control.control(runId, options.orgId, { kind: 'cancel', reason })
   }
 
   /**
@@ -358,17 +362,19 @@ export class Runtime {
     this.#closed = true
     this.#unwatch?.()
     await this.#scheduler.close()
-    await this.#recovering?.catch(() => {})
+    await this.#passes.settled()
     await this.#ownership.stop().catch((error: unknown) => this.#logger.error('hearth: could not remove the owner', error))
     await this.#store.close()
   }
 
   async #cancelSessionRuns(sessionId: string, reason = 'The session was deleted'): Promise<void> {
-    for (const active of this.#scheduler.runsOf(sessionId)) {
-      await this.#scheduler.cancel(active, reason).catch((error: unknown) => {
-        if (!(error instanceof StateError)) throw error
-      })
+    const ignoreEnded = (error: unknown): void => {
+      if (!(error instanceof StateError)) throw error
     }
+    for (const active of this.#scheduler.runsOf(sessionId)) await this.#scheduler.cancel(active, reason).catch(ignoreEnded)
+    // The session's runs other runtimes hold (or no one has claimed yet) are cancelled through their owners.
+    const unfinished = await this.#store.listRuns({ sessionId, statuses: ['queued', 'running', 'waiting_for_input'], limit: 100 })
+    for (const run of unfinished) if (this.#scheduler.get(run.id) === undefined) await this.#control.control(run.id, undefined, { kind: 'cancel', reason }).catch(ignoreEnded)
   }
 
   readonly #liveRuns: LiveRuns = {
@@ -383,27 +389,17 @@ export class Runtime {
     if (this.#closed) throw new StateError('The runtime is closed')
   }
 
-  /** Runs `#recover` once more soon (after a heartbeat or a change in the store), never two at once. */
-  #recoverSoon(): void {
-    if (this.#closed) return
-    if (this.#recovering !== undefined) {
-      this.#recoverAgain = true
-      return
-    }
-    this.#recovering = this.#recover()
-      .catch((error: unknown) => this.#logger.error('hearth: recovery failed', error))
-      .finally(() => {
-        this.#recovering = undefined
-        if (this.#recoverAgain) {
-          this.#recoverAgain = false
-          this.#recoverSoon()
-        }
-      })
-  }
-
   /** Takes over the unfinished runs this runtime may execute (dead owners', and unowned ones). */
   async #recover(): Promise<void> {
-    await recoverRuns({
+    await this.#recoverPass()
+    this.#scheduler.shared = this.#ownership.othersAlive
+    // After every pass: requests other runtimes recorded for this runtime's runs, and sessions they freed.
+    await this.#control.applyPending()
+    this.#scheduler.retryBlocked()
+  }
+
+  #recoverPass(): Promise<void> {
+    return recoverRuns({
       store: this.#store,
       hub: this.#hub,
       scheduler: this.#scheduler,

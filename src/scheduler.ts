@@ -6,17 +6,17 @@
  * with its event.
  */
 import PQueue from 'p-queue'
-import { failRun, finalPatch, runAgentLoop, type LoopContext } from './agent-loop.js'
+import { finalPatch, runAgentLoop, type LoopContext } from './agent-loop.js'
 import type { Agent } from './agents.js'
-import { StateError, ValidationError } from './errors.js'
+import { isSessionBusy, StateError, ValidationError } from './errors.js'
 import type { EventHub } from './event-stream.js'
-import type { JsonObject, RunEvent } from './events.js'
+import type { JsonObject } from './events.js'
 import type { Message } from './model.js'
 import type { ResolvedRoute } from './routes.js'
 import { RunLog } from './run-log.js'
 import { openRequests } from './run-state.js'
 import { appendStart, historyOfStartedRun, planStart, type StartPlan } from './run-start.js'
-import type { Run, Session, Store } from './store.js'
+import type { ControlSettlement, Run, Session, Store } from './store.js'
 import type { Logger } from './logger.js'
 
 /** A run this runtime holds in memory until it ends. */
@@ -32,6 +32,11 @@ export interface ActiveRun {
   executing: boolean
   /** True while it counts against the global limit before reaching the queue (its insert is being committed). */
   reserved: boolean
+  /**
+   * Start only once the store gave the run its session (`claimSession`):
+   * set for a recovered queued run, whose session another process may hold.
+   */
+  careful: boolean
   /**
    * The session as `createRun` read it, for the first stretch of a run that
    * starts at once (no run of its session before it could change its state);
@@ -56,6 +61,8 @@ export interface SchedulerOptions {
   toolConcurrency: number
   creditsPerUsd: number
   logger: Logger
+  /** Called when a run was dropped on an error, so that recovery takes it up again soon. */
+  onDropped?: () => void
 }
 
 class ClosingSignal extends Error {
@@ -80,6 +87,19 @@ export class Scheduler {
   readonly #active = new Map<string, ActiveRun>()
   /** Runs about to enter the global queue, so concurrent createRun calls see each other. */
   #reserved = 0
+  /**
+   * Sessions another process's run holds (or an older queued run of theirs
+   * waits for): their next run starts only after claiming the session in the
+   * store, tried again by `retryBlocked` after every change the store reports.
+   */
+  readonly #blocked = new Set<string>()
+  /**
+   * True while another runtime executes runs on the store: a run that waited
+   * in its lane then claims its session before it starts, so that a run of
+   * another process queued before it is not overtaken (and no model turn is
+   * spent on a start the store would refuse).
+   */
+  shared = false
   #dropped = false
   #closing = false
 
@@ -113,9 +133,24 @@ export class Scheduler {
     return lane.active === undefined ? [...lane.queue] : [lane.active, ...lane.queue]
   }
 
+  /** Marks a session as held by a run of another process: its runs here start only once the store gives it to them. */
+  block(sessionId: string): void {
+    this.#blocked.add(sessionId)
+  }
+
+  /** Tries again to start the next run of every blocked session (after the store changed). */
+  retryBlocked(): void {
+    for (const sessionId of this.#blocked) {
+      const lane = this.#lanes.get(sessionId)
+      if (lane === undefined) this.#blocked.delete(sessionId)
+      else this.#pump(lane)
+    }
+  }
+
   /** Where a new run would wait: 0 when it would start at once. */
   waitPosition(sessionId: string): number {
     const lane = this.#lanes.get(sessionId)
+    if (this.#blocked.has(sessionId)) return (lane?.queue.length ?? 0) + 1
     if (lane !== undefined && (lane.active !== undefined || lane.queue.length > 0)) return lane.queue.length + 1
     const queue = this.#queue
     const ahead = queue.pending + queue.size + this.#reserved
@@ -128,7 +163,8 @@ export class Scheduler {
     const done = new Promise<void>((resolve) => {
       release = resolve
     })
-    const active: ActiveRun = { run, log, agent, route, controller: new AbortController(), ready: false, executing: false, reserved: false, session: undefined, done, release }
+    const controller = new AbortController()
+    const active: ActiveRun = { run, log, agent, route, controller, ready: false, executing: false, reserved: false, careful: false, session: undefined, done, release }
     this.#active.set(run.id, active)
     return active
   }
@@ -143,6 +179,11 @@ export class Scheduler {
     if (first) lane.queue.unshift(active)
     else lane.queue.push(active)
     this.#pump(lane)
+  }
+
+  /** The runtime's credits per USD, for the patches of runs that end outside the loop. */
+  get creditsPerUsd(): number {
+    return this.#options.creditsPerUsd
   }
 
   /** Makes a waiting or running run the active one of its lane (used by recovery). */
@@ -197,11 +238,16 @@ export class Scheduler {
     this.#queue.add(() => this.#execute(active)).catch((error: unknown) => {
       // The run's log broke (the store failed, or another process claimed the run): stop its work here.
       // A run whose insert failed is not logged: its createRun rejects with the error.
-      if (active.log.stored) this.#options.logger.error(`hearth: run ${active.run.id} stopped on an error`, error)
+      const busy = isSessionBusy(error)
+      if (active.log.stored && !busy) this.#options.logger.error(`hearth: run ${active.run.id} stopped on an error`, error)
+      // Another process's run took the session first: recovery takes this run up again, queued, and it
+      // waits for the session (nothing of its start was stored, and no tool ran before the commit).
+      if (busy) this.#blocked.add(active.run.sessionId)
       this.#dropped = true
       active.executing = false
       active.controller.abort(error)
       this.#leave(active)
+      if (active.log.stored) this.#options.onDropped?.()
     })
   }
 
@@ -213,6 +259,9 @@ export class Scheduler {
     }
     const { store } = this.#options
     const starting = log.state.startedAtMs === undefined
+    // A run straight from createRun (it has the session's snapshot) starts at once; the claim rides in its first commit.
+    const careful = active.careful || this.#blocked.has(run.sessionId) || (this.shared && active.session === undefined)
+    if (starting && careful && !(await this.#claimSession(active))) return
     // The session's state is only for tools: an agent without tools does not read it.
     const snapshot = active.session
     active.session = undefined
@@ -261,6 +310,25 @@ export class Scheduler {
     }
   }
 
+  /** Claims the run's session in the store before it starts; false (the run back at the head of its lane) when it may not. */
+  async #claimSession(active: ActiveRun): Promise<boolean> {
+    const { run } = active
+    const claimed = (await this.#options.store.claimSession?.(run.id)) ?? true
+    if (claimed) {
+      active.careful = false
+      this.#blocked.delete(run.sessionId)
+      return true
+    }
+    this.#blocked.add(run.sessionId)
+    active.executing = false
+    const lane = this.#lanes.get(run.sessionId)
+    if (lane?.active === active) {
+      lane.active = undefined
+      lane.queue.unshift(active)
+    }
+    return false
+  }
+
   #leave(active: ActiveRun): void {
     this.#unreserve(active)
     if (this.#active.get(active.run.id) !== active) return
@@ -277,7 +345,7 @@ export class Scheduler {
   }
 
   /** Answers one open request of a waiting run; resumes it when none is left open. */
-  async submitInput(active: ActiveRun, input: { content: string; approved?: boolean; toolCallId?: string }): Promise<void> {
+  async submitInput(active: ActiveRun, input: { content: string; approved?: boolean; toolCallId?: string }, settlement?: ControlSettlement): Promise<void> {
     const { log } = active
     const phase = log.state.toolPhase
     const open = openRequests(phase)
@@ -285,6 +353,9 @@ export class Scheduler {
       throw new StateError(`Run ${active.run.id} is not waiting for input`)
     }
     const request = input.toolCallId === undefined ? open[0] : open.find((entry) => entry.tool_call_id === input.toolCallId)
+    if (request === undefined && phase?.answers.has(input.toolCallId as string) === true) {
+      throw new StateError(`Tool call ${String(input.toolCallId)} of run ${active.run.id} was already answered`)
+    }
     if (request === undefined) {
       throw new ValidationError(`Run ${active.run.id} has no open request for tool call ${String(input.toolCallId)}`, {
         details: { open: open.map((entry) => entry.tool_call_id) },
@@ -294,6 +365,7 @@ export class Scheduler {
     log.append('run.input_received', { tool_call_id: request.tool_call_id, approved, content: input.content })
     const remaining = openRequests(phase)
     log.patch(remaining.length === 0 ? { status: 'running', pendingInput: [] } : { pendingInput: remaining })
+    if (settlement !== undefined) log.settleControl(settlement)
     // A stretch still unwinding from its wait picks the answers up itself when it ends.
     const resume = remaining.length === 0 && !active.executing
     if (resume) active.executing = true
@@ -307,7 +379,7 @@ export class Scheduler {
   }
 
   /** Cancels a run in any non-terminal status; resolves once `run.cancelled` is committed. */
-  async cancel(active: ActiveRun, reason: string): Promise<void> {
+  async cancel(active: ActiveRun, reason: string, settlement?: ControlSettlement): Promise<void> {
     const { log } = active
     if (log.sealed) throw new StateError(`Run ${active.run.id} has already ended`)
     active.controller.abort(new Error(reason))
@@ -326,46 +398,10 @@ export class Scheduler {
     const patch = finalPatch(state, 'cancelled', state.partialText, active.route, this.#options.creditsPerUsd, now)
     log.append('run.cancelled', { reason, content: state.partialText }, now)
     log.patch(patch)
+    if (settlement !== undefined) log.settleControl(settlement)
     await log.flush()
     // An executing loop sees the abort and returns 'aborted'; the lane moves on now.
     this.#leave(active)
-  }
-
-  /**
-   * Takes over a run found unfinished in the store. `resume` continues it
-   * from its last completed step; `fail` ends it with `run.interrupted`.
-   */
-  recover(active: ActiveRun, events: readonly RunEvent[], mode: 'resume' | 'fail'): void {
-    const { log, run } = active
-    active.ready = true
-    if (run.status === 'queued') return this.enqueue(active)
-    this.hold(active)
-    if (run.status === 'waiting_for_input' && openRequests(log.state.toolPhase).length > 0) return
-    const phase = log.state.toolPhase
-    const interrupt = (callId: string, name: string): void => {
-      log.append('tool.result', { tool_call_id: callId, name, output: 'Interrupted: the process executing this call stopped', is_error: true, error_code: 'tool.interrupted' })
-    }
-    if (mode === 'fail') {
-      if (phase !== undefined) for (const call of phase.calls) if (!phase.results.has(call.id)) interrupt(call.id, call.name)
-      failRun({ log, route: active.route, creditsPerUsd: this.#options.creditsPerUsd }, { code: 'run.interrupted', message: 'The process executing this run stopped' })
-      log.flush().then(
-        () => this.#leave(active),
-        (error: unknown) => this.#options.logger.error(`hearth: could not fail interrupted run ${run.id}`, error),
-      )
-      return
-    }
-    const discardAfter = log.state.stepSeq
-    log.append('run.resumed', { reason: 'recovered', discard_after_seq: discardAfter })
-    if (phase !== undefined) {
-      for (const call of phase.calls) {
-        const announced = phase.announced.get(call.id)
-        if (announced === undefined || phase.results.has(call.id)) continue
-        const started = !announced.requires_confirmation || phase.answers.get(call.id)?.approved === true
-        if (started && active.agent.tools.get(call.name)?.idempotent !== true) interrupt(call.id, call.name)
-      }
-    }
-    if (events.length > 0 && log.state.startedAtMs !== undefined) log.patch({ status: 'running' })
-    this.#schedule(active)
   }
 
   /** Stops taking runs, interrupts executing ones without ending them, and waits for their commits. */

@@ -88,6 +88,7 @@ export class Sessions {
       metadata: optionalJsonObject(options.metadata, 'metadata') ?? {},
       state: optionalJsonObject(options.state, 'state') ?? {},
       createdBy,
+      activeRunId: null,
       createdAt: now,
       updatedAt: now,
     }

@@ -28,6 +28,13 @@ export interface Session {
   /** A JSON object tools may read and write (`ctx.state`). */
   state: JsonObject
   createdBy: Caller | null
+  /**
+   * The run that holds the session: the one running or waiting for input
+   * (null when none does). The store sets it in the commit that moves a run
+   * to `running` or `waiting_for_input`, and clears it in the one that ends
+   * the run; a new session has none.
+   */
+  activeRunId: string | null
   createdAt: string
   updatedAt: string
 }
@@ -192,6 +199,52 @@ export interface Commit {
    * a process whose runs were claimed by another can no longer write to them.
    */
   ownerId?: string
+  /**
+   * Accepted control requests this commit applies or refuses. Each must be
+   * `accepted` (else `storage.conflict`, writing nothing); it becomes
+   * `applied` or `refused` in the same transaction as the commit's events.
+   */
+  settleControls?: readonly ControlSettlement[]
+}
+
+/** What a control request asks of a run. */
+export type ControlAction =
+  | { kind: 'cancel'; reason: string }
+  | { kind: 'input'; content: string; approved?: boolean; toolCallId?: string }
+
+/**
+ * Where a control request stands: `pending` (recorded), `accepted` (the
+ * run's owner is applying it: no longer withdrawn), then `applied` or
+ * `refused` (with `error`), or `withdrawn` by its requester before anyone
+ * accepted it.
+ */
+export type ControlStatus = 'pending' | 'accepted' | 'applied' | 'refused' | 'withdrawn'
+
+/**
+ * A cancel or an input for a run, recorded by any runtime on the store and
+ * applied exactly once by the run's owner (or by whoever recovers the run):
+ * its event and the request's settlement commit together.
+ */
+export interface ControlRequest {
+  /** `ctl_...`. */
+  id: string
+  runId: string
+  action: ControlAction
+  status: ControlStatus
+  /** Why it was refused (`state.invalid`, `validation.invalid`); null otherwise. */
+  error: { code: ErrorCode; message: string } | null
+  createdAt: string
+  /** When it was applied, refused or withdrawn; null before. */
+  settledAt: string | null
+}
+
+/** The settlement of an accepted control request, written with the commit that applies (or refuses) it. */
+export interface ControlSettlement {
+  id: string
+  status: 'applied' | 'refused'
+  /** Why it was refused. */
+  error?: { code: ErrorCode; message: string }
+  settledAt: string
 }
 
 /** A process that executes runs on a store. */
@@ -224,7 +277,13 @@ export interface Store {
   getRun(id: string): Promise<Run | undefined>
   listRuns(query: RunQuery): Promise<Run[]>
 
-  /** Applies one atomic write. */
+  /**
+   * Applies one atomic write. A patch that moves a run to `running` or
+   * `waiting_for_input` claims its session in the same transaction: it fails
+   * with `storage.conflict` (`details.reason: 'session_busy'`, writing
+   * nothing) when another run holds the session or an older run of the
+   * session is queued; one that ends the run frees the session.
+   */
   commit(commit: Commit): Promise<void>
   /** A run's events with `seq > afterSeq`, in order, at most `limit`. */
   readEvents(runId: string, afterSeq: number, limit: number): Promise<RunEvent[]>
@@ -255,6 +314,29 @@ export interface Store {
   claimRuns?(ownerId: string, fromOwners: readonly string[]): Promise<string[]>
   /** The owner of a run, or null. */
   getRunOwner?(runId: string): Promise<string | null>
+  /**
+   * Makes `runId` (queued or active) the holder of its session when no other
+   * run holds it and no older run of the session is queued, before the run
+   * starts. True when the run holds the session now (also when it already
+   * did); false, writing nothing, otherwise.
+   */
+  claimSession?(runId: string): Promise<boolean>
+
+  // Control requests, with the ownership methods above: cancel and input
+  // from any runtime on the store, applied by the run's owner.
+
+  /** Records a pending request. False, recording nothing, when the run does not exist or has ended. */
+  insertControl?(request: ControlRequest): Promise<boolean>
+  /** A request with its current status, or undefined. */
+  getControl?(id: string): Promise<ControlRequest | undefined>
+  /** The `pending` and `accepted` requests of the runs `ownerId` owns, oldest first. */
+  pendingControls?(ownerId: string): Promise<ControlRequest[]>
+  /**
+   * Moves a `pending` request to `accepted` (its run's owner is applying it)
+   * or `withdrawn` (its requester gave up). False, writing nothing, when it
+   * is no longer pending.
+   */
+  markControl?(id: string, status: 'accepted' | 'withdrawn', at: string): Promise<boolean>
 
   /**
    * Deletes at most `limit` finished runs (completed, failed, cancelled) that

@@ -24,7 +24,15 @@ export function applyCommit(statements: Statements, commit: Commit): void {
   let sessionId: string | undefined
   if (events !== undefined && events.length > 0) sessionId = advanceSeq(statements, runId as string, events, fence)
   else if (fence !== undefined && runId !== undefined) checkOwner(statements, runId, fence)
-  if (commit.run !== undefined) patchRun(statements, commit.run.id, commit.run.patch)
+  const run = commit.run
+  if (run !== undefined) {
+    patchRun(statements, run.id, run.patch)
+    const status = run.patch.status
+    if (status !== undefined) {
+      const session = sessionId !== undefined && run.id === runId ? sessionId : run.id === inserted?.id ? inserted.sessionId : (statements.getRunSession.get(run.id) as string)
+      statements.claims.afterStatus(run.id, session, status)
+    }
+  }
   if (sessionId !== undefined) insertEvents(statements, runId as string, sessionId, events as readonly RunEvent[])
   const sessionState = commit.sessionState
   if (sessionState !== undefined) {
@@ -32,6 +40,7 @@ export function applyCommit(statements: Statements, commit: Commit): void {
     if (changes === 0) throw new StorageError('storage.failed', `Session ${sessionState.sessionId} does not exist`)
   }
   if (commit.answerMessages !== undefined) answerMessages(statements, commit.answerMessages)
+  if (commit.settleControls !== undefined) statements.controls.settle(commit.settleControls)
 }
 
 /** Gives each message to the run; a message taken already (by another run, another process) is `storage.conflict`. */

@@ -166,6 +166,31 @@ ALTER TABLE run_details ADD COLUMN message_ids TEXT;
 ALTER TABLE run_details ADD COLUMN output TEXT;
 `
 
+// One active run per session across processes (issue 12): sessions.active_run_id is the run that
+// holds the session, claimed in the transaction that moves a run to running or waiting_for_input and
+// cleared in the one that ends it; filled in here for the runs active already. A run may claim only
+// when no older run of its session is queued, which the partial index runs_queued answers in one
+// seek (it holds queued runs only, so a run pays for it when queued and when it starts). controls
+// holds the cancels and inputs any process records for a run's owner; they go with their run.
+const version5 = `
+ALTER TABLE sessions ADD COLUMN active_run_id TEXT;
+UPDATE sessions SET active_run_id = (
+  SELECT id FROM runs WHERE runs.session_id = sessions.id AND runs.status IN ('running', 'waiting_for_input') ORDER BY id LIMIT 1
+);
+CREATE INDEX runs_queued ON runs (session_id, id) WHERE status = 'queued';
+CREATE TABLE controls (
+  id TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  action TEXT NOT NULL,
+  status TEXT NOT NULL,
+  error TEXT,
+  created_at TEXT NOT NULL,
+  settled_at TEXT
+) STRICT, WITHOUT ROWID;
+CREATE INDEX controls_by_run ON controls (run_id);
+CREATE INDEX controls_open ON controls (id) WHERE status IN ('pending', 'accepted');
+`
+
 /** Every migration, oldest first. */
 export const migrations: readonly Migration[] = [
   {
@@ -196,6 +221,13 @@ export const migrations: readonly Migration[] = [
     description: 'messages (thread messages, with an index of the unanswered ones); run_details.message_ids and run_details.output',
     up(database) {
       database.exec(version4)
+    },
+  },
+  {
+    version: 5,
+    description: 'sessions.active_run_id (the session claim) with runs_queued, a partial index of queued runs; controls (cancel and input requests)',
+    up(database) {
+      database.exec(version5)
     },
   },
 ]

@@ -20,6 +20,7 @@ export interface SessionRow {
   created_by: string | null
   created_at: string
   updated_at: string
+  active_run_id: string | null
 }
 
 /** A row of `runs` joined with its `run_details`. */
@@ -35,7 +36,7 @@ export interface EventRow {
 }
 
 /** The columns of `sessions`, in the order of {@link sessionValues}. */
-export const sessionColumns = ['id', 'org_id', 'user_id', 'type', 'agent', 'title', 'metadata', 'state', 'created_by', 'created_at', 'updated_at'] as const
+export const sessionColumns = ['id', 'org_id', 'user_id', 'type', 'agent', 'title', 'metadata', 'state', 'created_by', 'created_at', 'updated_at', 'active_run_id'] as const
 
 /** The values of a session's row, in the order of {@link sessionColumns}. */
 export function sessionValues(session: Session): unknown[] {
@@ -51,6 +52,7 @@ export function sessionValues(session: Session): unknown[] {
     jsonOrNull(session.createdBy),
     session.createdAt,
     session.updatedAt,
+    session.activeRunId,
   ]
 }
 
@@ -66,6 +68,7 @@ export function sessionFromRow(row: SessionRow): Session {
     metadata: JSON.parse(row.metadata),
     state: JSON.parse(row.state),
     createdBy: parseOrNull(row.created_by) as Session['createdBy'],
+    activeRunId: row.active_run_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   }

@@ -9,7 +9,7 @@
 import { resolve } from 'node:path'
 import { StorageError } from '../../src/errors.js'
 import type { RunEvent } from '../../src/events.js'
-import type { Commit, MessageQuery, Owner, Run, RunQuery, Session, SessionPatch, SessionQuery, Store, ThreadMessage } from '../../src/store.js'
+import type { Commit, ControlRequest, MessageQuery, Owner, Run, RunQuery, Session, SessionPatch, SessionQuery, Store, ThreadMessage } from '../../src/store.js'
 import { ChangeWatch } from './change-watch.js'
 import { Checkpointer, fallbackCheckpointPages } from './checkpointer.js'
 import type { SqliteDatabase, SqliteStatement } from './database-types.js'
@@ -302,6 +302,31 @@ export class SqliteStore implements Store {
   /** The owner of a run, or null. */
   async getRunOwner(runId: string): Promise<string | null> {
     return this.#read('Cannot read the owner of a run from', (_, { owners }) => owners.runOwner(runId))
+  }
+
+  /** Makes an unfinished run the holder of its session ahead of its start; false when another run holds it or an older one is queued. */
+  async claimSession(runId: string): Promise<boolean> {
+    return this.#write('Cannot claim a session in', (statements) => statements.claims.claim(runId))
+  }
+
+  /** Records a pending control request; false when its run does not exist or has ended. */
+  async insertControl(request: ControlRequest): Promise<boolean> {
+    return this.#write('Cannot record a control request in', (statements) => statements.controls.insert(request))
+  }
+
+  /** A control request with its current status, or undefined. */
+  async getControl(id: string): Promise<ControlRequest | undefined> {
+    return this.#read('Cannot read a control request from', (statements) => statements.controls.get(id))
+  }
+
+  /** The pending and accepted control requests of the runs `ownerId` owns, oldest first. */
+  async pendingControls(ownerId: string): Promise<ControlRequest[]> {
+    return this.#read('Cannot read the control requests of', (statements) => statements.controls.open(ownerId))
+  }
+
+  /** Moves a pending control request to `accepted` or `withdrawn`; false when it is no longer pending. */
+  async markControl(id: string, status: 'accepted' | 'withdrawn', at: string): Promise<boolean> {
+    return this.#write('Cannot mark a control request in', (statements) => statements.controls.mark(id, status, at))
   }
 
   /** Deletes at most `limit` finished runs that ended before `finishedBefore`, with their events. Returns how many. */

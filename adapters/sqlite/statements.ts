@@ -4,7 +4,9 @@
  * are prepared on first use and cached by shape; there are few shapes.
  */
 import type { MessageQuery, RunQuery, SessionQuery } from '../../src/store.js'
+import { ControlStatements } from './controls.js'
 import type { SqliteDatabase, SqliteStatement } from './database-types.js'
+import { SessionClaims } from './session-claims.js'
 import { messageColumns, runDetailColumns, runPatchSql, runSelectList, runsColumns, sessionColumns } from './records.js'
 
 const placeholders = (count: number): string => Array.from({ length: count }, () => '?').join(', ')
@@ -64,6 +66,11 @@ export class Statements {
   /** A run's session id, or undefined. */
   readonly getRunSession: SqliteStatement
 
+  /** The session claim, inside commits and ahead of a start. */
+  readonly claims: SessionClaims
+  /** The control requests. */
+  readonly controls: ControlStatements
+
   readonly #runPatches = new Map<string, RunPatchStatements>()
   /** Lists and session updates, by SQL text. */
   readonly #byShape = new Map<string, SqliteStatement>()
@@ -107,6 +114,8 @@ export class Statements {
     )
     this.getMessageOwner = database.prepare('SELECT session_id, run_id FROM messages WHERE id = ?')
     this.getRunSession = database.prepare('SELECT session_id FROM runs WHERE id = ?').pluck()
+    this.claims = new SessionClaims(this)
+    this.controls = new ControlStatements(this)
   }
 
   /** The UPDATEs of a run patch with the fields `key` (see `runPatchColumns`). */

@@ -104,7 +104,9 @@ describe('waiting for input', () => {
 
     await runtime.submitInput(run.id, { content: 'APPROVE ', toolCallId: 'w1' })
     expect(await runtime.getRun(run.id)).toMatchObject({ status: 'waiting_for_input', pendingInput: [expect.objectContaining({ tool_call_id: 'm1' })] })
-    await expect(runtime.submitInput(run.id, { content: 'yes', toolCallId: 'w1' })).rejects.toMatchObject({ code: 'validation.invalid' })
+    // A call already answered is 409 (it was open: the loser of two racing answers), one never asked about 400.
+    await expect(runtime.submitInput(run.id, { content: 'yes', toolCallId: 'w1' })).rejects.toMatchObject({ code: 'state.invalid', message: expect.stringContaining('already answered') })
+    await expect(runtime.submitInput(run.id, { content: 'yes', toolCallId: 'nope' })).rejects.toMatchObject({ code: 'validation.invalid' })
     await runtime.submitInput(run.id, { content: 'no' })
     const done = await run.result()
     expect(done.status).toBe('completed')

@@ -2,7 +2,9 @@ import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sqliteStore, type SqliteStatement } from '../../adapters/sqlite/index.js'
 import { anyClaimableSql, claimSql } from '../../adapters/sqlite/owners.js'
+import { openControlsSql } from '../../adapters/sqlite/controls.js'
 import { pruneSql } from '../../adapters/sqlite/prune.js'
+import { olderQueuedSql } from '../../adapters/sqlite/session-claims.js'
 import { Statements } from '../../adapters/sqlite/statements.js'
 import type { MessageQuery, RunQuery, SessionQuery } from '../../src/store.js'
 
@@ -25,6 +27,8 @@ describe('indexes', () => {
   it('exist for every list query', () => {
     const indexes = database.prepare("SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name").all()
     expect(indexes).toEqual([
+      { name: 'controls_by_run', tbl_name: 'controls' },
+      { name: 'controls_open', tbl_name: 'controls' },
       { name: 'messages_by_session', tbl_name: 'messages' },
       { name: 'messages_unanswered', tbl_name: 'messages' },
       { name: 'runs_by_org', tbl_name: 'runs' },
@@ -32,6 +36,7 @@ describe('indexes', () => {
       { name: 'runs_by_session', tbl_name: 'runs' },
       { name: 'runs_by_status', tbl_name: 'runs' },
       { name: 'runs_ended', tbl_name: 'runs' },
+      { name: 'runs_queued', tbl_name: 'runs' },
       { name: 'sessions_by_org', tbl_name: 'sessions' },
       { name: 'sessions_by_org_user', tbl_name: 'sessions' },
     ])
@@ -44,6 +49,9 @@ describe('indexes', () => {
     expect(indexColumns('runs_ended')).toEqual(['ended_at'])
     expect(indexColumns('messages_by_session')).toEqual(['session_id', 'id'])
     expect(indexColumns('messages_unanswered')).toEqual(['session_id', 'id'])
+    expect(indexColumns('runs_queued')).toEqual(['session_id', 'id'])
+    expect(indexColumns('controls_by_run')).toEqual(['run_id'])
+    expect(indexColumns('controls_open')).toEqual(['id'])
   })
 
   it('keep (run_id, seq) of events unique', () => {
@@ -99,6 +107,8 @@ describe('indexes', () => {
     ['a claim', claimSql, ['own_a', '["own_b"]'], 'runs_by_status (status=?)'],
     ['the check before a claim', anyClaimableSql, ['[]'], 'runs_by_status (status=?)'],
     ['a prune batch', pruneSql, ['2026-01-01T00:00:00.000Z', 500], 'runs_ended (ended_at<?)'],
+    ['the session claim’s look for an older queued run', olderQueuedSql, ['thr_a', 'run_b'], 'runs_queued (session_id=? AND id<?)'],
+    ['the control requests of an owner', openControlsSql, ['own_a'], 'controls_open'],
   ])('serve %s from their index', (_, sql, parameters, index) => {
     const detail = (database.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...parameters) as { detail: string }[]).map((row) => row.detail).join('; ')
     expect(detail).toContain(index)

@@ -29,8 +29,13 @@ const metaValue = (path: string, key: string): string | undefined => {
  * wrote them: only the columns that version's tables have (a later version's columns are left out).
  */
 function writeAsOldStore(database: Database.Database, session: Session, runs: readonly Run[]): void {
-  database.prepare(`INSERT INTO sessions (${sessionColumns.join(', ')}) VALUES (${sessionColumns.map(() => '?').join(', ')})`).run(...sessionValues(session))
   const has = (table: string): Set<string> => new Set(database.prepare('SELECT name FROM pragma_table_info(?)').pluck().all(table) as string[])
+  const sessionsHas = has('sessions')
+  const sessionsKept = sessionColumns.map((column, index) => [column, index] as const).filter(([column]) => sessionsHas.has(column))
+  const values = sessionValues(session)
+  database
+    .prepare(`INSERT INTO sessions (${sessionsKept.map(([column]) => column).join(', ')}) VALUES (${sessionsKept.map(() => '?').join(', ')})`)
+    .run(...sessionsKept.map(([, index]) => values[index]))
   const runsHas = has('runs')
   const detailsHas = has('run_details')
   const runsKept = runsColumns.map((column, index) => [column, index] as const).filter(([column]) => runsHas.has(column))
@@ -244,8 +249,7 @@ describe('migrations', () => {
     await store.open()
     const check = new Database(path, { readonly: true })
     try {
-      expect(metaValue(path, 'schema_version')).toBe('4')
-      expect(schemaVersion).toBe(4)
+      expect(metaValue(path, 'schema_version')).toBe(String(schemaVersion))
       // Read back whole: the new fields are null, everything else as version 3 wrote it.
       expect(await store.getRun(done.id)).toEqual({ ...done, messageIds: null, output: null })
       expect(await store.getRun(queued.id)).toEqual({ ...queued, messageIds: null, output: null })
@@ -261,6 +265,41 @@ describe('migrations', () => {
       expect(check.prepare('SELECT count(*) FROM messages').pluck().get()).toBe(0)
     } finally {
       check.close()
+      await store.close()
+    }
+  })
+
+  it('brings a version 4 file to version 5: the sessions of running and waiting runs are held by them, and runs may start in order', async () => {
+    const path = temp.file('v4.db')
+    const database = new Database(path)
+    database.pragma('journal_mode = WAL')
+    database.pragma('foreign_keys = ON')
+    migrate(database, migrations.slice(0, 4))
+    const busy = makeSession()
+    const waiting = makeSession()
+    const idle = makeSession()
+    const running = makeRun(busy, { status: 'running' })
+    const behind = makeRun(busy)
+    const paused = makeRun(waiting, { status: 'waiting_for_input' })
+    const done = makeRun(idle, { status: 'completed', completedAt: '2026-01-01T00:01:00.000Z' })
+    const next = makeRun(idle)
+    writeAsOldStore(database, busy, [running, behind])
+    writeAsOldStore(database, waiting, [paused])
+    writeAsOldStore(database, idle, [done, next])
+    database.close()
+
+    const store = sqliteStore({ path })
+    await store.open()
+    try {
+      expect(metaValue(path, 'schema_version')).toBe(String(schemaVersion))
+      expect((await store.getSession(busy.id))?.activeRunId).toBe(running.id)
+      expect((await store.getSession(waiting.id))?.activeRunId).toBe(paused.id)
+      expect((await store.getSession(idle.id))?.activeRunId).toBeNull()
+      await expect(store.commit({ run: { id: behind.id, patch: { status: 'running' } } })).rejects.toMatchObject({ details: { reason: 'session_busy', run_id: running.id } })
+      await store.commit({ run: { id: next.id, patch: { status: 'running' } } })
+      expect((await store.getSession(idle.id))?.activeRunId).toBe(next.id)
+      expect(await store.insertControl({ id: 'ctl_1', runId: behind.id, action: { kind: 'cancel', reason: 'x' }, status: 'pending', error: null, createdAt: '2026-01-01T00:00:00.000Z', settledAt: null })).toBe(true)
+    } finally {
       await store.close()
     }
   })

@@ -8,6 +8,7 @@ import type { RunEvent } from '../../events.js'
 import type { Run, Session, Store } from '../../store.js'
 import { iso, makeDelta, makeRun, makeSession, type StoreFixture } from './store-fixtures.js'
 import { messageContractCases } from './store-messages-contract.js'
+import { sharingContractCases } from './store-sharing-contract.js'
 
 /** Runs the whole Store contract against the stores `factory` makes. */
 export function runStoreContract(name: string, factory: () => Promise<StoreFixture>): void {
@@ -292,7 +293,7 @@ export function runStoreContract(name: string, factory: () => Promise<StoreFixtu
       await store.commit({ run: { id: run.id, patch: { status: 'running' } }, events: [makeDelta(run, 1), makeDelta(run, 2)] })
       store = await fixture.reopen()
       await store.open()
-      expect(await store.getSession(session.id)).toEqual(session)
+      expect(await store.getSession(session.id)).toEqual({ ...session, activeRunId: run.id })
       expect(await store.getRun(run.id)).toMatchObject({ status: 'running', lastSeq: 2 })
       expect((await store.readEvents(run.id, 0, 10)).map((event) => event.seq)).toEqual([1, 2])
     })
@@ -433,5 +434,6 @@ export function runStoreContract(name: string, factory: () => Promise<StoreFixtu
     })
 
     messageContractCases(() => ({ store, fixture }))
+    sharingContractCases(() => ({ store, fixture }))
   })
 }

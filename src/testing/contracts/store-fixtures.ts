@@ -30,6 +30,7 @@ export function makeSession(overrides: Partial<Session> = {}): Session {
     metadata: { tag: 'x' },
     state: {},
     createdBy: { userId: 'user_1', name: 'Alice' },
+    activeRunId: null,
     createdAt: iso(),
     updatedAt: iso(),
     ...overrides,

@@ -1,0 +1,79 @@
+/**
+ * The session claim in the SQLite store: `sessions.active_run_id` names the
+ * run that holds a session. A commit that moves a run to `running` or
+ * `waiting_for_input` claims it in the same transaction, and one that ends
+ * the run frees it; `claimSession` takes it ahead of a run's start. A run
+ * may claim a session only when no other run holds it and no older run of
+ * the session is queued (the partial index `runs_queued`).
+ */
+import { sessionBusyError } from '../../src/errors.js'
+import { isTerminalStatus, type RunStatus } from '../../src/store.js'
+import type { SqliteStatement } from './database-types.js'
+import type { Statements } from './statements.js'
+
+/** The oldest queued run of a session older than a run; parameters: the session, then the run. */
+export const olderQueuedSql = "SELECT id FROM runs INDEXED BY runs_queued WHERE session_id = ? AND status = 'queued' AND id < ? ORDER BY id LIMIT 1"
+
+/** The claim statements of one connection. */
+export class SessionClaims {
+  readonly #statements: Statements
+  readonly #claim: SqliteStatement
+  readonly #release: SqliteStatement
+  readonly #holder: SqliteStatement
+  readonly #olderQueued: SqliteStatement
+  readonly #runSession: SqliteStatement
+
+  constructor(statements: Statements) {
+    const database = statements.database
+    this.#statements = statements
+    // Parameters: the run, its session, its session, the run.
+    this.#claim = database.prepare(`UPDATE sessions SET active_run_id = ? WHERE id = ? AND active_run_id IS NULL AND NOT EXISTS (${olderQueuedSql})`)
+    this.#release = database.prepare('UPDATE sessions SET active_run_id = NULL WHERE id = ? AND active_run_id = ?')
+    this.#holder = database.prepare('SELECT active_run_id FROM sessions WHERE id = ?').pluck()
+    this.#olderQueued = database.prepare(olderQueuedSql).pluck()
+    this.#runSession = database.prepare("SELECT session_id FROM runs WHERE id = ? AND status IN ('queued', 'running', 'waiting_for_input')").pluck()
+  }
+
+  /**
+   * Inside a commit's transaction, after the run's patch: claims or frees the
+   * session as the new `status` says. Throws the session-busy conflict.
+   */
+  afterStatus(runId: string, sessionId: string, status: RunStatus): void {
+    if (status === 'running' || status === 'waiting_for_input') {
+      const blocker = this.#take(runId, sessionId)
+      if (blocker !== undefined) throw sessionBusyError(sessionId, runId, blocker)
+    } else if (isTerminalStatus(status)) {
+      this.#release.run(sessionId, runId)
+    }
+  }
+
+  /** Claims the session of an unfinished run ahead of its start, in a transaction of its own; false when it may not. */
+  claim(runId: string): boolean {
+    const sessionId = this.#runSession.get(runId) as string | undefined
+    if (sessionId === undefined) return false
+    // A look first, without the write lock: a blocked run asks again after every change another process makes.
+    if (this.#blocker(runId, sessionId) !== undefined) return false
+    const statements = this.#statements
+    statements.begin.run()
+    try {
+      const blocker = this.#take(runId, sessionId)
+      statements.commit.run()
+      return blocker === undefined
+    } catch (error) {
+      if (statements.database.inTransaction) statements.rollback.run()
+      throw error
+    }
+  }
+
+  /** Takes the session for the run; returns the run in the way, or undefined when the run holds it now. */
+  #take(runId: string, sessionId: string): string | undefined {
+    if (this.#claim.run(runId, sessionId, sessionId, runId).changes === 1) return undefined
+    return this.#blocker(runId, sessionId)
+  }
+
+  #blocker(runId: string, sessionId: string): string | undefined {
+    const holder = this.#holder.get(sessionId) as string | null | undefined
+    if (holder !== null && holder !== undefined) return holder === runId ? undefined : holder
+    return (this.#olderQueued.get(sessionId, runId) as string | undefined) ?? undefined
+  }
+}
