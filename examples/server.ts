@@ -5,6 +5,8 @@
  *   HEARTH_DB       the SQLite file (default ./data/hearth.db, its directory is created)
  *   PORT, HOST      where to listen (default 8787 on 127.0.0.1)
  *   HEARTH_API_KEY  require `Authorization: Bearer <key>` (the key maps to org `default`)
+ *   HEARTH_EXECUTE  `false`: serve as an observer that executes nothing (another server on HEARTH_DB executes)
+ *   HEARTH_CONTROL_TIMEOUT_MS  how long input or cancel waits for the server that executes the run (default 10000)
  *   OPENAI_API_KEY  use OpenAI (with OPENAI_BASE_URL, OPENAI_MODEL) instead of the offline demo model
  */
 import { configFromEnvironment, startServer } from './support/start-server.js'

@@ -116,6 +116,30 @@ export class RunControl {
     await this.#settled(request)
   }
 
+  /**
+   * Cancels a session's active and queued runs: this runtime's at once,
+   * other runtimes' through their owners, all at once. A run already ended
+   * is skipped; one no runtime cancelled in time is logged and left (a
+   * deleted run's owner fails its next commit and stops).
+   */
+  async cancelSession(sessionId: string, reason: string): Promise<void> {
+    const { scheduler, store, logger } = this.#host
+    const ignoreEnded = (error: unknown): void => {
+      if (!(error instanceof StateError)) throw error
+    }
+    for (const active of scheduler.runsOf(sessionId)) await scheduler.cancel(active, reason).catch(ignoreEnded)
+    const unfinished = await store.listRuns({ sessionId, statuses: ['queued', 'running', 'waiting_for_input'], limit: 100 })
+    const elsewhere = unfinished.filter((run) => scheduler.get(run.id) === undefined)
+    await Promise.all(
+      elsewhere.map((run) =>
+        this.control(run.id, undefined, { kind: 'cancel', reason }).catch((error: unknown) => {
+          if (error instanceof ControlTimeoutError) logger.warn(`hearth: run ${run.id} of session ${sessionId} was not cancelled: ${error.message}`)
+          else ignoreEnded(error)
+        }),
+      ),
+    )
+  }
+
   /** Applies the pending requests of the runs this runtime owns and holds (after every recovery pass). */
   async applyPending(): Promise<void> {
     const { store, ownerId, scheduler } = this.#host

@@ -367,14 +367,8 @@ export class Runtime {
     await this.#store.close()
   }
 
-  async #cancelSessionRuns(sessionId: string, reason = 'The session was deleted'): Promise<void> {
-    const ignoreEnded = (error: unknown): void => {
-      if (!(error instanceof StateError)) throw error
-    }
-    for (const active of this.#scheduler.runsOf(sessionId)) await this.#scheduler.cancel(active, reason).catch(ignoreEnded)
-    // The session's runs other runtimes hold (or no one has claimed yet) are cancelled through their owners.
-    const unfinished = await this.#store.listRuns({ sessionId, statuses: ['queued', 'running', 'waiting_for_input'], limit: 100 })
-    for (const run of unfinished) if (this.#scheduler.get(run.id) === undefined) await this.#control.control(run.id, undefined, { kind: 'cancel', reason }).catch(ignoreEnded)
+  #cancelSessionRuns(sessionId: string, reason = 'The session was deleted'): Promise<void> {
+    return this.#control.cancelSession(sessionId, reason)
   }
 
   readonly #liveRuns: LiveRuns = {

@@ -26,6 +26,13 @@ export interface ServerConfig {
   apiKey: string | undefined
   /** OpenAI (`OPENAI_API_KEY`, `OPENAI_BASE_URL`, `OPENAI_MODEL`), else the offline demo model. @default undefined */
   openai: { apiKey: string; baseURL: string | undefined; model: string } | undefined
+  /**
+   * `HEARTH_EXECUTE`: `false` serves the file as an observer, which executes
+   * nothing: its runs wait for a server on the same file that executes. @default true
+   */
+  execute: boolean
+  /** `HEARTH_CONTROL_TIMEOUT_MS`: how long a cancel or input waits for the server that executes the run. @default 10000 */
+  controlTimeoutMs: number
 }
 
 /** A started server. */
@@ -51,12 +58,21 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Ser
   const port = Number(portText)
   if (!/^[0-9]{1,5}$/.test(portText) || port > 65_535) throw new TypeError(`Expected PORT to be a port number from 0 to 65535, got \`${portText}\``)
   const openaiKey = setting(env, 'OPENAI_API_KEY')
+  const execute = setting(env, 'HEARTH_EXECUTE') ?? 'true'
+  if (execute !== 'true' && execute !== 'false') throw new TypeError(`Expected HEARTH_EXECUTE to be true or false, got \`${execute}\``)
+  const timeoutText = setting(env, 'HEARTH_CONTROL_TIMEOUT_MS') ?? '10000'
+  const controlTimeoutMs = Number(timeoutText)
+  if (!/^[0-9]{1,9}$/.test(timeoutText) || controlTimeoutMs < 1) {
+    throw new TypeError(`Expected HEARTH_CONTROL_TIMEOUT_MS to be a positive number of milliseconds, got \`${timeoutText}\``)
+  }
   return {
     dbPath: setting(env, 'HEARTH_DB') ?? './data/hearth.db',
     port,
     host: setting(env, 'HOST') ?? '127.0.0.1',
     apiKey: setting(env, 'HEARTH_API_KEY'),
     openai: openaiKey === undefined ? undefined : { apiKey: openaiKey, baseURL: setting(env, 'OPENAI_BASE_URL'), model: setting(env, 'OPENAI_MODEL') ?? 'gpt-4o-mini' },
+    execute: execute === 'true',
+    controlTimeoutMs,
   }
 }
 
@@ -121,6 +137,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     providers: models.providers,
     routes: { default: models.route },
     agents: [assistantAgent],
+    execute: config.execute,
+    controlTimeoutMs: config.controlTimeoutMs,
   })
   const handler = createHttpHandler(runtime, config.apiKey === undefined ? {} : { authenticate: keyAuthenticator(config.apiKey) })
   const server = createServer(toNodeListener(handler))
@@ -137,6 +155,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     `  store  SQLite ${config.dbPath} (db_id ${runtime.store.id})`,
     `  model  ${models.description}`,
     `  agent  ${assistantAgent.key}@${assistantAgent.version} with the tools add and send_email (send_email asks for confirmation)`,
+    config.execute
+      ? '  role   executes runs; other servers on the same HEARTH_DB share them, and input or cancel may go to any of them'
+      : '  role   observer (HEARTH_EXECUTE=false): executes nothing; a server on the same HEARTH_DB executes its runs',
     config.apiKey === undefined
       ? '  auth   OFF: anyone who can reach this address can use it (set HEARTH_API_KEY to require a bearer token)'
       : '  auth   bearer token: send `Authorization: Bearer $HEARTH_API_KEY`',

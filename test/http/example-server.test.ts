@@ -36,7 +36,15 @@ async function runBannerLine(banner: string, env: Record<string, string> = {}): 
 
 describe('configFromEnvironment', () => {
   it('has the documented defaults', () => {
-    expect(configFromEnvironment({})).toEqual({ dbPath: './data/hearth.db', port: 8787, host: '127.0.0.1', apiKey: undefined, openai: undefined })
+    expect(configFromEnvironment({})).toEqual({
+      dbPath: './data/hearth.db',
+      port: 8787,
+      host: '127.0.0.1',
+      apiKey: undefined,
+      openai: undefined,
+      execute: true,
+      controlTimeoutMs: 10_000,
+    })
   })
 
   it('reads every variable', () => {
@@ -47,13 +55,29 @@ describe('configFromEnvironment', () => {
       HEARTH_API_KEY: 'k',
       OPENAI_API_KEY: 'sk',
       OPENAI_BASE_URL: 'http://127.0.0.1:1/v1',
+      HEARTH_EXECUTE: 'false',
+      HEARTH_CONTROL_TIMEOUT_MS: '2500',
     })
-    expect(config).toEqual({ dbPath: '/tmp/x.db', port: 0, host: '0.0.0.0', apiKey: 'k', openai: { apiKey: 'sk', baseURL: 'http://127.0.0.1:1/v1', model: 'gpt-4o-mini' } })
+    expect(config).toEqual({
+      dbPath: '/tmp/x.db',
+      port: 0,
+      host: '0.0.0.0',
+      apiKey: 'k',
+      openai: { apiKey: 'sk', baseURL: 'http://127.0.0.1:1/v1', model: 'gpt-4o-mini' },
+      execute: false,
+      controlTimeoutMs: 2500,
+    })
   })
 
   it('names a bad PORT', () => {
     expect(() => configFromEnvironment({ PORT: 'eighty' })).toThrow(/PORT.*eighty/)
     expect(() => configFromEnvironment({ PORT: '70000' })).toThrow(TypeError)
+  })
+
+  it('names a bad HEARTH_EXECUTE or HEARTH_CONTROL_TIMEOUT_MS', () => {
+    expect(() => configFromEnvironment({ HEARTH_EXECUTE: 'no' })).toThrow(/HEARTH_EXECUTE.*no/)
+    expect(() => configFromEnvironment({ HEARTH_CONTROL_TIMEOUT_MS: '0' })).toThrow(/HEARTH_CONTROL_TIMEOUT_MS/)
+    expect(() => configFromEnvironment({ HEARTH_CONTROL_TIMEOUT_MS: 'soon' })).toThrow(TypeError)
   })
 })
 
@@ -193,5 +217,50 @@ describe('npm start', () => {
     }
     expect(await exited).toBe(0)
     expect(output).toContain('SIGTERM')
+  })
+})
+
+describe('two example servers on one HEARTH_DB', () => {
+  it('answer and cancel, through the observer, runs the other server (a separate process) executes', async () => {
+    const db = join(directory, 'shared', 'hearth.db')
+    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/server.ts'], {
+      cwd: root,
+      env: { ...process.env, PORT: '0', HEARTH_DB: db, HEARTH_API_KEY: '', OPENAI_API_KEY: '', HEARTH_EXECUTE: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let output = ''
+    child.stdout.on('data', (chunk) => (output += chunk))
+    child.stderr.on('data', (chunk) => (output += chunk))
+    const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)))
+    let observer: RunningServer | undefined
+    try {
+      const deadline = Date.now() + 15_000
+      while (!output.includes('hearth is serving ')) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`The server did not start:\n${output}`)
+        await new Promise((resolveWait) => setTimeout(resolveWait, 50))
+      }
+      expect(output).toMatch(/role\s+executes runs/)
+      const executorUrl = /hearth is serving (\S+)/.exec(output)?.[1] as string
+      observer = await startServer({ ...configFromEnvironment({ HEARTH_EXECUTE: 'false' }), dbPath: db, port: 0 })
+      expect(observer.banner).toMatch(/role\s+observer/)
+      const executor = apiClient(executorUrl)
+      const viaObserver = apiClient(observer.url)
+
+      const email = JSON.stringify({ to: 'a@example.com', subject: 'Hi', body: 'Hello' })
+      const { runId } = await startRun(executor, `/tool send_email ${email}`)
+      await waitForRun(viaObserver, runId, (found) => found.status === 'waiting_for_input')
+      expect(await viaObserver('POST', `/v1/runs/${runId}/input`, { content: 'yes' })).toMatchObject({ status: 200, body: { ok: true } })
+      const done = await waitForRun(executor, runId, (found) => found.status === 'completed')
+      expect(done.content).toContain('send_email returned')
+
+      const slow = await startRun(executor, '/slow 200 50')
+      await waitForRun(viaObserver, slow.runId, (found) => found.status === 'running')
+      expect(await viaObserver('POST', `/v1/runs/${slow.runId}:cancel`)).toMatchObject({ status: 200, body: { ok: true } })
+      expect((await executor('GET', `/v1/runs/${slow.runId}`)).body.status).toBe('cancelled')
+    } finally {
+      await observer?.close()
+      child.kill('SIGTERM')
+    }
+    expect(await exited).toBe(0)
   })
 })

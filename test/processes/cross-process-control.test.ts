@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Runtime, type RunEvent, type RuntimeOptions } from '../../src/index.js'
+import { Runtime, silentLogger, type RunEvent, type RuntimeOptions } from '../../src/index.js'
+import { apiClient, serveRuntime } from '../http/support.js'
 import { tempDirectory, type TempDirectory } from '../sqlite/temp-dir.js'
 import { startChild, type ChildRuntime } from './child-runtime.js'
 import { controlOptions } from './control-scenario.js'
@@ -153,5 +154,36 @@ describe('one active run per session across processes', () => {
     const waiting = await local.createRun(session.id, { input: 'waits', personaId: 'desk' })
     await until(local, waiting.id, 'run.waiting_for_input')
     await expect(other.send({ op: 'run', sessionId: session.id, agent: 'slow', input: 'x', multitask: 'reject' })).rejects.toMatchObject({ code: 'state.thread_busy' })
+  })
+})
+
+describe('over HTTP', () => {
+  it('answers and cancels through any process’s server, and is 504 control.timeout when no process executes the run', async () => {
+    const executor = await child('child')
+    const observer = await open('parent', { execute: false, controlTimeoutMs: 400 })
+    const server = await serveRuntime(observer, { logger: silentLogger })
+    try {
+      const api = apiClient(server.url)
+      const thread = (await api('POST', '/v1/threads', {})).body.id as string
+      const runId = (await executor.send({ op: 'run', sessionId: thread, agent: 'desk', input: 'refund' })) as string
+      await until(observer, runId, 'run.waiting_for_input')
+      expect(await api('POST', `/v1/runs/${runId}/input`, { content: 'yes' })).toMatchObject({ status: 200, body: { ok: true } })
+      expect(await executor.send({ op: 'wait', runId })).toBe('completed')
+      expect(await api('POST', `/v1/runs/${runId}/input`, { content: 'yes' })).toMatchObject({ status: 409, body: { code: 'state.invalid' } })
+
+      const slow = (await executor.send({ op: 'run', sessionId: thread, agent: 'slow', input: 'slowly' })) as string
+      await until(observer, slow, 'message.delta')
+      expect(await api('POST', `/v1/runs/${slow}:cancel`)).toMatchObject({ status: 200, body: { ok: true } })
+      expect((await api('GET', `/v1/runs/${slow}`)).body.status).toBe('cancelled')
+
+      // With the executor gone, a run the observer made waits for no one: the cancel times out, withdrawn.
+      await executor.close()
+      const queued = (await api('POST', `/v1/threads/${thread}/runs`, { input: 'later' })).body.run_id as string
+      const timedOut = await api('POST', `/v1/runs/${queued}:cancel`)
+      expect(timedOut).toMatchObject({ status: 504, body: { code: 'control.timeout', details: { status: 'withdrawn' } } })
+      expect((await api('GET', `/v1/runs/${queued}`)).body.status).toBe('queued')
+    } finally {
+      await server.close()
+    }
   })
 })

@@ -235,6 +235,18 @@ describe('an observer (execute: false)', () => {
     expect(await store.getRunOwner(second.id)).toBe(executor.ownerId)
   })
 
+  it('deletes a session whose queued run no runtime executes, after one timeout and a warning', async () => {
+    const store = memoryStore()
+    const warnings: string[] = []
+    const logger = { warn: (message: string) => warnings.push(message), error: () => {} }
+    const observer = await open(options(store, 'unused', { execute: false, controlTimeoutMs: 200, logger }))
+    const queued = await observer.createRun({ input: 'later' })
+    await observer.deleteSession(queued.sessionId)
+    await expect(observer.getSession(queued.sessionId)).rejects.toMatchObject({ code: 'not_found.thread' })
+    expect(await store.getRun(queued.id)).toBeUndefined()
+    expect(warnings).toEqual([expect.stringContaining(`run ${queued.id} of session ${queued.sessionId} was not cancelled`)])
+  })
+
   it('fails with control.timeout when no runtime executes the run, and withdraws the request', async () => {
     const store = memoryStore()
     const observer = await open(options(store, 'unused', { execute: false, controlTimeoutMs: 300 }))
