@@ -242,7 +242,9 @@ export class MemoryStore implements Store {
       const ids = this.#sessionRuns.get(inserted.sessionId)
       if (ids === undefined) this.#sessionRuns.set(inserted.sessionId, [inserted.id])
       else ids.push(inserted.id)
-      if (inserted.status === 'queued') this.#queued.set(inserted, true)
+      // A run inserted and started in one commit (most runs) never counts as queued.
+      const startsNow = commit.run?.id === inserted.id && status !== undefined && status !== 'queued'
+      if (inserted.status === 'queued' && !startsNow) this.#queued.set(inserted, true)
     }
     if (runId !== undefined) {
       const run = this.#runs.get(runId) as Run
@@ -253,9 +255,11 @@ export class MemoryStore implements Store {
           const value = (patch as Record<string, unknown>)[field]
           if (value !== undefined) (run as unknown as Record<string, unknown>)[field] = value
         }
-        const session = this.#sessions.get(run.sessionId) as Session
-        if (claims) session.activeRunId = run.id
-        else if (isTerminalStatus(run.status) && session.activeRunId === run.id) session.activeRunId = null
+        if (claims) (this.#sessions.get(run.sessionId) as Session).activeRunId = run.id
+        else if (status !== undefined && isTerminalStatus(status)) {
+          const session = this.#sessions.get(run.sessionId) as Session
+          if (session.activeRunId === run.id) session.activeRunId = null
+        }
       }
       if (events !== undefined && events.length > 0) {
         const log = this.#events.get(runId) as RunEvent[]
