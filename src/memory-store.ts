@@ -320,7 +320,9 @@ export class MemoryStore implements Store {
    * Calls `listener` (once per turn of the event loop) after writes, while at
    * least two watch: two runtimes sharing this store in one process learn of
    * each other's control requests, session releases and runs. A store with
-   * one watcher has no one else to tell, so a lone runtime pays nothing.
+   * one watcher has no one else to tell, so a lone runtime pays nothing;
+   * only an owner's registration is told to a lone watcher (another runtime
+   * has just joined).
    */
   watch(listener: () => void): () => void {
     if (typeof listener !== 'function') throw new TypeError(`Expected \`listener\` to be a function, got \`${typeof listener}\``)
@@ -331,8 +333,8 @@ export class MemoryStore implements Store {
     }
   }
 
-  #notify(): void {
-    if (this.#watchers.size < 2 || this.#notifying) return
+  #notify(watchers = 2): void {
+    if (this.#watchers.size < watchers || this.#notifying) return
     this.#notifying = true
     setTimeout(() => {
       this.#notifying = false
@@ -343,7 +345,8 @@ export class MemoryStore implements Store {
   async registerOwner(owner: Owner): Promise<void> {
     this.#check()
     this.#owners.register(owner)
-    this.#notify()
+    // Told to a lone watcher too: the runtime already open learns that another shares the store.
+    this.#notify(1)
   }
 
   async heartbeat(ownerId: string, at: string): Promise<boolean> {
