@@ -14,6 +14,7 @@ export default defineConfig({
     globalSetup: [],
     exclude: [
       'test/crash/**',
+      'test/processes/**',
       'test/http/load.test.ts',
       'test/http/example-server.test.ts',
       'test/examples.test.ts',
