@@ -7,10 +7,10 @@
  */
 import { z } from 'zod'
 import type { Agent } from './agents.js'
-import { toErrorInfo, type ErrorCode } from './errors.js'
+import { toErrorInfo, type ErrorCode, type ProviderError } from './errors.js'
 import type { EventDataMap, InputRequest, Json, JsonObject } from './events.js'
 import type { Message, ModelRequest, ToolCall, Usage } from './model.js'
-import { costOf, type ResolvedRoute } from './routes.js'
+import { costOf, type ResolvedRetry, type ResolvedRoute } from './routes.js'
 import { maxBacklog, type RunLog } from './run-log.js'
 import { metricsData, metricsOf, openRequests, usageData, type RunState, type ToolPhase } from './run-state.js'
 import type { RunPatch, RunStatus } from './store.js'
@@ -92,7 +92,49 @@ function requestMessages(context: LoopContext): Message[] {
   return first?.role === 'system' ? [first, ...context.history, ...own.slice(1)] : [...context.history, ...own]
 }
 
-async function streamTurn(context: LoopContext): Promise<void> {
+/** Codes on which a model turn is tried again: the provider may well answer the next time. */
+export const retryableCodes: ReadonlySet<ErrorCode> = new Set(['provider.unavailable', 'provider.rate_limited', 'provider.timeout', 'provider.bad_response'])
+
+/**
+ * The wait after failed attempt `attempt` (from 1): a random time up to
+ * `baseDelayMs * 2^(attempt - 1)` (full jitter), at most `maxDelayMs`; a
+ * provider's `Retry-After` is waited instead, also at most `maxDelayMs`.
+ */
+export function backoffMs(retry: ResolvedRetry, attempt: number, retryAfterMs: number | undefined, random: () => number = Math.random): number {
+  if (retryAfterMs !== undefined) return Math.min(retryAfterMs, retry.maxDelayMs)
+  return Math.round(random() * Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1)))
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return abortable(new Promise<void>((resolve) => setTimeout(resolve, ms)), signal)
+}
+
+/**
+ * One model turn, tried again on a retryable failure until the route's
+ * `maxAttempts`. Each retry is committed (`model.retry`) before its wait, so
+ * readers drop the failed attempt's deltas and a restart continues the count.
+ */
+async function modelTurn(context: LoopContext): Promise<void> {
+  const { log, route, signal } = context
+  for (;;) {
+    const attempt = log.state.failedAttempts + 1
+    const before = log.seq
+    try {
+      await streamTurn(context, attempt)
+      return
+    } catch (error) {
+      if (signal.aborted || log.broken !== undefined) throw error
+      const info = toErrorInfo(error)
+      if (!retryableCodes.has(info.code) || attempt >= route.retry.maxAttempts) throw error
+      const delay = backoffMs(route.retry, attempt, (error as ProviderError).retryAfterMs)
+      log.append('model.retry', { attempt, delay_ms: delay, error: info, discard_after_seq: before })
+      await log.flush()
+      await sleep(delay, signal)
+    }
+  }
+}
+
+async function streamTurn(context: LoopContext, attempt: number): Promise<void> {
   const { log, agent, route, signal } = context
   const request: ModelRequest = { model: route.model, messages: requestMessages(context), tools: agent.toolSpecs as ModelRequest['tools'] }
   if (agent.responseFormat !== undefined) request.responseFormat = agent.responseFormat
@@ -100,7 +142,7 @@ async function streamTurn(context: LoopContext): Promise<void> {
   let usage: Usage | undefined
   const requestedAt = Date.now()
   let firstChunkAt: number | undefined
-  for await (const chunk of route.provider.stream(request, { signal })) {
+  for await (const chunk of route.provider.stream(request, { signal, attempt })) {
     if (signal.aborted) return
     switch (chunk.type) {
       case 'text-delta':
@@ -317,7 +359,7 @@ export async function runAgentLoop(context: LoopContext): Promise<LoopOutcome> {
         await log.flush()
         return 'finished'
       }
-      await streamTurn(context)
+      await modelTurn(context)
     }
   } catch (error) {
     if (signal.aborted) return 'aborted'

@@ -34,6 +34,7 @@ export type ErrorCode =
   | 'provider.unavailable'
   | 'provider.context_length'
   | 'provider.bad_response'
+  | 'provider.bad_request'
   | 'provider.timeout'
   | 'storage.busy'
   | 'storage.failed'
@@ -73,6 +74,7 @@ export const httpStatusOf: Readonly<Record<ErrorCode, number>> = {
   'provider.unavailable': 502,
   'provider.context_length': 502,
   'provider.bad_response': 502,
+  'provider.bad_request': 502,
   'provider.timeout': 504,
   'storage.busy': 503,
   'storage.failed': 500,
@@ -171,16 +173,20 @@ export type ProviderErrorCode =
   | 'provider.unavailable'
   | 'provider.context_length'
   | 'provider.bad_response'
+  | 'provider.bad_request'
   | 'provider.timeout'
 
 /** The model provider failed (`provider.*`). Providers throw this. */
 export class ProviderError extends HearthError {
   /** The HTTP status the provider answered with, when there was one. */
   readonly status: number | undefined
+  /** How long the provider asked to wait before trying again (its `Retry-After`), in ms. */
+  readonly retryAfterMs: number | undefined
 
-  constructor(code: ProviderErrorCode, message: string, options: HearthErrorOptions & { status?: number } = {}) {
+  constructor(code: ProviderErrorCode, message: string, options: HearthErrorOptions & { status?: number; retryAfterMs?: number } = {}) {
     super(code, message, options)
     this.status = options.status
+    this.retryAfterMs = options.retryAfterMs
   }
 }
 

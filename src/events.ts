@@ -77,6 +77,12 @@ export interface EventDataMap {
   'run.waiting_for_input': { requests: InputRequest[] }
   'run.input_received': { tool_call_id: string; approved: boolean; content: string }
   'run.resumed': { reason: 'recovered' | 'input'; discard_after_seq: number }
+  /**
+   * A model turn's attempt failed with a retryable code and is tried again
+   * after `delay_ms`: the events after `discard_after_seq` (its partial
+   * deltas) are void.
+   */
+  'model.retry': { attempt: number; delay_ms: number; error: { code: ErrorCode; message: string }; discard_after_seq: number }
   'run.completed': { content: string; metrics: MetricsData }
   'run.failed': { error: { code: ErrorCode; message: string } }
   'run.cancelled': { reason: string; content: string }

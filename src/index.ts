@@ -22,6 +22,6 @@ export type { CreateSessionOptions, ListSessionsOptions, UpdateSessionOptions, S
 export type { AddMessageOptions, ListMessagesOptions } from './messages.js'
 export { RunHandle } from './run-handle.js'
 export type { AgentDefinition, AgentReference, Agent } from './agents.js'
-export type { Route, ResolvedRoute, CostFigures } from './routes.js'
+export type { Route, ResolvedRoute, ResolvedRetry, RetryPolicy, CostFigures } from './routes.js'
 export { costOf } from './routes.js'
 export type { RunEventsOptions, FeedOptions } from './event-stream.js'

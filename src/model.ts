@@ -103,10 +103,22 @@ export interface Pricing {
   outputPerMillion: number
 }
 
+/** What a provider gets with each request besides the request itself. */
+export interface StreamOptions {
+  /** Aborts on cancel, on a limit, on close: stop at once. */
+  signal: AbortSignal
+  /**
+   * Which attempt at this model turn this is, from 1. The loop retries a
+   * turn that failed with a retryable code; a provider's own client should
+   * not retry as well (hearth's providers set `maxRetries: 0`).
+   */
+  attempt?: number
+}
+
 /** A model backend. Adapters (`hearth-runtime/openai`) and `hearth-runtime/testing` implement it. */
 export interface ModelProvider {
   /** Streams one model turn. Throws a `ProviderError` on failure; stops when `signal` aborts. */
-  stream(request: ModelRequest, options: { signal: AbortSignal }): AsyncIterable<ModelChunk>
+  stream(request: ModelRequest, options: StreamOptions): AsyncIterable<ModelChunk>
   /** The provider's own price for a model, used when a route sets none. */
   pricing?(model: string): Pricing | undefined
   /** A short name shown as `model_provider` (e.g. `OpenAI`). @default the key in `providers` */

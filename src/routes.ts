@@ -14,7 +14,25 @@ export interface Route {
   model?: string
   /** USD per million tokens. @default the provider's own `pricing(model)`, else free */
   pricing?: Pricing
+  /** How the loop retries a model turn that failed with a retryable code. @default { maxAttempts: 4, baseDelayMs: 500, maxDelayMs: 20000 } */
+  retry?: RetryPolicy
 }
+
+/** How a model turn is retried: exponential backoff with full jitter, capped, honouring the provider's `Retry-After`. */
+export interface RetryPolicy {
+  /** Attempts per model turn, the first one included (1: never retry). @default 4 */
+  maxAttempts?: number
+  /** The cap of the first backoff; it doubles per retry (the wait is a random time up to it). @default 500 */
+  baseDelayMs?: number
+  /** No wait is longer, a `Retry-After` included. @default 20000 */
+  maxDelayMs?: number
+}
+
+/** The retry settings of a resolved route. */
+export type ResolvedRetry = Required<RetryPolicy>
+
+/** The retry settings a route gets when it sets none. */
+export const defaultRetry: ResolvedRetry = { maxAttempts: 4, baseDelayMs: 500, maxDelayMs: 20_000 }
 
 /** A route after resolution. */
 export interface ResolvedRoute {
@@ -23,6 +41,7 @@ export interface ResolvedRoute {
   providerName: string
   model: string
   pricing: Pricing | undefined
+  retry: ResolvedRetry
 }
 
 function checkPricing(pricing: unknown, where: string): void {
@@ -50,6 +69,21 @@ export function checkRoutes(routes: Record<string, Route>, providers: Record<str
       throw new ValidationError(`Expected \`routes.${id}.model\` to be a non-empty string (or a provider that names its model)`)
     }
     checkPricing(route.pricing, `routes.${id}`)
+    checkRetry(route.retry, `routes.${id}`)
+  }
+}
+
+function checkRetry(retry: unknown, where: string): void {
+  if (retry === undefined) return
+  if (typeof retry !== 'object' || retry === null) throw new ValidationError(`Expected \`${where}.retry\` to be an object`)
+  const value = retry as Record<string, unknown>
+  for (const field of ['maxAttempts', 'baseDelayMs', 'maxDelayMs'] as const) {
+    const number = value[field]
+    if (number === undefined) continue
+    const least = field === 'maxAttempts' ? 1 : 0
+    if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < least) {
+      throw new ValidationError(`Expected \`${where}.retry.${field}\` to be an integer from ${least}, got \`${String(number)}\``)
+    }
   }
 }
 
@@ -66,6 +100,11 @@ export function resolveRoute(id: string, routes: Record<string, Route>, provider
     providerName: provider.name ?? route.provider,
     model,
     pricing: route.pricing ?? provider.pricing?.(model),
+    retry: {
+      maxAttempts: route.retry?.maxAttempts ?? defaultRetry.maxAttempts,
+      baseDelayMs: route.retry?.baseDelayMs ?? defaultRetry.baseDelayMs,
+      maxDelayMs: route.retry?.maxDelayMs ?? defaultRetry.maxDelayMs,
+    },
   }
 }
 

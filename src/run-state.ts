@@ -34,6 +34,8 @@ export interface RunState {
   partialReasoning: string
   /** Seq of the last event of a completed step: a resumed run discards what follows. */
   stepSeq: number
+  /** Attempts at the current model turn that failed (`model.retry`), also across a restart; 0 after a turn completes. */
+  failedAttempts: number
   toolPhase: ToolPhase | undefined
   /** Set when a `stopAfterCall` tool ended the run: its output as text. */
   stopContent: string | undefined
@@ -56,6 +58,7 @@ export function createRunState(messages: Message[]): RunState {
     partialText: '',
     partialReasoning: '',
     stepSeq: 0,
+    failedAttempts: 0,
     toolPhase: undefined,
     stopContent: undefined,
     reasoning: [],
@@ -136,6 +139,7 @@ export function applyEvent(state: RunState, event: RunEvent, timeMs: number): vo
       state.usage.reasoningTokens += data.usage.reasoning_tokens
       state.partialText = ''
       state.partialReasoning = ''
+      state.failedAttempts = 0
       state.toolPhase =
         data.tool_calls.length === 0
           ? undefined
@@ -161,6 +165,13 @@ export function applyEvent(state: RunState, event: RunEvent, timeMs: number): vo
       return
     case 'run.input_received':
       state.toolPhase?.answers.set(event.data.tool_call_id, { approved: event.data.approved, content: event.data.content })
+      state.stepSeq = event.seq
+      return
+    case 'model.retry':
+      // The failed attempt's deltas are void: content, reasoning and history keep only the attempt that succeeds.
+      state.partialText = ''
+      state.partialReasoning = ''
+      state.failedAttempts = event.data.attempt
       state.stepSeq = event.seq
       return
     case 'run.resumed':

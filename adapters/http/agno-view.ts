@@ -207,6 +207,8 @@ export function agnoEvents(run: Run, agent: AgentIdentity, events: readonly RunE
       case 'run.queued':
       case 'message.delta':
       case 'message.completed':
+      // A failed attempt that was tried again is not a run event Agno stores.
+      case 'model.retry':
         break
     }
   }

@@ -31,7 +31,12 @@ export interface OpenAIProviderOptions {
   organization?: string
   /** Headers sent with every request (OpenRouter's `HTTP-Referer`, a proxy's auth). @default {} */
   defaultHeaders?: Record<string, string>
-  /** How often a 408, 409, 429, 5xx or failed connection is retried, honouring `retry-after`. @default 2 */
+  /**
+   * How often the `openai` client itself retries a 408, 409, 429, 5xx or
+   * failed connection. The agent loop retries failed turns itself, visibly
+   * (`model.retry`, the route's `retry`), so the client does not.
+   * @default 0
+   */
   maxRetries?: number
   /**
    * Milliseconds to wait for the response to start, and then for each next
@@ -158,7 +163,7 @@ function clientOptions(options: OpenAIProviderOptions, baseURL: string): ClientO
     baseURL,
     ...(organization === undefined ? {} : { organization }),
     defaultHeaders: options.defaultHeaders ?? {},
-    maxRetries: options.maxRetries ?? 2,
+    maxRetries: options.maxRetries ?? 0,
     timeout: options.timeout ?? 600_000,
   }
 }

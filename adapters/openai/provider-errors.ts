@@ -30,6 +30,7 @@ const codeByServerCode: Readonly<Record<string, ProviderErrorCode>> = {
   rate_limit_exceeded: 'provider.rate_limited',
   insufficient_quota: 'provider.rate_limited',
   invalid_api_key: 'provider.auth',
+  invalid_value: 'provider.bad_request',
   server_error: 'provider.unavailable',
   server_overloaded: 'provider.unavailable',
   service_unavailable: 'provider.unavailable',
@@ -50,11 +51,27 @@ function codeOfStatus(status: number, error: APIError): ProviderErrorCode {
   if (status === 401 || status === 403) return 'provider.auth'
   if (status === 429) return 'provider.rate_limited'
   if (status === 408) return 'provider.timeout'
-  if (status >= 500) return 'provider.unavailable'
+  // 409 is a conflict on the server's side (OpenAI's lock timeout): trying again may work.
+  if (status >= 500 || status === 409) return 'provider.unavailable'
   if (status === 413) return 'provider.context_length'
-  return codeOfServerError(error.code, error.type, error.message) === 'provider.context_length'
-    ? 'provider.context_length'
-    : 'provider.bad_response'
+  if (codeOfServerError(error.code, error.type, error.message) === 'provider.context_length') return 'provider.context_length'
+  // A 404 names no such model or path: the provider answered, but not what hearth can use.
+  return status === 404 ? 'provider.bad_response' : 'provider.bad_request'
+}
+
+/**
+ * The wait a provider asked for, in ms: `retry-after-ms`, else `retry-after`
+ * in seconds or as an HTTP date; undefined without a usable one.
+ */
+export function retryAfterMsOf(headers: { get(name: string): string | null } | undefined, nowMs = Date.now()): number | undefined {
+  const milliseconds = Number.parseFloat(headers?.get('retry-after-ms') ?? '')
+  if (Number.isFinite(milliseconds) && milliseconds >= 0) return Math.round(milliseconds)
+  const value = headers?.get('retry-after')?.trim()
+  if (value === undefined || value === '') return undefined
+  const seconds = Number(value)
+  if (Number.isFinite(seconds)) return seconds >= 0 ? Math.round(seconds * 1000) : undefined
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs)
 }
 
 const hints: Readonly<Record<ProviderErrorCode, string>> = {
@@ -63,14 +80,15 @@ const hints: Readonly<Record<ProviderErrorCode, string>> = {
   'provider.unavailable': 'The provider is unavailable',
   'provider.context_length': 'The conversation is longer than the model accepts',
   'provider.bad_response': 'The provider answered something hearth cannot use',
+  'provider.bad_request': 'The provider refused the request',
   'provider.timeout': 'The provider did not answer in time',
 }
 
-function providerError(code: ProviderErrorCode, detail: string, cause: unknown, status?: number): ProviderError {
+function providerError(code: ProviderErrorCode, detail: string, cause: unknown, status?: number, retryAfterMs?: number): ProviderError {
   if (status === undefined) return new ProviderError(code, `${hints[code]}: ${detail}`, { cause })
   // The client's messages start with the status; it is said once already.
   const reason = detail.startsWith(`${status} `) ? detail.slice(String(status).length + 1) : detail
-  return new ProviderError(code, `${hints[code]} (HTTP ${status}): ${reason}`, { cause, status })
+  return new ProviderError(code, `${hints[code]} (HTTP ${status}): ${reason}`, { cause, status, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) })
 }
 
 /** A {@link ProviderError} for anything thrown while requesting or reading a stream, `openai` being the loaded module. */
@@ -87,7 +105,7 @@ export function toProviderError(error: unknown, openai: OpenAIErrorClasses): Pro
     if (error.status === undefined) {
       return providerError(codeOfServerError(error.code, error.type, error.message), error.message, error)
     }
-    return providerError(codeOfStatus(error.status, error), error.message, error, error.status)
+    return providerError(codeOfStatus(error.status, error), error.message, error, error.status, retryAfterMsOf(error.headers))
   }
   if (error instanceof SyntaxError) {
     return providerError('provider.bad_response', `a stream chunk is not valid JSON (${error.message})`, error)

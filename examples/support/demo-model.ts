@@ -5,7 +5,9 @@
  * - `/tool NAME {json}` calls tool NAME with that JSON as its arguments, then
  *   answers `NAME returned <result as JSON>`;
  * - `/slow N MS` streams N deltas `w0 `, `w1 `, ..., each MS milliseconds after the previous one;
- * - `/fail` fails with `provider.unavailable`;
+ * - `/fail` fails with `provider.unavailable` (every attempt, so the run fails once the retries are spent);
+ * - `/flaky N` (0 to 10): the first N attempts of each turn stream one delta, then fail with
+ *   `provider.unavailable`; the next answers `You said: /flaky N`;
  * - anything else is answered `You said: <the message>`, one word per delta.
  */
 import type { Message, ModelProvider, ModelRequest } from 'hearth-runtime'
@@ -55,8 +57,8 @@ function slowTurn(argumentsText: string, request: ModelRequest): ScriptedTurn {
   return steps
 }
 
-/** The turn the demo model plays for a request. */
-export function demoTurn(request: ModelRequest): ScriptedTurn {
+/** The turn the demo model plays for a request, at the loop's `attempt` (from 1) of that turn. */
+export function demoTurn(request: ModelRequest, attempt = 1): ScriptedTurn {
   const messages = request.messages
   const results: Extract<Message, { role: 'tool' }>[] = []
   for (let index = messages.length - 1; index >= 0 && messages[index]?.role === 'tool'; index--) {
@@ -66,7 +68,7 @@ export function demoTurn(request: ModelRequest): ScriptedTurn {
 
   const last = [...messages].reverse().find((message) => message.role === 'user')
   const text = (last?.content ?? '').trim()
-  const command = /^\/(tool|slow|fail)(?:\s+([\s\S]*))?$/.exec(text)
+  const command = /^\/(tool|slow|fail|flaky)(?:\s+([\s\S]*))?$/.exec(text)
   if (command?.[1] === 'tool') {
     const [, name = '', json = ''] = /^(\S*)\s*([\s\S]*)$/.exec(command[2] ?? '') ?? []
     if (name === '') return answer('Usage: /tool NAME {json}', request)
@@ -76,10 +78,16 @@ export function demoTurn(request: ModelRequest): ScriptedTurn {
   if (command?.[1] === 'fail' && (command[2] ?? '').trim() === '') {
     return [{ error: { code: 'provider.unavailable', message: 'The demo model was asked to fail (/fail)' } }]
   }
+  if (command?.[1] === 'flaky') {
+    const failures = /^(\d{1,2})$/.exec((command[2] ?? '').trim())
+    const count = Number(failures?.[1])
+    if (failures === null || count > 10) return answer('Usage: /flaky N, with N from 0 to 10 failed attempts per turn.', request)
+    if (attempt <= count) return [{ text: 'Partial ' }, { error: { code: 'provider.unavailable', message: `The demo model failed attempt ${attempt} of ${count} (/flaky)` } }]
+  }
   return answer(`You said: ${text}`, request)
 }
 
 /** The demo ModelProvider, shown as `model_provider: 'demo'`. */
 export function demoModel(): ModelProvider {
-  return scriptedModel((request) => demoTurn(request), { name: 'demo' })
+  return scriptedModel((request, _index, attempt) => demoTurn(request, attempt), { name: 'demo' })
 }

@@ -161,7 +161,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     config.apiKey === undefined
       ? '  auth   OFF: anyone who can reach this address can use it (set HEARTH_API_KEY to require a bearer token)'
       : '  auth   bearer token: send `Authorization: Bearer $HEARTH_API_KEY`',
-    ...(config.openai === undefined ? ['  demo   messages: /tool NAME {json}, /slow N MS, /fail, or anything to echo'] : []),
+    ...(config.openai === undefined ? ['  demo   messages: /tool NAME {json}, /slow N MS, /fail, /flaky N, or anything to echo'] : []),
     '',
     `Create a thread and a run, and stream its events${config.apiKey === undefined ? '' : ' (with HEARTH_API_KEY exported in that shell)'}:`,
     '',

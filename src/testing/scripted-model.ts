@@ -18,8 +18,11 @@ export type ScriptStep =
 /** One model turn: its steps in order. */
 export type ScriptedTurn = readonly ScriptStep[]
 
-/** Picks the turn for a request when the script is a function. */
-export type TurnPicker = (request: ModelRequest, index: number) => ScriptedTurn
+/**
+ * Picks the turn for a request when the script is a function: `index` as the
+ * mode counts it, `attempt` the loop's attempt at this turn (from 1).
+ */
+export type TurnPicker = (request: ModelRequest, index: number, attempt: number) => ScriptedTurn
 
 /** Options of {@link scriptedModel}. */
 export interface ScriptedModelOptions {
@@ -127,13 +130,13 @@ export function scriptedModel(script: readonly ScriptedTurn[] | TurnPicker, opti
     model: options.model ?? 'scripted',
     requests,
     pricing: () => options.pricing,
-    stream(request, { signal }) {
+    stream(request, { signal, attempt }) {
       if (keep > 0) {
         if (requests.length >= keep) requests.shift()
         requests.push(request)
       }
       const index = mode === 'sequential' ? sequence++ : turnIndexOf(request)
-      const turn = typeof script === 'function' ? script(request, index) : (script as readonly ScriptedTurn[])[index]
+      const turn = typeof script === 'function' ? script(request, index, attempt ?? 1) : (script as readonly ScriptedTurn[])[index]
       if (turn === undefined) {
         return play([{ error: new ProviderError('provider.bad_response', `The script has no turn ${index}`) }], signal)
       }

@@ -7,6 +7,7 @@ import { Runtime } from '../../src/index.js'
 import { sqliteStore } from '../../adapters/sqlite/index.js'
 import { runKillTest } from '../../src/testing/index.js'
 import { eventsThroughApproval, wiresFile } from './approved-scenario.js'
+import { eventsThroughFirstRetry } from './backoff-scenario.js'
 import { chargesFile } from './scenario.js'
 
 const directory = mkdtempSync(join(tmpdir(), 'hearth-kill-'))
@@ -72,4 +73,32 @@ describe('a kill after an approval, while the approved tool runs', () => {
     const wires = existsSync(wiresFile(storePath)) ? readFileSync(wiresFile(storePath), 'utf8').split('\n').filter((line) => line !== '') : []
     expect(wires.length).toBeLessThanOrEqual(1)
   }, 60_000)
+})
+
+describe('a kill while a failed model turn waits to be tried again', () => {
+  it('resumes the turn, counting attempts on from the last model.retry, and keeps only the attempt that succeeded', async () => {
+    const storePath = join(directory, 'backoff.db')
+    const [report] = await runKillTest({
+      scenario: fileURLToPath(new URL('./backoff-scenario.ts', import.meta.url)),
+      storePath: () => storePath,
+      killAfterEvents: [eventsThroughFirstRetry.length],
+    })
+    expect(report?.violations).toEqual([])
+    expect(report?.finishedFirst).toBe(false)
+    const observer = await Runtime.open({ store: sqliteStore({ path: storePath }), execute: false })
+    try {
+      const [run] = await observer.listRuns()
+      expect(run).toMatchObject({ status: 'completed', content: 'done' })
+      const events = await observer.readEvents(run?.id as string)
+      expect(events.slice(0, 3).map((event) => event.type)).toEqual([...eventsThroughFirstRetry])
+      expect(events.filter((event) => event.type === 'model.retry').map((event) => event.data)).toMatchObject([
+        { attempt: 1, delay_ms: 5000 },
+        { attempt: 2, delay_ms: 10 },
+      ])
+      expect(events.filter((event) => event.type === 'message.delta').map((event) => (event.data as { content: string }).content)).toEqual(['attempt 1 ', 'attempt 2 ', 'done'])
+      expect(run?.messages.filter((message) => message.role === 'assistant').map((message) => message.content)).toEqual(['done'])
+    } finally {
+      await observer.close()
+    }
+  })
 })

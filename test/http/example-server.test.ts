@@ -111,7 +111,8 @@ describe('the example server without auth', () => {
     const api = apiClient(server.url)
     const content = async (input: string): Promise<any> => {
       const { runId } = await startRun(api, input)
-      return waitForRun(api, runId, (details) => details.status === 'completed' || details.status === 'failed')
+      // `/fail` fails every attempt: the run fails once the route's default retries (about 2 s of backoff) are spent.
+      return waitForRun(api, runId, (details) => details.status === 'completed' || details.status === 'failed', 15_000)
     }
     expect((await content('hello  big world')).content).toBe('You said: hello  big world')
     expect((await content('/tool add {"a": 1.5, "b": -4}')).content).toBe('add returned -2.5')
@@ -121,6 +122,19 @@ describe('the example server without auth', () => {
     expect(await content('/fail')).toMatchObject({ status: 'failed', error: { code: 'provider.unavailable' } })
     expect((await content('/slow 3 0')).content).toBe('w0 w1 w2 ')
     for (const bad of ['/slow', '/slow 10001 1', '/slow 1 10001', '/slow 0 5', '/slow x y']) expect((await content(bad)).content).toMatch(/^Usage: \/slow N MS/)
+    for (const bad of ['/flaky', '/flaky 11', '/flaky x']) expect((await content(bad)).content).toMatch(/^Usage: \/flaky N/)
+  })
+
+  it('survives /flaky 2: two failed attempts, each a model.retry, then the answer', async () => {
+    const api = apiClient(server.url)
+    const { runId } = await startRun(api, '/flaky 2')
+    const done = await waitForRun(api, runId, (details) => details.status === 'completed' || details.status === 'failed', 15_000)
+    expect(done).toMatchObject({ status: 'completed', content: 'You said: /flaky 2' })
+    const events = await readEvents(server.url, runId)
+    expect(events.filter((event) => event.type === 'model.retry').map((event) => [event.data.attempt, event.data.error.code])).toEqual([
+      [1, 'provider.unavailable'],
+      [2, 'provider.unavailable'],
+    ])
   })
 
   it('streams /slow deltas MS apart', async () => {

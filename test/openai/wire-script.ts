@@ -45,6 +45,7 @@ export const httpErrorReplies: Readonly<Record<ProviderErrorCode, FakeReply>> = 
     ),
   },
   'provider.bad_response': { stream: [{ raw: 'data: {"id":"chatcmpl-broken","choices":[{"index":0,"delta":\n\n' }] },
+  'provider.bad_request': { status: 400, body: openaiError("Invalid value for 'temperature': must be at most 2.", 'invalid_request_error', 'invalid_value', 'temperature') },
   'provider.timeout': { hang: true },
 }
 
@@ -55,6 +56,7 @@ const streamErrorCodes: Readonly<Record<ProviderErrorCode, string>> = {
   'provider.unavailable': 'server_error',
   'provider.context_length': 'context_length_exceeded',
   'provider.bad_response': 'invalid_response',
+  'provider.bad_request': 'invalid_value',
   'provider.timeout': 'timeout',
 }
 
