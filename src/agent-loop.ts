@@ -7,7 +7,7 @@
  */
 import { z } from 'zod'
 import type { Agent } from './agents.js'
-import { toErrorInfo, type ErrorCode, type ProviderError } from './errors.js'
+import { toErrorInfo, ToolError, type ErrorCode, type ProviderError } from './errors.js'
 import type { EventDataMap, InputRequest, Json, JsonObject } from './events.js'
 import type { Message, ModelRequest, ToolCall, Usage } from './model.js'
 import { costOf, type ResolvedRetry, type ResolvedRoute } from './routes.js'
@@ -223,24 +223,53 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   })
 }
 
+/**
+ * Runs one call of a tool under its `timeoutMs`: its signal aborts on the
+ * run's abort and when the time is up, and the call then rejects with
+ * `tool.timeout` (a late result is dropped).
+ */
+async function executeOnce(context: LoopContext, definition: Tool, call: ToolCall, args: unknown): Promise<unknown> {
+  const { log, signal } = context
+  const controller = new AbortController()
+  const onAbort = (): void => controller.abort(signal.reason)
+  signal.addEventListener('abort', onAbort, { once: true })
+  const timer =
+    definition.timeoutMs > 0
+      ? setTimeout(() => controller.abort(new ToolError('tool.timeout', `${call.name} did not finish within ${definition.timeoutMs} ms`)), definition.timeoutMs)
+      : undefined
+  try {
+    const toolContext = { signal: controller.signal, runId: log.runId, sessionId: log.sessionId, toolCallId: call.id, state: context.sessionState }
+    return await abortable(Promise.resolve().then(() => definition.execute(args as never, toolContext)), controller.signal)
+  } finally {
+    clearTimeout(timer)
+    signal.removeEventListener('abort', onAbort)
+  }
+}
+
 async function executeCall(context: LoopContext, phase: ToolPhase, call: ToolCall): Promise<void> {
   const { log, signal } = context
   const definition = context.agent.tools.get(call.name) as Tool
   const known = context.parsedArguments?.get(call.id)
   const parsed = known === undefined ? definition.input.safeParse(phase.announced.get(call.id)?.arguments ?? {}) : { success: true as const, data: known }
-  try {
-    if (!parsed.success) throw new Error(z.prettifyError(parsed.error))
-    const toolContext = { signal, runId: log.runId, sessionId: log.sessionId, toolCallId: call.id, state: context.sessionState }
-    const output = await abortable(Promise.resolve().then(() => definition.execute(parsed.data, toolContext)), signal)
-    const data: EventDataMap['tool.result'] = { tool_call_id: call.id, name: call.name, output: toJson(output), is_error: false }
-    if (definition.stopAfterCall) data.stop_after_call = true
-    log.append('tool.result', data)
-  } catch (error) {
-    if (signal.aborted) return
-    const info = toErrorInfo(error)
-    const code = info.code.startsWith('tool.') ? info.code : 'tool.failed'
-    const message = error instanceof Error ? error.message : String(error)
-    log.append('tool.result', { tool_call_id: call.id, name: call.name, output: message, is_error: true, error_code: code })
+  // An idempotent tool may be run again after it threw or timed out; any other runs once.
+  const attempts = 1 + definition.retries
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (!parsed.success) throw new Error(z.prettifyError(parsed.error))
+      const output = await executeOnce(context, definition, call, parsed.data)
+      const data: EventDataMap['tool.result'] = { tool_call_id: call.id, name: call.name, output: toJson(output), is_error: false }
+      if (definition.stopAfterCall) data.stop_after_call = true
+      log.append('tool.result', data)
+      return
+    } catch (error) {
+      if (signal.aborted) return
+      if (parsed.success && attempt < attempts) continue
+      const info = toErrorInfo(error)
+      const code = info.code.startsWith('tool.') ? info.code : 'tool.failed'
+      const message = error instanceof Error ? error.message : String(error)
+      log.append('tool.result', { tool_call_id: call.id, name: call.name, output: message, is_error: true, error_code: code })
+      return
+    }
   }
 }
 

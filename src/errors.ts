@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'tool.denied'
   | 'tool.cancelled'
   | 'tool.interrupted'
+  | 'tool.timeout'
   | 'provider.auth'
   | 'provider.rate_limited'
   | 'provider.unavailable'
@@ -69,6 +70,7 @@ export const httpStatusOf: Readonly<Record<ErrorCode, number>> = {
   'tool.denied': 500,
   'tool.cancelled': 500,
   'tool.interrupted': 500,
+  'tool.timeout': 500,
   'provider.auth': 502,
   'provider.rate_limited': 502,
   'provider.unavailable': 502,
@@ -158,7 +160,7 @@ export class RunError extends HearthError {
 /** Why a tool call has an error result (`tool.*`). */
 export class ToolError extends HearthError {
   constructor(
-    code: 'tool.invalid_arguments' | 'tool.failed' | 'tool.denied' | 'tool.cancelled' | 'tool.interrupted',
+    code: 'tool.invalid_arguments' | 'tool.failed' | 'tool.denied' | 'tool.cancelled' | 'tool.interrupted' | 'tool.timeout',
     message: string,
     options: HearthErrorOptions = {},
   ) {

@@ -32,9 +32,20 @@ export interface ToolOptions<Schema extends z.ZodType> {
   needsConfirmation?: boolean | ((args: z.output<Schema>) => boolean)
   /** End the run after this tool ran; its output becomes the run's content. @default false */
   stopAfterCall?: boolean
-  /** Safe to run again after a crash interrupted it. @default false */
+  /** Safe to run again after a crash interrupted it (and, with `retries`, after a failure). @default false */
   idempotent?: boolean
+  /**
+   * Milliseconds a call may take: then its `signal` aborts and the model
+   * gets an error result with `tool.timeout`. `0` waits for ever.
+   * @default 300000 (5 minutes)
+   */
+  timeoutMs?: number
+  /** For an `idempotent` tool: how often a call that threw or timed out is run again. @default 0 */
+  retries?: number
 }
+
+/** How long a tool call may take when its tool sets no `timeoutMs`. */
+export const defaultToolTimeoutMs = 300_000
 
 /** A tool, ready to give to an agent. */
 export interface Tool<Schema extends z.ZodType = z.ZodType> {
@@ -46,6 +57,8 @@ export interface Tool<Schema extends z.ZodType = z.ZodType> {
   readonly needsConfirmation: boolean | ((args: z.output<Schema>) => boolean)
   readonly stopAfterCall: boolean
   readonly idempotent: boolean
+  readonly timeoutMs: number
+  readonly retries: number
 }
 
 const toolNamePattern = /^[A-Za-z0-9_-]{1,64}$/
@@ -69,6 +82,18 @@ export function tool<Schema extends z.ZodType>(options: ToolOptions<Schema>): To
   if (typeof needsConfirmation !== 'boolean' && typeof needsConfirmation !== 'function') {
     throw new TypeError(`Expected \`needsConfirmation\` of tool \`${options.name}\` to be a boolean or a function`)
   }
+  const count = (value: unknown, field: string, fallback: number): number => {
+    if (value === undefined) return fallback
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+      throw new TypeError(`Expected \`${field}\` of tool \`${options.name}\` to be an integer from 0, got \`${String(value)}\``)
+    }
+    return value
+  }
+  const timeoutMs = count(options.timeoutMs, 'timeoutMs', defaultToolTimeoutMs)
+  const retries = count(options.retries, 'retries', 0)
+  if (retries > 0 && options.idempotent !== true) {
+    throw new TypeError(`Tool \`${options.name}\` sets \`retries\` but is not \`idempotent\`: only a call that is safe to run twice is run again`)
+  }
   let parameters: JsonSchema
   try {
     parameters = toJsonSchema(options.input)
@@ -84,6 +109,8 @@ export function tool<Schema extends z.ZodType>(options: ToolOptions<Schema>): To
     needsConfirmation,
     stopAfterCall: options.stopAfterCall ?? false,
     idempotent: options.idempotent ?? false,
+    timeoutMs,
+    retries,
   })
 }
 
