@@ -7,7 +7,7 @@
  */
 import { z } from 'zod'
 import type { Agent } from './agents.js'
-import { toErrorInfo, ToolError, type ErrorCode, type ProviderError } from './errors.js'
+import { ProviderError, toErrorInfo, ToolError, type ErrorCode } from './errors.js'
 import type { EventDataMap, InputRequest, Json, JsonObject } from './events.js'
 import type { Message, ModelRequest, ToolCall, Usage } from './model.js'
 import { costOf, type ResolvedRetry, type ResolvedRoute } from './routes.js'
@@ -134,16 +134,84 @@ async function modelTurn(context: LoopContext): Promise<void> {
   }
 }
 
+/**
+ * Watches a stream for the route's first-chunk and idle timeouts: `signal`
+ * aborts (with the `provider.timeout` as its reason) when one passes.
+ * `chunk()` marks the arrival of a chunk; `stop()` ends the watch.
+ */
+class StreamWatch {
+  readonly #controller = new AbortController()
+  readonly #route: ResolvedRoute
+  readonly #outer: AbortSignal
+  #timer: ReturnType<typeof setTimeout> | undefined
+  #lastAt = Date.now()
+  #started = false
+  /** The timeout that aborted the stream, if one did. */
+  timedOut: ProviderError | undefined
+
+  constructor(route: ResolvedRoute, outer: AbortSignal) {
+    this.#route = route
+    this.#outer = outer
+    outer.addEventListener('abort', this.#onAbort, { once: true })
+    if (route.firstChunkTimeoutMs > 0) this.#timer = setTimeout(this.#check, route.firstChunkTimeoutMs)
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal
+  }
+
+  chunk(): void {
+    this.#lastAt = Date.now()
+    if (this.#started) return
+    this.#started = true
+    clearTimeout(this.#timer)
+    this.#timer = this.#route.idleTimeoutMs > 0 ? setTimeout(this.#check, this.#route.idleTimeoutMs) : undefined
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer)
+    this.#outer.removeEventListener('abort', this.#onAbort)
+  }
+
+  readonly #onAbort = (): void => this.#controller.abort(this.#outer.reason)
+
+  readonly #check = (): void => {
+    const limit = this.#started ? this.#route.idleTimeoutMs : this.#route.firstChunkTimeoutMs
+    const left = this.#lastAt + limit - Date.now()
+    if (left > 0) {
+      this.#timer = setTimeout(this.#check, left)
+      return
+    }
+    const what = this.#started ? `sent nothing for ${limit} ms mid-stream` : `sent no first chunk within ${limit} ms`
+    this.timedOut = new ProviderError('provider.timeout', `The provider did not answer in time: it ${what}`)
+    this.#controller.abort(this.timedOut)
+  }
+}
+
 async function streamTurn(context: LoopContext, attempt: number): Promise<void> {
-  const { log, agent, route, signal } = context
+  const watch = new StreamWatch(context.route, context.signal)
+  try {
+    await readTurn(context, attempt, watch)
+  } catch (error) {
+    throw watch.timedOut !== undefined && !context.signal.aborted ? watch.timedOut : error
+  } finally {
+    watch.stop()
+  }
+  // A provider may end its stream quietly when aborted: a timeout still fails the attempt.
+  if (watch.timedOut !== undefined && !context.signal.aborted) throw watch.timedOut
+}
+
+async function readTurn(context: LoopContext, attempt: number, watch: StreamWatch): Promise<void> {
+  const { log, agent, route } = context
   const request: ModelRequest = { model: route.model, messages: requestMessages(context), tools: agent.toolSpecs as ModelRequest['tools'] }
   if (agent.responseFormat !== undefined) request.responseFormat = agent.responseFormat
   const calls: ToolCall[] = []
   let usage: Usage | undefined
   const requestedAt = Date.now()
   let firstChunkAt: number | undefined
-  for await (const chunk of route.provider.stream(request, { signal, attempt })) {
-    if (signal.aborted) return
+  for await (const chunk of route.provider.stream(request, { signal: watch.signal, attempt })) {
+    if (watch.signal.aborted) return
+    watch.chunk()
     switch (chunk.type) {
       case 'text-delta':
         if (chunk.text === '') break
@@ -167,7 +235,7 @@ async function streamTurn(context: LoopContext, attempt: number): Promise<void> 
     }
     if (log.backlog >= maxBacklog) await log.flush()
   }
-  if (signal.aborted) return
+  if (watch.signal.aborted) return
   const state = log.state
   const data: EventDataMap['message.completed'] = {
     role: 'assistant',

@@ -16,6 +16,10 @@ export interface Route {
   pricing?: Pricing
   /** How the loop retries a model turn that failed with a retryable code. @default { maxAttempts: 4, baseDelayMs: 500, maxDelayMs: 20000 } */
   retry?: RetryPolicy
+  /** Milliseconds from a request to its first chunk before the attempt fails with `provider.timeout` (retried); `0` waits for ever. @default 120000 */
+  firstChunkTimeoutMs?: number
+  /** Milliseconds between two chunks of a stream before the attempt fails with `provider.timeout` (retried); `0` waits for ever. @default 60000 */
+  idleTimeoutMs?: number
 }
 
 /** How a model turn is retried: exponential backoff with full jitter, capped, honouring the provider's `Retry-After`. */
@@ -42,7 +46,12 @@ export interface ResolvedRoute {
   model: string
   pricing: Pricing | undefined
   retry: ResolvedRetry
+  firstChunkTimeoutMs: number
+  idleTimeoutMs: number
 }
+
+/** A route's stream timeouts when it sets none. */
+export const defaultStreamTimeouts = { firstChunkTimeoutMs: 120_000, idleTimeoutMs: 60_000 } as const
 
 function checkPricing(pricing: unknown, where: string): void {
   if (pricing === undefined) return
@@ -70,6 +79,12 @@ export function checkRoutes(routes: Record<string, Route>, providers: Record<str
     }
     checkPricing(route.pricing, `routes.${id}`)
     checkRetry(route.retry, `routes.${id}`)
+    for (const field of ['firstChunkTimeoutMs', 'idleTimeoutMs'] as const) {
+      const value = route[field]
+      if (value !== undefined && (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)) {
+        throw new ValidationError(`Expected \`routes.${id}.${field}\` to be an integer from 0, got \`${String(value)}\``)
+      }
+    }
   }
 }
 
@@ -105,6 +120,8 @@ export function resolveRoute(id: string, routes: Record<string, Route>, provider
       baseDelayMs: route.retry?.baseDelayMs ?? defaultRetry.baseDelayMs,
       maxDelayMs: route.retry?.maxDelayMs ?? defaultRetry.maxDelayMs,
     },
+    firstChunkTimeoutMs: route.firstChunkTimeoutMs ?? defaultStreamTimeouts.firstChunkTimeoutMs,
+    idleTimeoutMs: route.idleTimeoutMs ?? defaultStreamTimeouts.idleTimeoutMs,
   }
 }
 

@@ -23,11 +23,12 @@ const chunk = (delta: object, finishReason: string | null = null): SseStep => ({
 const words = (...pieces: string[]): SseStep[] => [chunk({ role: 'assistant', content: '' }), ...pieces.map((content) => chunk({ content }))]
 const answer = (...pieces: string[]): { stream: SseStep[] } => ({ stream: [...words(...pieces), chunk({}, 'stop'), { done: true }] })
 
-async function runOnce(retry: RetryPolicy = { baseDelayMs: 1 }): Promise<{ runtime: Runtime; events: RunEvent[]; runId: string }> {
+async function runOnce(retry: RetryPolicy = { baseDelayMs: 1 }, timeouts: { firstChunkTimeoutMs?: number; idleTimeoutMs?: number } = {}): Promise<{ runtime: Runtime; events: RunEvent[]; runId: string }> {
   const runtime = await Runtime.open({
     logger: silentLogger,
-    providers: { openai: openaiProvider({ apiKey: 'sk-test', baseURL: server.baseURL, timeout: 2000 }) },
-    routes: { default: { provider: 'openai', model: 'gpt-4o-mini', retry } },
+    // The client's own timeout is far off: only the route's stream timeouts can end a stalled attempt.
+    providers: { openai: openaiProvider({ apiKey: 'sk-test', baseURL: server.baseURL, timeout: 600_000 }) },
+    routes: { default: { provider: 'openai', model: 'gpt-4o-mini', retry, ...timeouts } },
   })
   const run = await runtime.createRun({ input: 'Say hello' })
   await run.result()
@@ -108,6 +109,28 @@ describe('the loop retries a failed model turn', () => {
   })
 })
 
+describe('stream timeouts', () => {
+  it('ends a stream that stalls mid-way after idleTimeoutMs with provider.timeout, and the retry succeeds', async () => {
+    server.enqueue({ stream: [...words('Hel'), { stall: true }] }, answer('Hello'))
+    const { runtime, events, runId } = await runOnce({ baseDelayMs: 1 }, { idleTimeoutMs: 100 })
+    expect(await runtime.getRun(runId)).toMatchObject({ status: 'completed', content: 'Hello' })
+    expect(retries(events)).toMatchObject([{ attempt: 1, error: { code: 'provider.timeout', message: expect.stringContaining('sent nothing for 100 ms mid-stream') } }])
+    // The stalled request was abandoned: its connection closed by the client.
+    expect((await server.waitForClientClose()).path).toBe('/v1/chat/completions')
+    expect(shownText(events)).toBe('Hello')
+    await runtime.close()
+  })
+
+  it('fails a request that gets no first chunk within firstChunkTimeoutMs, on every attempt', async () => {
+    server.setDefault(() => ({ hang: true }))
+    const { runtime, events, runId } = await runOnce({ maxAttempts: 2, baseDelayMs: 1 }, { firstChunkTimeoutMs: 80 })
+    expect(await runtime.getRun(runId)).toMatchObject({ status: 'failed', error: { code: 'provider.timeout', message: expect.stringContaining('no first chunk within 80 ms') } })
+    expect(retries(events)).toHaveLength(1)
+    expect(server.requests).toHaveLength(2)
+    await runtime.close()
+  })
+})
+
 describe('backoffMs', () => {
   const retry = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1000 }
   it('waits a random time up to base x 2^(attempt - 1), capped (full jitter)', () => {
@@ -130,6 +153,10 @@ describe('a route’s retry option', () => {
     await expect(open({ baseDelayMs: -1 })).rejects.toMatchObject({ message: 'Expected `routes.default.retry.baseDelayMs` to be an integer from 0, got `-1`' })
     await expect(open({ maxDelayMs: 1.5 })).rejects.toMatchObject({ code: 'validation.invalid' })
     await expect(open('often')).rejects.toMatchObject({ message: 'Expected `routes.default.retry` to be an object' })
+    const timeouts = (value: unknown) =>
+      Runtime.open({ providers: { scripted: scriptedModel([]) }, routes: { default: { provider: 'scripted', model: 'm', idleTimeoutMs: value as number } } })
+    await expect(timeouts(-5)).rejects.toMatchObject({ message: 'Expected `routes.default.idleTimeoutMs` to be an integer from 0, got `-5`' })
+    await expect(timeouts('1s')).rejects.toMatchObject({ code: 'validation.invalid' })
     const runtime = await open({ maxAttempts: 1 })
     await runtime.close()
   })
