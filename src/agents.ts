@@ -5,6 +5,8 @@
 import type { z } from 'zod'
 import { NotFoundError, StateError, ValidationError } from './errors.js'
 import type { JsonSchema, ToolSpec } from './model.js'
+import { checkLimits } from './limits.js'
+import type { RunLimits } from './store.js'
 import { toJsonSchema, toToolSpec, type Tool } from './tools.js'
 
 /**
@@ -35,6 +37,8 @@ export interface AgentDefinition<Schema extends z.ZodType = z.ZodType> {
   name?: string
   /** How many of the session's latest completed runs a new run sees as history. @default 10 */
   historyRuns?: number
+  /** Bounds on each run (a run's own `limits` override them field by field). @default none */
+  limits?: RunLimits
 }
 
 /**
@@ -62,6 +66,8 @@ export interface Agent<Output = unknown> {
   readonly outputSchema: z.ZodType<Output> | undefined
   readonly responseFormat: { name: string; schema: JsonSchema } | undefined
   readonly historyRuns: number
+  /** Bounds on each run of the agent, when it sets any. */
+  readonly limits: RunLimits | undefined
   /** A canonical text of the definition, to detect a redefinition with other content. */
   readonly fingerprint: string
 }
@@ -102,10 +108,11 @@ function compile(definition: AgentDefinition): Agent {
     if (tools.has(entry.name)) throw new ValidationError(`Agent \`${key}\` has two tools named \`${entry.name}\``)
     tools.set(entry.name, entry)
   }
+  const limits = checkLimits(definition.limits, `limits of agent ${key}`)
   const toolSpecs = [...tools.values()].map(toToolSpec)
   const responseFormat = definition.outputSchema === undefined ? undefined : { name: 'output', schema: toJsonSchema(definition.outputSchema) }
   const instructions = definition.instructions ?? ''
-  const fingerprint = JSON.stringify([instructions, toolSpecs, definition.route ?? null, maxTurns, responseFormat ?? null, definition.name ?? null, historyRuns])
+  const fingerprint = JSON.stringify([instructions, toolSpecs, definition.route ?? null, maxTurns, responseFormat ?? null, definition.name ?? null, historyRuns, limits ?? null])
   return {
     key,
     version,
@@ -119,6 +126,7 @@ function compile(definition: AgentDefinition): Agent {
     outputSchema: definition.outputSchema,
     responseFormat,
     historyRuns,
+    limits,
     fingerprint,
   }
 }

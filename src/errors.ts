@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'run.max_turns'
   | 'run.output_invalid'
   | 'run.interrupted'
+  | 'run.limit_exceeded'
   | 'tool.invalid_arguments'
   | 'tool.failed'
   | 'tool.denied'
@@ -65,6 +66,7 @@ export const httpStatusOf: Readonly<Record<ErrorCode, number>> = {
   'run.max_turns': 500,
   'run.output_invalid': 500,
   'run.interrupted': 500,
+  'run.limit_exceeded': 500,
   'tool.invalid_arguments': 500,
   'tool.failed': 500,
   'tool.denied': 500,
@@ -152,7 +154,7 @@ export class StateError extends HearthError {
 
 /** Why a run failed (`run.max_turns`, `run.output_invalid`, `run.interrupted`). */
 export class RunError extends HearthError {
-  constructor(code: 'run.max_turns' | 'run.output_invalid' | 'run.interrupted', message: string, options: HearthErrorOptions = {}) {
+  constructor(code: 'run.max_turns' | 'run.output_invalid' | 'run.interrupted' | 'run.limit_exceeded', message: string, options: HearthErrorOptions = {}) {
     super(code, message, options)
   }
 }

@@ -84,7 +84,7 @@ export interface EventDataMap {
    */
   'model.retry': { attempt: number; delay_ms: number; error: { code: ErrorCode; message: string }; discard_after_seq: number }
   'run.completed': { content: string; metrics: MetricsData }
-  'run.failed': { error: { code: ErrorCode; message: string } }
+  'run.failed': { error: { code: ErrorCode; message: string; details?: JsonObject } }
   'run.cancelled': { reason: string; content: string }
 }
 

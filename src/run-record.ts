@@ -3,7 +3,7 @@
  */
 import { createId } from './ids.js'
 import type { ResolvedRoute } from './routes.js'
-import type { Caller, Run } from './store.js'
+import type { Caller, Run, RunLimits } from './store.js'
 
 /** A queued run with empty figures. */
 export function createRunRecord(fields: {
@@ -17,6 +17,8 @@ export function createRunRecord(fields: {
   messageIds: string[] | null
   createdBy: Caller | null
   createdAt: string
+  /** The limits it executes under. @default null */
+  limits?: RunLimits | null
 }): Run {
   return {
     id: createId('run'),
@@ -30,6 +32,7 @@ export function createRunRecord(fields: {
     status: 'queued',
     input: fields.input,
     messageIds: fields.messageIds,
+    limits: fields.limits ?? null,
     content: null,
     output: null,
     reasoningContent: null,

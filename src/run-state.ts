@@ -48,6 +48,17 @@ export interface RunState {
   firstTurnTtftMs: number | null | undefined
   endedAtMs: number | undefined
   terminal: boolean
+  /** Milliseconds of execution in closed stretches: not queued, not waiting for a person, not down after a crash. */
+  executionMs: number
+  /** When the stretch executing now began; undefined while queued, waiting or ended. */
+  executingSinceMs: number | undefined
+  /** The time of the last event applied (where a stretch cut short by a crash ends). */
+  lastEventMs: number | undefined
+}
+
+/** Milliseconds the run has executed by `nowMs` (its limit's measure). */
+export function executedMs(state: RunState, nowMs: number): number {
+  return state.executionMs + (state.executingSinceMs === undefined ? 0 : Math.max(0, nowMs - state.executingSinceMs))
 }
 
 /** A fresh state for a run with these first messages. */
@@ -59,6 +70,9 @@ export function createRunState(messages: Message[]): RunState {
     partialReasoning: '',
     stepSeq: 0,
     failedAttempts: 0,
+    executionMs: 0,
+    executingSinceMs: undefined,
+    lastEventMs: undefined,
     toolPhase: undefined,
     stopContent: undefined,
     reasoning: [],
@@ -105,6 +119,36 @@ function finishToolPhase(state: RunState, phase: ToolPhase, createdAt: string): 
  * (the loop passes the clock it stamped the event with, a replay parses it).
  */
 export function applyEvent(state: RunState, event: RunEvent, timeMs: number): void {
+  applyEventData(state, event, timeMs)
+  accountExecution(state, event, timeMs)
+  state.lastEventMs = timeMs
+}
+
+/** Opens and closes the stretches of execution that `maxDurationMs` counts. */
+function accountExecution(state: RunState, event: RunEvent, timeMs: number): void {
+  switch (event.type) {
+    case 'run.started':
+      state.executingSinceMs = timeMs
+      return
+    case 'run.resumed':
+      // The time the run was down after a crash does not count: the cut stretch ended at its last event.
+      if (state.executingSinceMs !== undefined) state.executionMs += Math.max(0, (state.lastEventMs ?? timeMs) - state.executingSinceMs)
+      state.executingSinceMs = timeMs
+      return
+    case 'run.input_received':
+      if (state.executingSinceMs === undefined && state.toolPhase !== undefined && openRequests(state.toolPhase).length === 0) state.executingSinceMs = timeMs
+      return
+    case 'run.waiting_for_input':
+    case 'run.completed':
+    case 'run.failed':
+    case 'run.cancelled':
+      if (state.executingSinceMs !== undefined) state.executionMs += Math.max(0, timeMs - state.executingSinceMs)
+      state.executingSinceMs = undefined
+      return
+  }
+}
+
+function applyEventData(state: RunState, event: RunEvent, timeMs: number): void {
   switch (event.type) {
     case 'message.delta':
       if (event.data.channel === 'text') state.partialText += event.data.content

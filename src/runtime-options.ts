@@ -6,7 +6,8 @@ import { ValidationError } from './errors.js'
 import type { Logger } from './logger.js'
 import type { ModelProvider } from './model.js'
 import type { Route } from './routes.js'
-import type { Caller, RunStatus, Store } from './store.js'
+import { checkLimits } from './limits.js'
+import type { Caller, RunLimits, RunStatus, Store } from './store.js'
 import { checkObject, checkWellFormed, optionalCaller, optionalChoice, optionalReference, optionalString, utf8Length } from './validate.js'
 
 /** Options of {@link Runtime.open}. */
@@ -88,6 +89,8 @@ export interface CreateRunOptions<Output = unknown> {
   orgId?: string
   /** The run's trace id (32 lowercase hex characters, W3C style), e.g. the caller's own. @default a new one */
   traceId?: string
+  /** Bounds on this run, each over its agent's. @default the agent's `limits` */
+  limits?: RunLimits
 }
 
 /** Options of {@link Runtime.listRuns}. */
@@ -169,6 +172,7 @@ export interface ParsedCreateRunOptions {
   createdBy: Caller | null
   orgId: string | undefined
   traceId: string | undefined
+  limits: RunLimits | undefined
 }
 
 /** `personaId`: a reference string (`''` and null: the default), or an agent object with its `key` and `version`. */
@@ -200,5 +204,6 @@ export function parseCreateRunOptions(options: unknown, maxInputBytes: number): 
     createdBy: optionalCaller(body.createdBy, 'createdBy') ?? null,
     orgId: optionalString(body.orgId, 'orgId'),
     traceId,
+    limits: checkLimits(body.limits, 'limits'),
   }
 }

@@ -24,6 +24,7 @@ import { RecoveryPasses } from './recovery-passes.js'
 import { RunControl } from './run-control.js'
 import { pruneFinishedRuns, type PruneOptions } from './prune.js'
 import { checkAfterSeq, checkEventLimit, listRunsChecked } from './run-queries.js'
+import { effectiveLimits } from './limits.js'
 import { enterRun } from './run-start.js'
 import { resolveRunTarget, type RunTargetHost } from './run-target.js'
 import {
@@ -226,7 +227,7 @@ export class Runtime {
       ownSession ? undefined : sessionIdOrOptions,
       ownSession ? sessionIdOrOptions : maybeOptions,
     )
-    const { input, multitask, createdBy, traceId } = options
+    const { input, multitask, createdBy, traceId, limits } = options
     // The session's holder in the store: a run of another runtime when this one does not hold it.
     let elsewhere = session.activeRunId !== null && this.#scheduler.get(session.activeRunId) === undefined
     if (this.#scheduler.isBusy(session.id) || elsewhere) {
@@ -250,6 +251,7 @@ export class Runtime {
       messageIds: input === undefined ? [] : null,
       createdBy,
       createdAt: now,
+      limits: effectiveLimits(agent.limits, limits),
     })
     const log = new RunLog(this.#store, this.#hub, run, createRunState(initialMessages(agent, input ?? '', now)))
     if (!this.#execute) {

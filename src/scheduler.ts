@@ -290,6 +290,7 @@ export class Scheduler {
       toolConcurrency: this.#options.toolConcurrency,
       creditsPerUsd: this.#options.creditsPerUsd,
       logger: this.#options.logger,
+      limits: run.limits,
     }
     let outcome
     try {

@@ -50,6 +50,24 @@ export function isTerminalStatus(status: RunStatus): boolean {
   return status === 'completed' || status === 'failed' || status === 'cancelled'
 }
 
+/** Why a run failed: a code, a message, and for some codes (`run.limit_exceeded`) details. */
+export interface RunErrorInfo {
+  code: ErrorCode
+  message: string
+  /** `run.limit_exceeded`: `{ limit, max, used }`, the limit crossed. */
+  details?: JsonObject
+}
+
+/** Bounds on one run; crossing one fails it with `run.limit_exceeded`, keeping its partial content. */
+export interface RunLimits {
+  /** Milliseconds of execution: not counting time queued, waiting for a person, or down after a crash. */
+  maxDurationMs?: number
+  /** Input plus output tokens over the run's turns, checked after each turn. */
+  maxTotalTokens?: number
+  /** The run's cost in USD, checked after each turn. */
+  maxCostUsd?: number
+}
+
 /** Token and timing figures of a run. */
 export interface RunMetrics {
   inputTokens: number
@@ -100,7 +118,9 @@ export interface Run<Output = unknown> {
   totalCostUsd: number
   cacheHitRate: number
   creditsUsed: number
-  error: { code: ErrorCode; message: string } | null
+  error: RunErrorInfo | null
+  /** The limits the run executes under (its agent's, with the run's own over them); null for none. */
+  limits: RunLimits | null
   /** The open requests while `waiting_for_input`, else `[]`. */
   pendingInput: InputRequest[]
   createdBy: Caller | null

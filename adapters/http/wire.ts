@@ -54,7 +54,7 @@ export interface RunDetailsWire extends RunItemWire {
   /** For an agent with an output schema, the validated answer (the JSON of `content`) once completed; else null. */
   output: unknown
   reasoning_content: string | null
-  error: { code: ErrorCode; message: string } | null
+  error: { code: ErrorCode; message: string; details?: Record<string, unknown> } | null
   pending_input: InputRequest[]
   metrics: MetricsData
   started_at: string | null

@@ -191,6 +191,12 @@ CREATE INDEX controls_by_run ON controls (run_id);
 CREATE INDEX controls_open ON controls (id) WHERE status IN ('pending', 'accepted');
 `
 
+// The limits a run executes under (its agent's, with the run's own over them), kept with the run so a
+// runtime that recovers it enforces the same ones.
+const version6 = `
+ALTER TABLE run_details ADD COLUMN limits TEXT;
+`
+
 /** Every migration, oldest first. */
 export const migrations: readonly Migration[] = [
   {
@@ -228,6 +234,13 @@ export const migrations: readonly Migration[] = [
     description: 'sessions.active_run_id (the session claim) with runs_queued, a partial index of queued runs; controls (cancel and input requests)',
     up(database) {
       database.exec(version5)
+    },
+  },
+  {
+    version: 6,
+    description: 'run_details.limits (JSON, nullable): the limits a run executes under',
+    up(database) {
+      database.exec(version6)
     },
   },
 ]

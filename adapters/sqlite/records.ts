@@ -121,6 +121,7 @@ const runFields = {
   cacheHitRate: ['run_details', 'cache_hit_rate', false],
   creditsUsed: ['run_details', 'credits_used', false],
   error: ['run_details', 'error', true],
+  limits: ['run_details', 'limits', true],
   pendingInput: ['run_details', 'pending_input', true],
   createdBy: ['run_details', 'created_by', true],
   startedAt: ['run_details', 'started_at', false],

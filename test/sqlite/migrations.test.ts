@@ -304,6 +304,29 @@ describe('migrations', () => {
     }
   })
 
+  it('brings a version 5 file to version 6: its runs read back with no limits, and new runs keep theirs', async () => {
+    const path = temp.file('v5.db')
+    const database = new Database(path)
+    database.pragma('journal_mode = WAL')
+    database.pragma('foreign_keys = ON')
+    migrate(database, migrations.slice(0, 5))
+    const session = makeSession()
+    const old = makeRun(session)
+    writeAsOldStore(database, session, [old])
+    database.close()
+    const store = sqliteStore({ path })
+    await store.open()
+    try {
+      expect(metaValue(path, 'schema_version')).toBe(String(schemaVersion))
+      expect(await store.getRun(old.id)).toEqual({ ...old, limits: null })
+      const limited = makeRun(session, { limits: { maxTotalTokens: 100 } })
+      await store.commit({ insertRun: limited })
+      expect((await store.getRun(limited.id))?.limits).toEqual({ maxTotalTokens: 100 })
+    } finally {
+      await store.close()
+    }
+  })
+
   it('makes new files with auto_vacuum = INCREMENTAL, and leaves an app database with tables as it is', async () => {
     const path = temp.file('new.db')
     const store = sqliteStore({ path })

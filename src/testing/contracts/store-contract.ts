@@ -87,9 +87,12 @@ export function runStoreContract(name: string, factory: () => Promise<StoreFixtu
     })
 
     it('inserts a run and reads it back', async () => {
-      const { run } = await sessionWithRun()
+      const { run, session } = await sessionWithRun()
       expect(await store.getRun(run.id)).toEqual(run)
       expect(await store.getRun('run_missing')).toBeUndefined()
+      const limited = makeRun(session, { limits: { maxDurationMs: 60_000, maxTotalTokens: 4000, maxCostUsd: 0.25 } })
+      await store.commit({ insertRun: limited })
+      expect(await store.getRun(limited.id)).toEqual(limited)
     })
 
     it('commits a run patch and events together and advances lastSeq', async () => {

@@ -68,6 +68,7 @@ export function makeRun(session: Session, overrides: Partial<Run> = {}): Run {
     cacheHitRate: 0,
     creditsUsed: 0,
     error: null,
+    limits: null,
     pendingInput: [],
     createdBy: { userId: 'user_1', name: 'Alice', email: 'a@example.com' },
     lastSeq: 0,

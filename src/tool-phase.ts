@@ -1,0 +1,157 @@
+/**
+ * The tool calls of a turn: announced (`tool.call`, committed before any
+ * side effect), validated, executed in parallel under each tool's timeout
+ * (idempotent tools retried), or waiting for a person's confirmation.
+ */
+import { z } from 'zod'
+import { abortable } from './abortable.js'
+import type { LoopContext } from './agent-loop.js'
+import { toErrorInfo, ToolError } from './errors.js'
+import type { EventDataMap, InputRequest, Json, JsonObject } from './events.js'
+import type { ToolCall } from './model.js'
+import { costOf } from './routes.js'
+import { metricsOf, openRequests, type ToolPhase } from './run-state.js'
+import type { Tool } from './tools.js'
+
+function needsConfirmation(definition: Tool, args: unknown): boolean {
+  const rule = definition.needsConfirmation
+  return typeof rule === 'function' ? rule(args) === true : rule
+}
+
+/** Validates one call's arguments: the parsed JSON, or why it is unusable. */
+function checkArguments(definition: Tool | undefined, call: ToolCall): { args: Json; data?: unknown; problem?: string } {
+  if (definition === undefined) return { args: call.arguments, problem: `Unknown tool "${call.name}"` }
+  let args: Json
+  try {
+    args = call.arguments.trim() === '' ? {} : (JSON.parse(call.arguments) as Json)
+  } catch {
+    return { args: call.arguments, problem: `The arguments of ${call.name} are not valid JSON` }
+  }
+  const parsed = definition.input.safeParse(args)
+  if (!parsed.success) return { args, problem: `Invalid arguments for ${call.name}: ${z.prettifyError(parsed.error)}` }
+  return { args, data: parsed.data }
+}
+
+function toJson(value: unknown): Json {
+  if (value === undefined) return null
+  if (typeof value === 'string') return value
+  return JSON.parse(JSON.stringify(value)) as Json
+}
+
+
+/**
+ * Runs one call of a tool under its `timeoutMs`: its signal aborts on the
+ * run's abort and when the time is up, and the call then rejects with
+ * `tool.timeout` (a late result is dropped).
+ */
+async function executeOnce(context: LoopContext, definition: Tool, call: ToolCall, args: unknown): Promise<unknown> {
+  const { log, signal } = context
+  const controller = new AbortController()
+  const onAbort = (): void => controller.abort(signal.reason)
+  signal.addEventListener('abort', onAbort, { once: true })
+  const timer =
+    definition.timeoutMs > 0
+      ? setTimeout(() => controller.abort(new ToolError('tool.timeout', `${call.name} did not finish within ${definition.timeoutMs} ms`)), definition.timeoutMs)
+      : undefined
+  try {
+    const toolContext = { signal: controller.signal, runId: log.runId, sessionId: log.sessionId, toolCallId: call.id, state: context.sessionState }
+    return await abortable(Promise.resolve().then(() => definition.execute(args as never, toolContext)), controller.signal)
+  } finally {
+    clearTimeout(timer)
+    signal.removeEventListener('abort', onAbort)
+  }
+}
+
+async function executeCall(context: LoopContext, phase: ToolPhase, call: ToolCall): Promise<void> {
+  const { log, signal } = context
+  const definition = context.agent.tools.get(call.name) as Tool
+  const known = context.parsedArguments?.get(call.id)
+  const parsed = known === undefined ? definition.input.safeParse(phase.announced.get(call.id)?.arguments ?? {}) : { success: true as const, data: known }
+  // An idempotent tool may be run again after it threw or timed out; any other runs once.
+  const attempts = 1 + definition.retries
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (!parsed.success) throw new Error(z.prettifyError(parsed.error))
+      const output = await executeOnce(context, definition, call, parsed.data)
+      const data: EventDataMap['tool.result'] = { tool_call_id: call.id, name: call.name, output: toJson(output), is_error: false }
+      if (definition.stopAfterCall) data.stop_after_call = true
+      log.append('tool.result', data)
+      return
+    } catch (error) {
+      if (signal.aborted) return
+      if (parsed.success && attempt < attempts) continue
+      const info = toErrorInfo(error)
+      const code = info.code.startsWith('tool.') ? info.code : 'tool.failed'
+      const message = error instanceof Error ? error.message : String(error)
+      log.append('tool.result', { tool_call_id: call.id, name: call.name, output: message, is_error: true, error_code: code })
+      return
+    }
+  }
+}
+
+async function runBounded<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  if (items.length === 1) return task(items[0] as T)
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await task(items[next++] as T)
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+}
+
+/** Runs the open tool calls: announce, validate, execute, or ask for confirmation. */
+export async function runToolPhase(context: LoopContext, phase: ToolPhase): Promise<'continue' | 'waiting'> {
+  const { log, agent } = context
+  for (const call of phase.calls) {
+    if (phase.announced.has(call.id)) continue
+    const definition = agent.tools.get(call.name)
+    const { args, data, problem } = checkArguments(definition, call)
+    const requiresConfirmation = problem === undefined && needsConfirmation(definition as Tool, data)
+    if (data !== undefined) (context.parsedArguments ??= new Map()).set(call.id, data)
+    log.append('tool.call', { tool_call_id: call.id, name: call.name, arguments: args, requires_confirmation: requiresConfirmation })
+    if (problem !== undefined) {
+      log.append('tool.result', { tool_call_id: call.id, name: call.name, output: problem, is_error: true, error_code: 'tool.invalid_arguments' })
+    }
+  }
+  // A tool's side effects must never precede its committed `tool.call`.
+  await log.flush()
+  if (log.state.toolPhase !== phase) return 'continue'
+
+  const runnable: ToolCall[] = []
+  for (const call of phase.calls) {
+    if (phase.results.has(call.id)) continue
+    const answer = phase.answers.get(call.id)
+    if (answer !== undefined && !answer.approved) {
+      const reason = answer.content.trim() === '' ? 'The user denied this call.' : `The user denied this call: ${answer.content}`
+      log.append('tool.result', { tool_call_id: call.id, name: call.name, output: reason, is_error: true, error_code: 'tool.denied' })
+    } else if (answer !== undefined || phase.announced.get(call.id)?.requires_confirmation === false) {
+      runnable.push(call)
+    }
+  }
+  const stateBefore = JSON.stringify(context.sessionState)
+  if (runnable.length > 0) await runBounded(runnable, context.toolConcurrency, (call) => executeCall(context, phase, call))
+  if (context.signal.aborted) return 'continue'
+  const stateAfter = JSON.stringify(context.sessionState)
+  if (stateAfter !== stateBefore) log.setSessionState(JSON.parse(stateAfter) as JsonObject, new Date().toISOString())
+
+  if (log.state.toolPhase === phase) {
+    const unanswered = phase.calls.filter((call) => !phase.results.has(call.id) && !phase.answers.has(call.id))
+    if (unanswered.length > 0) {
+      if (openRequests(phase).length === 0) {
+        const requests: InputRequest[] = unanswered.map((call) => ({
+          kind: 'tool_confirmation',
+          tool_call_id: call.id,
+          tool: call.name,
+          arguments: phase.announced.get(call.id)?.arguments ?? null,
+          prompt: `Allow ${call.name} to run with these arguments?`,
+        }))
+        log.append('run.waiting_for_input', { requests })
+        // The record of a waiting run shows the tokens and cost of its completed turns; duration once it ends.
+        const metrics = metricsOf(log.state, undefined)
+        log.patch({ status: 'waiting_for_input', pendingInput: requests, content: null, metrics, ...costOf(metrics, context.route.pricing, context.creditsPerUsd) })
+      }
+      await log.flush()
+      return 'waiting'
+    }
+  }
+  return 'continue'
+}
