@@ -11,7 +11,7 @@ import { toErrorInfo, type ErrorCode } from './errors.js'
 import type { Json, JsonObject } from './events.js'
 import type { Message } from './model.js'
 import { modelTurn } from './model-turn.js'
-import { costOf, type ResolvedRoute } from './routes.js'
+import { runCostOf, type ResolvedRoute } from './routes.js'
 import type { RunLog } from './run-log.js'
 import { metricsData, metricsOf, type RunState } from './run-state.js'
 import { LimitGuard } from './limit-guard.js'
@@ -49,7 +49,7 @@ export function finalPatch(
   state: RunState,
   status: Extract<RunStatus, 'completed' | 'failed' | 'cancelled'>,
   content: string,
-  route: Pick<ResolvedRoute, 'pricing'>,
+  route: ResolvedRoute,
   creditsPerUsd: number,
   nowMs: number,
   error: RunErrorInfo | null = null,
@@ -62,7 +62,7 @@ export function finalPatch(
     reasoningContent: state.reasoning.length > 0 ? state.reasoning.join('\n\n') : state.partialReasoning || null,
     messages: state.messages,
     metrics,
-    ...costOf(metrics, route.pricing, creditsPerUsd),
+    ...runCostOf(metrics, state.usageByRoute, route, creditsPerUsd),
     error,
     pendingInput: [],
     ...(status === 'completed' ? { completedAt: at } : status === 'failed' ? { failedAt: at } : { cancelledAt: at }),

@@ -64,6 +64,9 @@ export interface EventDataMap {
      * written before it was recorded).
      */
     time_to_first_chunk_ms?: number | null
+    /** The route that served the turn, and its model (absent in logs written before fallbacks). */
+    route_id?: string
+    model?: string
   }
   'tool.call': { tool_call_id: string; name: string; arguments: Json; requires_confirmation: boolean }
   'tool.result': {
@@ -83,6 +86,12 @@ export interface EventDataMap {
    * deltas) are void.
    */
   'model.retry': { attempt: number; delay_ms: number; error: { code: ErrorCode; message: string }; discard_after_seq: number }
+  /**
+   * A route failed a model turn (after its retries) and the turn goes on with
+   * the next of its fallbacks; the events after `discard_after_seq` (the last
+   * attempt's partial deltas) are void.
+   */
+  'model.fallback': { from_route_id: string; to_route_id: string; error: { code: ErrorCode; message: string }; discard_after_seq: number }
   'run.completed': { content: string; metrics: MetricsData }
   'run.failed': { error: { code: ErrorCode; message: string; details?: JsonObject } }
   'run.cancelled': { reason: string; content: string }

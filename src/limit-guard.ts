@@ -6,7 +6,7 @@
  */
 import type { LoopContext } from './agent-loop.js'
 import { limitExceeded } from './limits.js'
-import { costOf } from './routes.js'
+import { runCostOf } from './routes.js'
 import { executedMs, metricsOf } from './run-state.js'
 import type { RunErrorInfo } from './store.js'
 
@@ -52,7 +52,7 @@ export class LimitGuard {
       return (this.exceeded = errorInfo(limitExceeded('maxTotalTokens', limits.maxTotalTokens, tokens)))
     }
     if (limits.maxCostUsd !== undefined) {
-      const cost = costOf(metricsOf(state, undefined), this.context.route.pricing, this.context.creditsPerUsd).totalCostUsd
+      const cost = runCostOf(metricsOf(state, undefined), state.usageByRoute, this.context.route, this.context.creditsPerUsd).totalCostUsd
       if (cost > limits.maxCostUsd) return (this.exceeded = errorInfo(limitExceeded('maxCostUsd', limits.maxCostUsd, cost)))
     }
     return undefined

@@ -38,16 +38,44 @@ export function backoffMs(retry: ResolvedRetry, attempt: number, retryAfterMs: n
 
 /**
  * One model turn, tried again on a retryable failure until the route's
- * `maxAttempts`. Each retry is committed (`model.retry`) before its wait, so
- * readers drop the failed attempt's deltas and a restart continues the count.
+ * `maxAttempts`, then on each of the run's route's `fallbacks`. Each retry
+ * and each fallback is committed (`model.retry`, `model.fallback`) first, so
+ * readers drop the failed attempt's deltas and a restart goes on where the
+ * log says: the same route, the same attempt count.
  */
 export async function modelTurn(context: LoopContext): Promise<void> {
-  const { log, route, signal } = context
+  const { log, signal } = context
+  for (;;) {
+    const route = servingRoute(context)
+    try {
+      await attemptsOn(context, route)
+      return
+    } catch (error) {
+      if (signal.aborted || log.broken !== undefined) throw error
+      // A route that failed the turn with a provider error hands it to the next of the run's fallbacks.
+      const fallbacks = context.route.fallbacks
+      const next = fallbacks[route.id === context.route.id ? 0 : fallbacks.indexOf(route.id) + 1]
+      if (next === undefined || !(error instanceof ProviderError)) throw error
+      log.append('model.fallback', { from_route_id: route.id, to_route_id: next, error: toErrorInfo(error), discard_after_seq: log.state.stepSeq })
+      await log.flush()
+    }
+  }
+}
+
+/** The route the current turn is on: the run's own, or the fallback a `model.fallback` moved it to. */
+function servingRoute(context: LoopContext): ResolvedRoute {
+  const id = context.log.state.turnRouteId
+  return id === undefined || id === context.route.id ? context.route : context.route.resolve(id)
+}
+
+/** Attempts at the turn on `route`, each failure retried until its `maxAttempts`. */
+async function attemptsOn(context: LoopContext, route: ResolvedRoute): Promise<void> {
+  const { log, signal } = context
   for (;;) {
     const attempt = log.state.failedAttempts + 1
     const before = log.seq
     try {
-      await streamTurn(context, attempt)
+      await streamTurn(context, route, attempt)
       return
     } catch (error) {
       if (signal.aborted || log.broken !== undefined) throw error
@@ -115,10 +143,10 @@ class StreamWatch {
   }
 }
 
-async function streamTurn(context: LoopContext, attempt: number): Promise<void> {
-  const watch = new StreamWatch(context.route, context.signal)
+async function streamTurn(context: LoopContext, route: ResolvedRoute, attempt: number): Promise<void> {
+  const watch = new StreamWatch(route, context.signal)
   try {
-    await readTurn(context, attempt, watch)
+    await readTurn(context, route, attempt, watch)
   } catch (error) {
     throw watch.timedOut !== undefined && !context.signal.aborted ? watch.timedOut : error
   } finally {
@@ -128,8 +156,8 @@ async function streamTurn(context: LoopContext, attempt: number): Promise<void> 
   if (watch.timedOut !== undefined && !context.signal.aborted) throw watch.timedOut
 }
 
-async function readTurn(context: LoopContext, attempt: number, watch: StreamWatch): Promise<void> {
-  const { log, agent, route } = context
+async function readTurn(context: LoopContext, route: ResolvedRoute, attempt: number, watch: StreamWatch): Promise<void> {
+  const { log, agent } = context
   const request: ModelRequest = { model: route.model, messages: requestMessages(context), tools: agent.toolSpecs as ModelRequest['tools'] }
   if (agent.responseFormat !== undefined) request.responseFormat = agent.responseFormat
   const calls: ToolCall[] = []
@@ -170,6 +198,8 @@ async function readTurn(context: LoopContext, attempt: number, watch: StreamWatc
     tool_calls: calls,
     usage: usageData(usage ?? { inputTokens: 0, outputTokens: 0 }),
     time_to_first_chunk_ms: firstChunkAt === undefined ? null : firstChunkAt - requestedAt,
+    route_id: route.id,
+    model: route.model,
   }
   if (state.partialReasoning !== '') data.reasoning_content = state.partialReasoning
   log.append('message.completed', data)

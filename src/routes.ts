@@ -20,6 +20,13 @@ export interface Route {
   firstChunkTimeoutMs?: number
   /** Milliseconds between two chunks of a stream before the attempt fails with `provider.timeout` (retried); `0` waits for ever. @default 60000 */
   idleTimeoutMs?: number
+  /**
+   * Route ids tried in order when this route fails a model turn with a
+   * provider error (after its retries): each commits `model.fallback`, and the
+   * turn is priced by the route that served it. Fallbacks of a fallback are
+   * not followed. @default []
+   */
+  fallbacks?: readonly string[]
 }
 
 /** How a model turn is retried: exponential backoff with full jitter, capped, honouring the provider's `Retry-After`. */
@@ -48,6 +55,10 @@ export interface ResolvedRoute {
   retry: ResolvedRetry
   firstChunkTimeoutMs: number
   idleTimeoutMs: number
+  /** The ids of the routes tried when this one fails, in order. */
+  fallbacks: readonly string[]
+  /** Resolves another route of the same runtime (a fallback, or the route that served a turn). */
+  resolve: (id: string) => ResolvedRoute
 }
 
 /** A route's stream timeouts when it sets none. */
@@ -79,6 +90,15 @@ export function checkRoutes(routes: Record<string, Route>, providers: Record<str
     }
     checkPricing(route.pricing, `routes.${id}`)
     checkRetry(route.retry, `routes.${id}`)
+    const fallbacks = route.fallbacks
+    if (fallbacks !== undefined) {
+      if (!Array.isArray(fallbacks)) throw new ValidationError(`Expected \`routes.${id}.fallbacks\` to be an array of route ids`)
+      for (const fallback of fallbacks) {
+        if (typeof fallback !== 'string' || !Object.hasOwn(routes, fallback) || fallback === id || fallbacks.indexOf(fallback) !== fallbacks.lastIndexOf(fallback)) {
+          throw new ValidationError(`Expected \`routes.${id}.fallbacks\` to name other routes, each once; \`${String(fallback)}\` is not one`)
+        }
+      }
+    }
     for (const field of ['firstChunkTimeoutMs', 'idleTimeoutMs'] as const) {
       const value = route[field]
       if (value !== undefined && (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)) {
@@ -122,6 +142,8 @@ export function resolveRoute(id: string, routes: Record<string, Route>, provider
     },
     firstChunkTimeoutMs: route.firstChunkTimeoutMs ?? defaultStreamTimeouts.firstChunkTimeoutMs,
     idleTimeoutMs: route.idleTimeoutMs ?? defaultStreamTimeouts.idleTimeoutMs,
+    fallbacks: route.fallbacks ?? [],
+    resolve: (other) => resolveRoute(other, routes, providers),
   }
 }
 
@@ -144,4 +166,41 @@ export function costOf(metrics: RunMetrics, pricing: Pricing | undefined, credit
   // Round to 1e-10 USD so float noise does not show up in records.
   const totalCostUsd = Math.round((micro / 1_000_000) * 1e10) / 1e10
   return { totalCostUsd, cacheHitRate, creditsUsed: Math.round(totalCostUsd * creditsPerUsd) }
+}
+
+/** Token totals of the turns one route served. */
+export interface RouteUsage {
+  inputTokens: number
+  outputTokens: number
+  cachedInputTokens: number
+}
+
+/**
+ * A run's cost when its turns were served by several routes (fallbacks):
+ * each route's turns priced by that route, summed, rounded once. `byRoute`
+ * keys are route ids, `''` for turns that recorded none (priced by `route`).
+ * With one route it is {@link costOf} of the run's metrics.
+ */
+export function runCostOf(metrics: RunMetrics, byRoute: ReadonlyMap<string, RouteUsage>, route: ResolvedRoute, creditsPerUsd: number): CostFigures {
+  const only = byRoute.size === 1 ? byRoute.keys().next().value : undefined
+  if (byRoute.size === 0 || only === '' || only === route.id) return costOf(metrics, route.pricing, creditsPerUsd)
+  let micro = 0
+  for (const [id, usage] of byRoute) {
+    const pricing = id === '' || id === route.id ? route.pricing : pricingOf(route, id)
+    if (pricing === undefined) continue
+    const cached = Math.min(usage.cachedInputTokens, usage.inputTokens)
+    micro += (usage.inputTokens - cached) * pricing.inputPerMillion + cached * (pricing.cachedInputPerMillion ?? pricing.inputPerMillion) + usage.outputTokens * pricing.outputPerMillion
+  }
+  const { cacheHitRate } = costOf(metrics, undefined, creditsPerUsd)
+  const totalCostUsd = Math.round((micro / 1_000_000) * 1e10) / 1e10
+  return { totalCostUsd, cacheHitRate, creditsUsed: Math.round(totalCostUsd * creditsPerUsd) }
+}
+
+/** The pricing of another route; undefined when this runtime no longer defines it. */
+function pricingOf(route: ResolvedRoute, id: string): Pricing | undefined {
+  try {
+    return route.resolve(id).pricing
+  } catch {
+    return undefined
+  }
 }

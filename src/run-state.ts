@@ -36,6 +36,10 @@ export interface RunState {
   stepSeq: number
   /** Attempts at the current model turn that failed (`model.retry`), also across a restart; 0 after a turn completes. */
   failedAttempts: number
+  /** The fallback route the current turn went on with (`model.fallback`); undefined on the run's own route. */
+  turnRouteId: string | undefined
+  /** Tokens by the route that served each turn (`''` for turns that recorded none), for pricing each by its route. */
+  usageByRoute: Map<string, { inputTokens: number; outputTokens: number; cachedInputTokens: number }>
   toolPhase: ToolPhase | undefined
   /** Set when a `stopAfterCall` tool ended the run: its output as text. */
   stopContent: string | undefined
@@ -70,6 +74,8 @@ export function createRunState(messages: Message[]): RunState {
     partialReasoning: '',
     stepSeq: 0,
     failedAttempts: 0,
+    turnRouteId: undefined,
+    usageByRoute: new Map(),
     executionMs: 0,
     executingSinceMs: undefined,
     lastEventMs: undefined,
@@ -184,6 +190,8 @@ function applyEventData(state: RunState, event: RunEvent, timeMs: number): void 
       state.partialText = ''
       state.partialReasoning = ''
       state.failedAttempts = 0
+      state.turnRouteId = undefined
+      addRouteUsage(state, data.route_id ?? '', data.usage)
       state.toolPhase =
         data.tool_calls.length === 0
           ? undefined
@@ -216,6 +224,14 @@ function applyEventData(state: RunState, event: RunEvent, timeMs: number): void 
       state.partialText = ''
       state.partialReasoning = ''
       state.failedAttempts = event.data.attempt
+      state.stepSeq = event.seq
+      return
+    case 'model.fallback':
+      // The failed route's last attempt is void; the next route counts its attempts from 1.
+      state.partialText = ''
+      state.partialReasoning = ''
+      state.failedAttempts = 0
+      state.turnRouteId = event.data.to_route_id
       state.stepSeq = event.seq
       return
     case 'run.resumed':
@@ -293,4 +309,15 @@ export function metricsData(metrics: RunMetrics): MetricsData {
     time_to_first_token_ms: metrics.timeToFirstTokenMs,
     duration_ms: metrics.durationMs,
   }
+}
+
+function addRouteUsage(state: RunState, routeId: string, usage: UsageData): void {
+  const entry = state.usageByRoute.get(routeId)
+  if (entry === undefined) {
+    state.usageByRoute.set(routeId, { inputTokens: usage.input_tokens, outputTokens: usage.output_tokens, cachedInputTokens: usage.cached_input_tokens })
+    return
+  }
+  entry.inputTokens += usage.input_tokens
+  entry.outputTokens += usage.output_tokens
+  entry.cachedInputTokens += usage.cached_input_tokens
 }

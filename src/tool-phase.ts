@@ -9,7 +9,7 @@ import type { LoopContext } from './agent-loop.js'
 import { toErrorInfo, ToolError } from './errors.js'
 import type { EventDataMap, InputRequest, Json, JsonObject } from './events.js'
 import type { ToolCall } from './model.js'
-import { costOf } from './routes.js'
+import { runCostOf } from './routes.js'
 import { metricsOf, openRequests, type ToolPhase } from './run-state.js'
 import type { Tool } from './tools.js'
 
@@ -147,7 +147,7 @@ export async function runToolPhase(context: LoopContext, phase: ToolPhase): Prom
         log.append('run.waiting_for_input', { requests })
         // The record of a waiting run shows the tokens and cost of its completed turns; duration once it ends.
         const metrics = metricsOf(log.state, undefined)
-        log.patch({ status: 'waiting_for_input', pendingInput: requests, content: null, metrics, ...costOf(metrics, context.route.pricing, context.creditsPerUsd) })
+        log.patch({ status: 'waiting_for_input', pendingInput: requests, content: null, metrics, ...runCostOf(metrics, log.state.usageByRoute, context.route, context.creditsPerUsd) })
       }
       await log.flush()
       return 'waiting'

@@ -207,8 +207,9 @@ export function agnoEvents(run: Run, agent: AgentIdentity, events: readonly RunE
       case 'run.queued':
       case 'message.delta':
       case 'message.completed':
-      // A failed attempt that was tried again is not a run event Agno stores.
+      // A failed attempt tried again, or on another route, is not a run event Agno stores.
       case 'model.retry':
+      case 'model.fallback':
         break
     }
   }
