@@ -10,7 +10,7 @@ import type { Agent } from './agents.js'
 import { toErrorInfo, type ErrorCode } from './errors.js'
 import type { Json, JsonObject } from './events.js'
 import type { Message } from './model.js'
-import { modelTurn } from './model-turn.js'
+import { modelTurn, type TurnSignals } from './model-turn.js'
 import { runCostOf, type ResolvedRoute } from './routes.js'
 import type { RunLog } from './run-log.js'
 import { metricsData, metricsOf, type RunState } from './run-state.js'
@@ -39,6 +39,8 @@ export interface LoopContext {
   parsedArguments?: Map<string, unknown>
   /** The run's limits (`Run.limits`). @default none */
   limits?: RunLimits | null
+  /** The controller the stretch's model turns share (made by the first turn). */
+  turnSignals?: TurnSignals
 }
 
 /** How a stretch of the loop ended. */
@@ -114,13 +116,18 @@ function finalContent(context: LoopContext): { content: string; output?: Json } 
  * for input, or is aborted. Terminal events are committed before it returns.
  */
 export async function runAgentLoop(outer: LoopContext): Promise<LoopOutcome> {
-  const guard = new LimitGuard(outer)
+  const guard = outer.limits === undefined || outer.limits === null ? unlimited : new LimitGuard(outer)
+  const context = guard === unlimited ? outer : guard.context
   try {
-    return await loop(guard.context, guard)
+    return await loop(context, guard)
   } finally {
     guard.stop()
+    context.turnSignals?.close()
   }
 }
+
+/** The guard of a run without limits: nothing to watch. */
+const unlimited = { exceeded: undefined, outerAborted: false, afterTurn: () => undefined, stop: () => {} } as unknown as LimitGuard
 
 /** The text a run that crossed a limit keeps: the turn streaming, else the last answer. */
 function partialContent(state: RunState): string {

@@ -6,6 +6,7 @@
  * stalls past the route's timeouts fails its attempt with `provider.timeout`.
  */
 import { sleep } from './abortable.js'
+import { deadlines, type Deadline } from './deadlines.js'
 import type { LoopContext } from './agent-loop.js'
 import { ProviderError, toErrorInfo, type ErrorCode } from './errors.js'
 import type { EventDataMap } from './events.js'
@@ -47,18 +48,25 @@ export async function modelTurn(context: LoopContext): Promise<void> {
   const { log, signal } = context
   for (;;) {
     const route = servingRoute(context)
-    try {
-      await attemptsOn(context, route)
-      return
-    } catch (error) {
-      if (signal.aborted || log.broken !== undefined) throw error
-      // A route that failed the turn with a provider error hands it to the next of the run's fallbacks.
-      const fallbacks = context.route.fallbacks
-      const next = fallbacks[route.id === context.route.id ? 0 : fallbacks.indexOf(route.id) + 1]
-      if (next === undefined || !(error instanceof ProviderError)) throw error
-      log.append('model.fallback', { from_route_id: route.id, to_route_id: next, error: toErrorInfo(error), discard_after_seq: log.state.stepSeq })
+    const attempt = log.state.failedAttempts + 1
+    const before = log.seq
+    const failure = await streamTurn(context, route, attempt)
+    if (failure === undefined) return
+    if (signal.aborted || log.broken !== undefined) throw failure
+    const info = toErrorInfo(failure)
+    if (retryableCodes.has(info.code) && attempt < route.retry.maxAttempts) {
+      const delay = backoffMs(route.retry, attempt, (failure as ProviderError).retryAfterMs)
+      log.append('model.retry', { attempt, delay_ms: delay, error: info, discard_after_seq: before })
       await log.flush()
+      await sleep(delay, signal)
+      continue
     }
+    // A route that failed the turn with a provider error hands it to the next of the run's fallbacks.
+    const fallbacks = context.route.fallbacks
+    const next = fallbacks[route.id === context.route.id ? 0 : fallbacks.indexOf(route.id) + 1]
+    if (next === undefined || !(failure instanceof ProviderError)) throw failure
+    log.append('model.fallback', { from_route_id: route.id, to_route_id: next, error: info, discard_after_seq: log.state.stepSeq })
+    await log.flush()
   }
 }
 
@@ -68,47 +76,62 @@ function servingRoute(context: LoopContext): ResolvedRoute {
   return id === undefined || id === context.route.id ? context.route : context.route.resolve(id)
 }
 
-/** Attempts at the turn on `route`, each failure retried until its `maxAttempts`. */
-async function attemptsOn(context: LoopContext, route: ResolvedRoute): Promise<void> {
-  const { log, signal } = context
-  for (;;) {
-    const attempt = log.state.failedAttempts + 1
-    const before = log.seq
-    try {
-      await streamTurn(context, route, attempt)
-      return
-    } catch (error) {
-      if (signal.aborted || log.broken !== undefined) throw error
-      const info = toErrorInfo(error)
-      if (!retryableCodes.has(info.code) || attempt >= route.retry.maxAttempts) throw error
-      const delay = backoffMs(route.retry, attempt, (error as ProviderError).retryAfterMs)
-      log.append('model.retry', { attempt, delay_ms: delay, error: info, discard_after_seq: before })
-      await log.flush()
-      await sleep(delay, signal)
+/**
+ * The AbortController the model turns of one stretch share, linked to the
+ * run's signal: made once, and again only after a timeout aborted it (a
+ * controller and a listener per turn were a measurable share of a short run).
+ */
+export class TurnSignals {
+  readonly #outer: AbortSignal
+  #controller: AbortController | undefined
+  readonly #onAbort = (): void => this.#controller?.abort(this.#outer.reason)
+
+  constructor(outer: AbortSignal) {
+    this.#outer = outer
+    outer.addEventListener('abort', this.#onAbort, { once: true })
+  }
+
+  /** A controller not aborted yet (unless the run's signal is). */
+  current(): AbortController {
+    let controller = this.#controller
+    if (controller === undefined || (controller.signal.aborted && !this.#outer.aborted)) {
+      controller = new AbortController()
+      if (this.#outer.aborted) controller.abort(this.#outer.reason)
+      this.#controller = controller
     }
+    return controller
+  }
+
+  /** Unlinks from the run's signal (the stretch ended). */
+  close(): void {
+    this.#outer.removeEventListener('abort', this.#onAbort)
   }
 }
 
 /**
  * Watches a stream for the route's first-chunk and idle timeouts: `signal`
  * aborts (with the `provider.timeout` as its reason) when one passes.
- * `chunk()` marks the arrival of a chunk; `stop()` ends the watch.
+ * `chunk()` counts a chunk; the shared timer of `deadlines.ts` looks at the
+ * deadline, which chunks since its last look move on (so a stall is found
+ * within the idle time plus one tick, without a clock read per chunk).
  */
-class StreamWatch {
-  readonly #controller = new AbortController()
+class StreamWatch implements Deadline {
+  readonly #controller: AbortController
   readonly #route: ResolvedRoute
-  readonly #outer: AbortSignal
-  #timer: ReturnType<typeof setTimeout> | undefined
-  #lastAt = Date.now()
-  #started = false
+  #chunks = 0
+  #seen = 0
+  at = Number.POSITIVE_INFINITY
   /** The timeout that aborted the stream, if one did. */
   timedOut: ProviderError | undefined
 
-  constructor(route: ResolvedRoute, outer: AbortSignal) {
+  constructor(route: ResolvedRoute, controller: AbortController) {
     this.#route = route
-    this.#outer = outer
-    outer.addEventListener('abort', this.#onAbort, { once: true })
-    if (route.firstChunkTimeoutMs > 0) this.#timer = setTimeout(this.#check, route.firstChunkTimeoutMs)
+    this.#controller = controller
+    const first = route.firstChunkTimeoutMs
+    if (first > 0) {
+      this.at = Date.now() + first
+      deadlines.add(this, first)
+    }
   }
 
   get signal(): AbortSignal {
@@ -116,47 +139,57 @@ class StreamWatch {
   }
 
   chunk(): void {
-    this.#lastAt = Date.now()
-    if (this.#started) return
-    this.#started = true
-    clearTimeout(this.#timer)
-    this.#timer = this.#route.idleTimeoutMs > 0 ? setTimeout(this.#check, this.#route.idleTimeoutMs) : undefined
+    if (this.#chunks++ > 0) return
+    const idle = this.#route.idleTimeoutMs
+    if (idle === 0) {
+      deadlines.delete(this)
+      return
+    }
+    this.#seen = 1
+    this.at = Date.now() + idle
+    // Already watched since the request when the first-chunk timeout is on (the usual case).
+    if (this.#route.firstChunkTimeoutMs === 0 || idle < this.#route.firstChunkTimeoutMs) deadlines.add(this, idle)
   }
 
   stop(): void {
-    clearTimeout(this.#timer)
-    this.#outer.removeEventListener('abort', this.#onAbort)
+    deadlines.delete(this)
   }
 
-  readonly #onAbort = (): void => this.#controller.abort(this.#outer.reason)
-
-  readonly #check = (): void => {
-    const limit = this.#started ? this.#route.idleTimeoutMs : this.#route.firstChunkTimeoutMs
-    const left = this.#lastAt + limit - Date.now()
-    if (left > 0) {
-      this.#timer = setTimeout(this.#check, left)
-      return
+  expired(now: number): boolean {
+    if (this.#chunks !== this.#seen) {
+      this.#seen = this.#chunks
+      this.at = now + this.#route.idleTimeoutMs
+      return false
     }
-    const what = this.#started ? `sent nothing for ${limit} ms mid-stream` : `sent no first chunk within ${limit} ms`
+    const started = this.#chunks > 0
+    const what = started ? `sent nothing for ${this.#route.idleTimeoutMs} ms mid-stream` : `sent no first chunk within ${this.#route.firstChunkTimeoutMs} ms`
     this.timedOut = new ProviderError('provider.timeout', `The provider did not answer in time: it ${what}`)
     this.#controller.abort(this.timedOut)
+    return true
   }
 }
 
-async function streamTurn(context: LoopContext, route: ResolvedRoute, attempt: number): Promise<void> {
-  const watch = new StreamWatch(route, context.signal)
+/**
+ * Streams one attempt at the turn into events, under the route's stream
+ * timeouts. Resolves with the attempt's failure (a stalled stream's
+ * `provider.timeout`), or undefined once the turn is complete or the run
+ * aborted.
+ */
+async function streamTurn(context: LoopContext, route: ResolvedRoute, attempt: number): Promise<unknown> {
+  const watch = new StreamWatch(route, (context.turnSignals ??= new TurnSignals(context.signal)).current())
   try {
-    await readTurn(context, route, attempt, watch)
+    await readStream(context, route, attempt, watch)
   } catch (error) {
-    throw watch.timedOut !== undefined && !context.signal.aborted ? watch.timedOut : error
+    return watch.timedOut !== undefined && !context.signal.aborted ? watch.timedOut : error
   } finally {
     watch.stop()
   }
   // A provider may end its stream quietly when aborted: a timeout still fails the attempt.
-  if (watch.timedOut !== undefined && !context.signal.aborted) throw watch.timedOut
+  if (watch.timedOut !== undefined && !context.signal.aborted) return watch.timedOut
+  return undefined
 }
 
-async function readTurn(context: LoopContext, route: ResolvedRoute, attempt: number, watch: StreamWatch): Promise<void> {
+async function readStream(context: LoopContext, route: ResolvedRoute, attempt: number, watch: StreamWatch): Promise<void> {
   const { log, agent } = context
   const request: ModelRequest = { model: route.model, messages: requestMessages(context), tools: agent.toolSpecs as ModelRequest['tools'] }
   if (agent.responseFormat !== undefined) request.responseFormat = agent.responseFormat
@@ -164,8 +197,9 @@ async function readTurn(context: LoopContext, route: ResolvedRoute, attempt: num
   let usage: Usage | undefined
   const requestedAt = Date.now()
   let firstChunkAt: number | undefined
-  for await (const chunk of route.provider.stream(request, { signal: watch.signal, attempt })) {
-    if (watch.signal.aborted) return
+  const signal = watch.signal
+  for await (const chunk of route.provider.stream(request, { signal, attempt })) {
+    if (signal.aborted) return
     watch.chunk()
     switch (chunk.type) {
       case 'text-delta':
@@ -190,7 +224,7 @@ async function readTurn(context: LoopContext, route: ResolvedRoute, attempt: num
     }
     if (log.backlog >= maxBacklog) await log.flush()
   }
-  if (watch.signal.aborted) return
+  if (signal.aborted) return
   const state = log.state
   const data: EventDataMap['message.completed'] = {
     role: 'assistant',

@@ -126,32 +126,13 @@ function finishToolPhase(state: RunState, phase: ToolPhase, createdAt: string): 
  */
 export function applyEvent(state: RunState, event: RunEvent, timeMs: number): void {
   applyEventData(state, event, timeMs)
-  accountExecution(state, event, timeMs)
   state.lastEventMs = timeMs
 }
 
-/** Opens and closes the stretches of execution that `maxDurationMs` counts. */
-function accountExecution(state: RunState, event: RunEvent, timeMs: number): void {
-  switch (event.type) {
-    case 'run.started':
-      state.executingSinceMs = timeMs
-      return
-    case 'run.resumed':
-      // The time the run was down after a crash does not count: the cut stretch ended at its last event.
-      if (state.executingSinceMs !== undefined) state.executionMs += Math.max(0, (state.lastEventMs ?? timeMs) - state.executingSinceMs)
-      state.executingSinceMs = timeMs
-      return
-    case 'run.input_received':
-      if (state.executingSinceMs === undefined && state.toolPhase !== undefined && openRequests(state.toolPhase).length === 0) state.executingSinceMs = timeMs
-      return
-    case 'run.waiting_for_input':
-    case 'run.completed':
-    case 'run.failed':
-    case 'run.cancelled':
-      if (state.executingSinceMs !== undefined) state.executionMs += Math.max(0, timeMs - state.executingSinceMs)
-      state.executingSinceMs = undefined
-      return
-  }
+/** Closes the stretch of execution open at `timeMs` (`maxDurationMs` counts these). */
+function closeStretch(state: RunState, timeMs: number): void {
+  if (state.executingSinceMs !== undefined) state.executionMs += Math.max(0, timeMs - state.executingSinceMs)
+  state.executingSinceMs = undefined
 }
 
 function applyEventData(state: RunState, event: RunEvent, timeMs: number): void {
@@ -162,6 +143,7 @@ function applyEventData(state: RunState, event: RunEvent, timeMs: number): void 
       return
     case 'run.started':
       state.startedAtMs = timeMs
+      state.executingSinceMs = timeMs
       state.historyRunIds = event.data.history_run_ids
       state.stepSeq = event.seq
       return
@@ -214,10 +196,13 @@ function applyEventData(state: RunState, event: RunEvent, timeMs: number): void 
     case 'run.waiting_for_input':
       if (state.toolPhase !== undefined) state.toolPhase.requests = event.data.requests
       state.stepSeq = event.seq
+      closeStretch(state, timeMs)
       return
     case 'run.input_received':
       state.toolPhase?.answers.set(event.data.tool_call_id, { approved: event.data.approved, content: event.data.content })
       state.stepSeq = event.seq
+      // The answer to the last open request sets the run going again.
+      if (state.executingSinceMs === undefined && state.toolPhase !== undefined && openRequests(state.toolPhase).length === 0) state.executingSinceMs = timeMs
       return
     case 'model.retry':
       // The failed attempt's deltas are void: content, reasoning and history keep only the attempt that succeeds.
@@ -239,12 +224,16 @@ function applyEventData(state: RunState, event: RunEvent, timeMs: number): void 
       state.partialText = ''
       state.partialReasoning = ''
       state.stepSeq = event.seq
+      // The time the run was down after a crash does not count: the cut stretch ended at its last event.
+      if (state.executingSinceMs !== undefined) closeStretch(state, state.lastEventMs ?? timeMs)
+      state.executingSinceMs = timeMs
       return
     case 'run.completed':
     case 'run.failed':
     case 'run.cancelled':
       state.terminal = true
       state.endedAtMs = timeMs
+      closeStretch(state, timeMs)
       state.stepSeq = event.seq
       return
     case 'run.queued':

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import { abortable } from './abortable.js'
+import { deadlines, type Deadline } from './deadlines.js'
 import type { LoopContext } from './agent-loop.js'
 import { toErrorInfo, ToolError } from './errors.js'
 import type { EventDataMap, InputRequest, Json, JsonObject } from './events.js'
@@ -46,19 +47,48 @@ function toJson(value: unknown): Json {
  */
 async function executeOnce(context: LoopContext, definition: Tool, call: ToolCall, args: unknown): Promise<unknown> {
   const { log, signal } = context
-  const controller = new AbortController()
-  const onAbort = (): void => controller.abort(signal.reason)
-  signal.addEventListener('abort', onAbort, { once: true })
-  const timer =
-    definition.timeoutMs > 0
-      ? setTimeout(() => controller.abort(new ToolError('tool.timeout', `${call.name} did not finish within ${definition.timeoutMs} ms`)), definition.timeoutMs)
-      : undefined
+  // The call's own signal is made only when the tool reads it: most tools never do, and an
+  // AbortController per call was a measurable share of a run.
+  let controller: AbortController | undefined
+  const onAbort = (): void => controller?.abort(signal.reason)
+  const toolContext = {
+    get signal(): AbortSignal {
+      if (controller === undefined) {
+        controller = new AbortController()
+        if (signal.aborted) controller.abort(signal.reason)
+        else signal.addEventListener('abort', onAbort, { once: true })
+      }
+      return controller.signal
+    },
+    runId: log.runId,
+    sessionId: log.sessionId,
+    toolCallId: call.id,
+    state: context.sessionState,
+  }
+  const timeoutMs = definition.timeoutMs
+  let deadline: Deadline | undefined
   try {
-    const toolContext = { signal: controller.signal, runId: log.runId, sessionId: log.sessionId, toolCallId: call.id, state: context.sessionState }
-    return await abortable(Promise.resolve().then(() => definition.execute(args as never, toolContext)), controller.signal)
+    const running = Promise.resolve().then(() => definition.execute(args as never, toolContext))
+    const timed =
+      timeoutMs === 0
+        ? running
+        : new Promise<unknown>((resolve, reject) => {
+            deadline = {
+              at: Date.now() + timeoutMs,
+              expired: () => {
+                const error = new ToolError('tool.timeout', `${call.name} did not finish within ${timeoutMs} ms`)
+                controller?.abort(error)
+                reject(error)
+                return true
+              },
+            }
+            deadlines.add(deadline, timeoutMs)
+            running.then(resolve, reject)
+          })
+    return await abortable(timed, signal)
   } finally {
-    clearTimeout(timer)
-    signal.removeEventListener('abort', onAbort)
+    if (deadline !== undefined) deadlines.delete(deadline)
+    if (controller !== undefined) signal.removeEventListener('abort', onAbort)
   }
 }
 
