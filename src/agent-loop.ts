@@ -64,7 +64,7 @@ export function finalPatch(
     reasoningContent: state.reasoning.length > 0 ? state.reasoning.join('\n\n') : state.partialReasoning || null,
     messages: state.messages,
     metrics,
-    ...runCostOf(metrics, state.usageByRoute, route, creditsPerUsd),
+    ...runCostOf(metrics, state.fallbackUsage, route, creditsPerUsd),
     error,
     pendingInput: [],
     ...(status === 'completed' ? { completedAt: at } : status === 'failed' ? { failedAt: at } : { cancelledAt: at }),
@@ -115,15 +115,10 @@ function finalContent(context: LoopContext): { content: string; output?: Json } 
  * Runs the loop from wherever the run's state stands until it finishes, waits
  * for input, or is aborted. Terminal events are committed before it returns.
  */
-export async function runAgentLoop(outer: LoopContext): Promise<LoopOutcome> {
-  const guard = outer.limits === undefined || outer.limits === null ? unlimited : new LimitGuard(outer)
-  const context = guard === unlimited ? outer : guard.context
-  try {
-    return await loop(context, guard)
-  } finally {
-    guard.stop()
-    context.turnSignals?.close()
-  }
+export function runAgentLoop(outer: LoopContext): Promise<LoopOutcome> {
+  if (outer.limits === undefined || outer.limits === null) return loop(outer, unlimited)
+  const guard = new LimitGuard(outer)
+  return loop(guard.context, guard).finally(() => guard.stop())
 }
 
 /** The guard of a run without limits: nothing to watch. */

@@ -11,10 +11,10 @@ import { isTerminalEvent, type RunEvent } from './events.js'
 import { isTerminalStatus, type Store } from './store.js'
 
 const allRuns = '*'
-const storeChanged = '!changed'
 
 /** Fans committed events out to subscribers. */
 export class EventHub {
+  readonly #pokes = new Set<() => void>()
   readonly #emitter = new EventEmitter()
   /** True once the store can report changes by other processes (`Store.watch`): only then do readers listen for pokes. */
   watching = false
@@ -30,14 +30,15 @@ export class EventHub {
 
   /** Tells readers of runs executed elsewhere that the store changed, so they read it again. */
   poke(): void {
-    this.#emitter.emit(storeChanged)
+    for (const listener of [...this.#pokes]) listener()
   }
 
   /** Calls `listener` on each `poke()`. Returns the unsubscribe. */
   onStoreChange(listener: () => void): () => void {
-    this.#emitter.on(storeChanged, listener)
+    // A Set, not the emitter: every reader of a run not executed here adds one, and a Set is cheaper.
+    this.#pokes.add(listener)
     return () => {
-      this.#emitter.off(storeChanged, listener)
+      this.#pokes.delete(listener)
     }
   }
 
@@ -154,7 +155,8 @@ export async function* readRunEvents(
   for (;;) {
     const buffer = new LiveBuffer(limit)
     const unsubscribe = hub.subscribe(runId, buffer.push)
-    const unpoke = hub.watching ? hub.onStoreChange(buffer.poke) : undefined
+    // Pokes are for runs written elsewhere: a run this runtime executes reaches its readers through the hub.
+    const unpoke = hub.watching && !live.isLive(runId) ? hub.onStoreChange(buffer.poke) : undefined
     try {
       // Catch up: from the events the runtime holds for a run it executes (they grow while we
       // yield, and the buffer has whatever comes after), else from the log. Subscribing first

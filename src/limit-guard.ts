@@ -52,7 +52,7 @@ export class LimitGuard {
       return (this.exceeded = errorInfo(limitExceeded('maxTotalTokens', limits.maxTotalTokens, tokens)))
     }
     if (limits.maxCostUsd !== undefined) {
-      const cost = runCostOf(metricsOf(state, undefined), state.usageByRoute, this.context.route, this.context.creditsPerUsd).totalCostUsd
+      const cost = runCostOf(metricsOf(state, undefined), state.fallbackUsage, this.context.route, this.context.creditsPerUsd).totalCostUsd
       if (cost > limits.maxCostUsd) return (this.exceeded = errorInfo(limitExceeded('maxCostUsd', limits.maxCostUsd, cost)))
     }
     return undefined
@@ -70,6 +70,7 @@ export class LimitGuard {
     const error = limitExceeded('maxDurationMs', max, Math.round(executedMs(this.context.log.state, Date.now())))
     this.exceeded = errorInfo(error)
     this.#controller?.abort(error)
+    this.context.turnSignals?.abort(error)
   }
 }
 

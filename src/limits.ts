@@ -29,6 +29,7 @@ export function checkLimits(value: unknown, where: string): RunLimits | undefine
 
 /** The limits a run executes under: its agent's, each overridden by the run's own; null when there are none. */
 export function effectiveLimits(agent: RunLimits | undefined, run: RunLimits | undefined): RunLimits | null {
+  if (agent === undefined && run === undefined) return null
   const merged: RunLimits = { ...agent, ...run }
   return Object.keys(merged).length === 0 ? null : merged
 }

@@ -77,34 +77,34 @@ function servingRoute(context: LoopContext): ResolvedRoute {
 }
 
 /**
- * The AbortController the model turns of one stretch share, linked to the
- * run's signal: made once, and again only after a timeout aborted it (a
- * controller and a listener per turn were a measurable share of a short run).
+ * The AbortController the model turns of one stretch share: made by the
+ * first turn, and again only after a timeout aborted it. It is not linked to
+ * the run's signal by a listener (an AbortController and a listener per
+ * stretch were a measurable share of a short run): whoever aborts the run
+ * aborts it too (`abort`), as the scheduler and the limit guard do.
  */
 export class TurnSignals {
   readonly #outer: AbortSignal
   #controller: AbortController | undefined
-  readonly #onAbort = (): void => this.#controller?.abort(this.#outer.reason)
 
   constructor(outer: AbortSignal) {
     this.#outer = outer
-    outer.addEventListener('abort', this.#onAbort, { once: true })
   }
 
-  /** A controller not aborted yet (unless the run's signal is). */
+  /** A controller for the next turn: aborted already when the run is. */
   current(): AbortController {
     let controller = this.#controller
     if (controller === undefined || (controller.signal.aborted && !this.#outer.aborted)) {
       controller = new AbortController()
-      if (this.#outer.aborted) controller.abort(this.#outer.reason)
       this.#controller = controller
     }
+    if (this.#outer.aborted && !controller.signal.aborted) controller.abort(this.#outer.reason)
     return controller
   }
 
-  /** Unlinks from the run's signal (the stretch ended). */
-  close(): void {
-    this.#outer.removeEventListener('abort', this.#onAbort)
+  /** Aborts the turn streaming now (the run was cancelled, closed, or crossed a limit). */
+  abort(reason: unknown): void {
+    this.#controller?.abort(reason)
   }
 }
 
@@ -176,21 +176,8 @@ class StreamWatch implements Deadline {
  * aborted.
  */
 async function streamTurn(context: LoopContext, route: ResolvedRoute, attempt: number): Promise<unknown> {
-  const watch = new StreamWatch(route, (context.turnSignals ??= new TurnSignals(context.signal)).current())
-  try {
-    await readStream(context, route, attempt, watch)
-  } catch (error) {
-    return watch.timedOut !== undefined && !context.signal.aborted ? watch.timedOut : error
-  } finally {
-    watch.stop()
-  }
-  // A provider may end its stream quietly when aborted: a timeout still fails the attempt.
-  if (watch.timedOut !== undefined && !context.signal.aborted) return watch.timedOut
-  return undefined
-}
-
-async function readStream(context: LoopContext, route: ResolvedRoute, attempt: number, watch: StreamWatch): Promise<void> {
   const { log, agent } = context
+  const watch = new StreamWatch(route, (context.turnSignals ??= new TurnSignals(context.signal)).current())
   const request: ModelRequest = { model: route.model, messages: requestMessages(context), tools: agent.toolSpecs as ModelRequest['tools'] }
   if (agent.responseFormat !== undefined) request.responseFormat = agent.responseFormat
   const calls: ToolCall[] = []
@@ -198,33 +185,41 @@ async function readStream(context: LoopContext, route: ResolvedRoute, attempt: n
   const requestedAt = Date.now()
   let firstChunkAt: number | undefined
   const signal = watch.signal
-  for await (const chunk of route.provider.stream(request, { signal, attempt })) {
-    if (signal.aborted) return
-    watch.chunk()
-    switch (chunk.type) {
-      case 'text-delta':
-        if (chunk.text === '') break
-        firstChunkAt ??= Date.now()
-        log.append('message.delta', { content: chunk.text, channel: 'text' })
-        break
-      case 'reasoning-delta':
-        if (chunk.text === '') break
-        firstChunkAt ??= Date.now()
-        log.append('message.delta', { content: chunk.text, channel: 'reasoning' })
-        break
-      case 'tool-call':
-        firstChunkAt ??= Date.now()
-        calls.push({ id: chunk.id, name: chunk.name, arguments: chunk.arguments })
-        break
-      case 'usage':
-        usage = chunk
-        break
-      case 'finish':
-        break
+  try {
+    for await (const chunk of route.provider.stream(request, { signal, attempt })) {
+      if (signal.aborted) break
+      watch.chunk()
+      switch (chunk.type) {
+        case 'text-delta':
+          if (chunk.text === '') break
+          firstChunkAt ??= Date.now()
+          log.append('message.delta', { content: chunk.text, channel: 'text' })
+          break
+        case 'reasoning-delta':
+          if (chunk.text === '') break
+          firstChunkAt ??= Date.now()
+          log.append('message.delta', { content: chunk.text, channel: 'reasoning' })
+          break
+        case 'tool-call':
+          firstChunkAt ??= Date.now()
+          calls.push({ id: chunk.id, name: chunk.name, arguments: chunk.arguments })
+          break
+        case 'usage':
+          usage = chunk
+          break
+        case 'finish':
+          break
+      }
+      if (log.backlog >= maxBacklog) await log.flush()
     }
-    if (log.backlog >= maxBacklog) await log.flush()
+  } catch (error) {
+    return watch.timedOut !== undefined && !context.signal.aborted ? watch.timedOut : error
+  } finally {
+    watch.stop()
   }
-  if (signal.aborted) return
+  // A provider may end its stream quietly when aborted: a timeout still fails the attempt.
+  if (watch.timedOut !== undefined && !context.signal.aborted) return watch.timedOut
+  if (signal.aborted) return undefined
   const state = log.state
   const data: EventDataMap['message.completed'] = {
     role: 'assistant',
@@ -237,4 +232,5 @@ async function readStream(context: LoopContext, route: ResolvedRoute, attempt: n
   }
   if (state.partialReasoning !== '') data.reasoning_content = state.partialReasoning
   log.append('message.completed', data)
+  return undefined
 }

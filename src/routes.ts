@@ -176,24 +176,31 @@ export interface RouteUsage {
 }
 
 /**
- * A run's cost when its turns were served by several routes (fallbacks):
- * each route's turns priced by that route, summed, rounded once. `byRoute`
- * keys are route ids, `''` for turns that recorded none (priced by `route`).
- * With one route it is {@link costOf} of the run's metrics.
+ * A run's cost when fallback routes served some of its turns: the tokens of
+ * each fallback (`fallbackUsage`, by route id) priced by that route, the
+ * rest by the run's own, summed and rounded once. Without fallback turns it
+ * is {@link costOf} of the run's metrics.
  */
-export function runCostOf(metrics: RunMetrics, byRoute: ReadonlyMap<string, RouteUsage>, route: ResolvedRoute, creditsPerUsd: number): CostFigures {
-  const only = byRoute.size === 1 ? byRoute.keys().next().value : undefined
-  if (byRoute.size === 0 || only === '' || only === route.id) return costOf(metrics, route.pricing, creditsPerUsd)
+export function runCostOf(metrics: RunMetrics, fallbackUsage: ReadonlyMap<string, RouteUsage> | undefined, route: ResolvedRoute, creditsPerUsd: number): CostFigures {
+  if (fallbackUsage === undefined) return costOf(metrics, route.pricing, creditsPerUsd)
+  const own = { inputTokens: metrics.inputTokens, outputTokens: metrics.outputTokens, cachedInputTokens: metrics.cachedInputTokens }
   let micro = 0
-  for (const [id, usage] of byRoute) {
-    const pricing = id === '' || id === route.id ? route.pricing : pricingOf(route, id)
-    if (pricing === undefined) continue
-    const cached = Math.min(usage.cachedInputTokens, usage.inputTokens)
-    micro += (usage.inputTokens - cached) * pricing.inputPerMillion + cached * (pricing.cachedInputPerMillion ?? pricing.inputPerMillion) + usage.outputTokens * pricing.outputPerMillion
+  for (const [id, usage] of fallbackUsage) {
+    own.inputTokens -= usage.inputTokens
+    own.outputTokens -= usage.outputTokens
+    own.cachedInputTokens -= usage.cachedInputTokens
+    micro += microCost(usage, id === route.id ? route.pricing : pricingOf(route, id))
   }
+  micro += microCost(own, route.pricing)
   const { cacheHitRate } = costOf(metrics, undefined, creditsPerUsd)
   const totalCostUsd = Math.round((micro / 1_000_000) * 1e10) / 1e10
   return { totalCostUsd, cacheHitRate, creditsUsed: Math.round(totalCostUsd * creditsPerUsd) }
+}
+
+function microCost(usage: RouteUsage, pricing: Pricing | undefined): number {
+  if (pricing === undefined) return 0
+  const cached = Math.min(usage.cachedInputTokens, usage.inputTokens)
+  return (usage.inputTokens - cached) * pricing.inputPerMillion + cached * (pricing.cachedInputPerMillion ?? pricing.inputPerMillion) + usage.outputTokens * pricing.outputPerMillion
 }
 
 /** The pricing of another route; undefined when this runtime no longer defines it. */

@@ -113,7 +113,7 @@ export interface RunEntry {
  * the insert is committed; false when the store refused to let it start
  * because another run holds its session (nothing of it was stored then).
  */
-export async function enterRun(scheduler: Scheduler, entry: RunEntry): Promise<boolean> {
+export function enterRun(scheduler: Scheduler, entry: RunEntry): Promise<boolean> {
   const { run, log, session } = entry
   log.insert(run, entry.ownerId)
   const position = scheduler.waitPosition(session.id)
@@ -125,12 +125,13 @@ export async function enterRun(scheduler: Scheduler, entry: RunEntry): Promise<b
   // The run starts before its insert is committed, so the insert and the run's first events share
   // one commit; nothing is seen before it lands, and the loop commits before any tool executes.
   scheduler.markReady(active)
-  try {
-    await log.committed()
-  } catch (error) {
-    scheduler.drop(active)
-    if (position === 0 && isSessionBusy(error)) return false
-    throw error
-  }
-  return true
+  // `then`, not an async function: one promise fewer on every run's way in.
+  return log.committed().then(
+    () => true,
+    (error: unknown) => {
+      scheduler.drop(active)
+      if (position === 0 && isSessionBusy(error)) return false
+      throw error
+    },
+  )
 }

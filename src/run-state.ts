@@ -38,8 +38,8 @@ export interface RunState {
   failedAttempts: number
   /** The fallback route the current turn went on with (`model.fallback`); undefined on the run's own route. */
   turnRouteId: string | undefined
-  /** Tokens by the route that served each turn (`''` for turns that recorded none), for pricing each by its route. */
-  usageByRoute: Map<string, { inputTokens: number; outputTokens: number; cachedInputTokens: number }>
+  /** Tokens of the turns fallback routes served, by route (undefined while there are none): each is priced by its route, the rest by the run's. */
+  fallbackUsage: Map<string, { inputTokens: number; outputTokens: number; cachedInputTokens: number }> | undefined
   toolPhase: ToolPhase | undefined
   /** Set when a `stopAfterCall` tool ended the run: its output as text. */
   stopContent: string | undefined
@@ -75,7 +75,7 @@ export function createRunState(messages: Message[]): RunState {
     stepSeq: 0,
     failedAttempts: 0,
     turnRouteId: undefined,
-    usageByRoute: new Map(),
+    fallbackUsage: undefined,
     executionMs: 0,
     executingSinceMs: undefined,
     lastEventMs: undefined,
@@ -172,8 +172,8 @@ function applyEventData(state: RunState, event: RunEvent, timeMs: number): void 
       state.partialText = ''
       state.partialReasoning = ''
       state.failedAttempts = 0
+      if (state.turnRouteId !== undefined) addFallbackUsage(state, state.turnRouteId, data.usage)
       state.turnRouteId = undefined
-      addRouteUsage(state, data.route_id ?? '', data.usage)
       state.toolPhase =
         data.tool_calls.length === 0
           ? undefined
@@ -300,10 +300,11 @@ export function metricsData(metrics: RunMetrics): MetricsData {
   }
 }
 
-function addRouteUsage(state: RunState, routeId: string, usage: UsageData): void {
-  const entry = state.usageByRoute.get(routeId)
+function addFallbackUsage(state: RunState, routeId: string, usage: UsageData): void {
+  const byRoute = (state.fallbackUsage ??= new Map())
+  const entry = byRoute.get(routeId)
   if (entry === undefined) {
-    state.usageByRoute.set(routeId, { inputTokens: usage.input_tokens, outputTokens: usage.output_tokens, cachedInputTokens: usage.cached_input_tokens })
+    byRoute.set(routeId, { inputTokens: usage.input_tokens, outputTokens: usage.output_tokens, cachedInputTokens: usage.cached_input_tokens })
     return
   }
   entry.inputTokens += usage.input_tokens

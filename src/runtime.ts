@@ -261,12 +261,12 @@ export class Runtime {
       return new RunHandle(this, run)
     }
     if (elsewhere) this.#scheduler.block(session.id)
-    const entry = { run, session, agent, route, ownerId: this.#ownership.ownerId }
-    if (!(await enterRun(this.#scheduler, { ...entry, log, first: multitask === 'interrupt' }))) {
+    const ownerId = this.#ownership.ownerId
+    if (!(await enterRun(this.#scheduler, { run, session, agent, route, ownerId, log, first: multitask === 'interrupt' }))) {
       // Another runtime's run took the session between the read above and the insert: wait for it, queued.
       this.#scheduler.block(session.id)
       const again = new RunLog(this.#store, this.#hub, run, createRunState(initialMessages(agent, input ?? '', now)))
-      await enterRun(this.#scheduler, { ...entry, log: again, first: false })
+      await enterRun(this.#scheduler, { run, session, agent, route, ownerId, log: again, first: false })
     }
     return new RunHandle(this, run)
   }

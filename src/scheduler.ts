@@ -7,6 +7,7 @@
  */
 import PQueue from 'p-queue'
 import { finalPatch, runAgentLoop, type LoopContext } from './agent-loop.js'
+import { TurnSignals } from './model-turn.js'
 import type { Agent } from './agents.js'
 import { isSessionBusy, StateError, ValidationError } from './errors.js'
 import type { EventHub } from './event-stream.js'
@@ -43,6 +44,8 @@ export interface ActiveRun {
    * the session is read again otherwise.
    */
   session: Session | undefined
+  /** The controller its model turns share in the stretch executing now: aborted with the run. */
+  turns?: TurnSignals
   /** Resolves when the run leaves this runtime (ended, or the runtime closed). */
   done: Promise<void>
   release: () => void
@@ -246,6 +249,7 @@ export class Scheduler {
       this.#dropped = true
       active.executing = false
       active.controller.abort(error)
+      active.turns?.abort(error)
       this.#leave(active)
       if (active.log.stored) this.#options.onDropped?.()
     })
@@ -291,6 +295,7 @@ export class Scheduler {
       creditsPerUsd: this.#options.creditsPerUsd,
       logger: this.#options.logger,
       limits: run.limits,
+      turnSignals: (active.turns = new TurnSignals(active.controller.signal)),
     }
     let outcome
     try {
@@ -383,7 +388,9 @@ export class Scheduler {
   async cancel(active: ActiveRun, reason: string, settlement?: ControlSettlement): Promise<void> {
     const { log } = active
     if (log.sealed) throw new StateError(`Run ${active.run.id} has already ended`)
-    active.controller.abort(new Error(reason))
+    const cancelled = new Error(reason)
+    active.controller.abort(cancelled)
+    active.turns?.abort(cancelled)
     const state = log.state
     const phase = state.toolPhase
     if (phase !== undefined) {
@@ -409,7 +416,10 @@ export class Scheduler {
   async close(): Promise<void> {
     this.#closing = true
     const closing = new ClosingSignal()
-    for (const active of this.#active.values()) active.controller.abort(closing)
+    for (const active of this.#active.values()) {
+      active.controller.abort(closing)
+      active.turns?.abort(closing)
+    }
     this.#queue.clear()
     await this.#queue.onIdle()
     await Promise.all([...this.#active.values()].map((active) => active.log.flush().catch(() => {})))

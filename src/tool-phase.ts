@@ -4,7 +4,6 @@
  * (idempotent tools retried), or waiting for a person's confirmation.
  */
 import { z } from 'zod'
-import { abortable } from './abortable.js'
 import { deadlines, type Deadline } from './deadlines.js'
 import type { LoopContext } from './agent-loop.js'
 import { toErrorInfo, ToolError } from './errors.js'
@@ -45,51 +44,89 @@ function toJson(value: unknown): Json {
  * run's abort and when the time is up, and the call then rejects with
  * `tool.timeout` (a late result is dropped).
  */
-async function executeOnce(context: LoopContext, definition: Tool, call: ToolCall, args: unknown): Promise<unknown> {
+/**
+ * The context a tool call gets. Its `signal` is made when the tool first
+ * reads it (most never do): it aborts with the run and on the call's timeout.
+ */
+class ToolCallContext {
+  readonly runId: string
+  readonly sessionId: string
+  readonly toolCallId: string
+  readonly state: JsonObject
+  readonly #run: AbortSignal
+  #controller: AbortController | undefined
+
+  constructor(run: AbortSignal, runId: string, sessionId: string, toolCallId: string, state: JsonObject) {
+    this.#run = run
+    this.runId = runId
+    this.sessionId = sessionId
+    this.toolCallId = toolCallId
+    this.state = state
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController()
+      if (this.#run.aborted) this.#controller.abort(this.#run.reason)
+    }
+    return this.#controller.signal
+  }
+
+  /** Aborts the call's signal, if the tool made one. */
+  abort(reason: unknown): void {
+    this.#controller?.abort(reason)
+  }
+}
+
+/**
+ * One call of a tool, under its `timeoutMs` (a deadline on the shared timer):
+ * rejects with `tool.timeout` when the time is up, or with the run's abort
+ * reason when the run aborts, and the call's signal aborts with it; a late
+ * result is dropped.
+ */
+function executeOnce(context: LoopContext, definition: Tool, call: ToolCall, args: unknown): Promise<unknown> {
   const { log, signal } = context
-  // The call's own signal is made only when the tool reads it: most tools never do, and an
-  // AbortController per call was a measurable share of a run.
-  let controller: AbortController | undefined
-  const onAbort = (): void => controller?.abort(signal.reason)
-  const toolContext = {
-    get signal(): AbortSignal {
-      if (controller === undefined) {
-        controller = new AbortController()
-        if (signal.aborted) controller.abort(signal.reason)
-        else signal.addEventListener('abort', onAbort, { once: true })
-      }
-      return controller.signal
-    },
-    runId: log.runId,
-    sessionId: log.sessionId,
-    toolCallId: call.id,
-    state: context.sessionState,
-  }
+  if (signal.aborted) return Promise.reject(signal.reason)
+  const toolContext = new ToolCallContext(signal, log.runId, log.sessionId, call.id, context.sessionState)
   const timeoutMs = definition.timeoutMs
-  let deadline: Deadline | undefined
-  try {
-    const running = Promise.resolve().then(() => definition.execute(args as never, toolContext))
-    const timed =
-      timeoutMs === 0
-        ? running
-        : new Promise<unknown>((resolve, reject) => {
-            deadline = {
-              at: Date.now() + timeoutMs,
-              expired: () => {
-                const error = new ToolError('tool.timeout', `${call.name} did not finish within ${timeoutMs} ms`)
-                controller?.abort(error)
-                reject(error)
-                return true
-              },
-            }
-            deadlines.add(deadline, timeoutMs)
-            running.then(resolve, reject)
-          })
-    return await abortable(timed, signal)
-  } finally {
-    if (deadline !== undefined) deadlines.delete(deadline)
-    if (controller !== undefined) signal.removeEventListener('abort', onAbort)
-  }
+  return new Promise<unknown>((resolve, reject) => {
+    let deadline: Deadline | undefined
+    const finish = (): void => {
+      signal.removeEventListener('abort', onAbort)
+      if (deadline !== undefined) deadlines.delete(deadline)
+    }
+    const onAbort = (): void => {
+      finish()
+      toolContext.abort(signal.reason)
+      reject(signal.reason)
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+    if (timeoutMs > 0) {
+      deadline = {
+        at: Date.now() + timeoutMs,
+        expired: () => {
+          finish()
+          const error = new ToolError('tool.timeout', `${call.name} did not finish within ${timeoutMs} ms`)
+          toolContext.abort(error)
+          reject(error)
+          return true
+        },
+      }
+      deadlines.add(deadline, timeoutMs)
+    }
+    Promise.resolve()
+      .then(() => definition.execute(args as never, toolContext))
+      .then(
+        (value) => {
+          finish()
+          resolve(value)
+        },
+        (error: unknown) => {
+          finish()
+          reject(error)
+        },
+      )
+  })
 }
 
 async function executeCall(context: LoopContext, phase: ToolPhase, call: ToolCall): Promise<void> {
@@ -177,7 +214,7 @@ export async function runToolPhase(context: LoopContext, phase: ToolPhase): Prom
         log.append('run.waiting_for_input', { requests })
         // The record of a waiting run shows the tokens and cost of its completed turns; duration once it ends.
         const metrics = metricsOf(log.state, undefined)
-        log.patch({ status: 'waiting_for_input', pendingInput: requests, content: null, metrics, ...runCostOf(metrics, log.state.usageByRoute, context.route, context.creditsPerUsd) })
+        log.patch({ status: 'waiting_for_input', pendingInput: requests, content: null, metrics, ...runCostOf(metrics, log.state.fallbackUsage, context.route, context.creditsPerUsd) })
       }
       await log.flush()
       return 'waiting'
