@@ -1,8 +1,9 @@
 /**
  * The ModelProvider interface: how the agent loop talks to a model. A provider
  * turns a {@link ModelRequest} into a stream of {@link ModelChunk}s. It fails by
- * throwing a `ProviderError` (`provider.*` code), retries 429 and 5xx answers
- * itself, and stops at once when `options.signal` aborts.
+ * throwing a `ProviderError` (`provider.*` code, with `retryAfterMs` when the
+ * server asked for a wait) and stops at once when `options.signal` aborts. It
+ * does not retry: the loop retries failed turns itself.
  */
 
 /** A JSON Schema object, as produced by zod's `z.toJSONSchema`. */
