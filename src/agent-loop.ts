@@ -132,7 +132,7 @@ function partialContent(state: RunState): string {
 }
 
 async function loop(context: LoopContext, guard: LimitGuard): Promise<LoopOutcome> {
-  const { log, signal } = context
+  const { log } = context
   const state = log.state
   const exceeded = async (error: RunErrorInfo): Promise<LoopOutcome> => {
     failRun(context, error, partialContent(state))
@@ -142,7 +142,8 @@ async function loop(context: LoopContext, guard: LimitGuard): Promise<LoopOutcom
   try {
     if (guard.exceeded !== undefined) return await exceeded(guard.exceeded)
     for (;;) {
-      if (signal.aborted) return guard.exceeded !== undefined && !guard.outerAborted ? await exceeded(guard.exceeded) : 'aborted'
+      // `context.signal`, read afresh: a stream's timeout hands the run a new one.
+      if (context.signal.aborted) return guard.exceeded !== undefined && !guard.outerAborted ? await exceeded(guard.exceeded) : 'aborted'
       const phase = state.toolPhase
       if (phase !== undefined) {
         if ((await runToolPhase(context, phase)) === 'waiting') return 'waiting'
@@ -167,7 +168,7 @@ async function loop(context: LoopContext, guard: LimitGuard): Promise<LoopOutcom
   } catch (error) {
     // The limit's own abort ends the stream and the tools; the run fails with it, partial content kept.
     if (guard.exceeded !== undefined && !guard.outerAborted) return await exceeded(guard.exceeded)
-    if (signal.aborted) return 'aborted'
+    if (context.signal.aborted) return 'aborted'
     if (log.broken !== undefined) throw log.broken
     const info = toErrorInfo(error)
     if (info.code === 'internal.error') context.logger.error(`hearth: run ${log.runId} failed with an unexpected error`, error)

@@ -29,6 +29,8 @@ export class LimitGuard {
     }
     const controller = new AbortController()
     this.#controller = controller
+    // The turns keep the scheduler's TurnSignals: their own controller (a timeout must not end the
+    // stretch), aborted on cancel by the scheduler and on crossing by `#cross`.
     this.context = { ...outer, signal: controller.signal }
     if (outer.signal.aborted) controller.abort(outer.signal.reason)
     else outer.signal.addEventListener('abort', this.#onAbort, { once: true })

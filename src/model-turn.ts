@@ -45,20 +45,21 @@ export function backoffMs(retry: ResolvedRetry, attempt: number, retryAfterMs: n
  * log says: the same route, the same attempt count.
  */
 export async function modelTurn(context: LoopContext): Promise<void> {
-  const { log, signal } = context
+  const { log } = context
   for (;;) {
     const route = servingRoute(context)
     const attempt = log.state.failedAttempts + 1
     const before = log.seq
     const failure = await streamTurn(context, route, attempt)
     if (failure === undefined) return
-    if (signal.aborted || log.broken !== undefined) throw failure
+    // Read afresh: a timeout hands the run a new signal.
+    if (context.signal.aborted || log.broken !== undefined) throw failure
     const info = toErrorInfo(failure)
     if (retryableCodes.has(info.code) && attempt < route.retry.maxAttempts) {
       const delay = backoffMs(route.retry, attempt, (failure as ProviderError).retryAfterMs)
       log.append('model.retry', { attempt, delay_ms: delay, error: info, discard_after_seq: before })
       await log.flush()
-      await sleep(delay, signal)
+      await sleep(delay, context.signal)
       continue
     }
     // A route that failed the turn with a provider error hands it to the next of the run's fallbacks.
@@ -77,34 +78,51 @@ function servingRoute(context: LoopContext): ResolvedRoute {
 }
 
 /**
- * The AbortController the model turns of one stretch share: made by the
- * first turn, and again only after a timeout aborted it. It is not linked to
- * the run's signal by a listener (an AbortController and a listener per
- * stretch were a measurable share of a short run): whoever aborts the run
- * aborts it too (`abort`), as the scheduler and the limit guard do.
+ * The AbortController a stretch's model turns stream under. Shared with the
+ * run (`run` given): the turns use the run's own controller, and a timeout
+ * hands the run a new one before aborting the old, which only the stream
+ * still listens to (no tool runs while a turn streams). Otherwise (a loop
+ * whose signal is a limit guard's) the turns get a controller of their own,
+ * made by the first turn and again after a timeout, aborted with the run by
+ * whoever aborts it (`abort`). Either way no controller or listener is made
+ * per turn, which measured a tenth of a short run.
  */
 export class TurnSignals {
-  readonly #outer: AbortSignal
-  #controller: AbortController | undefined
+  readonly #context: { signal: AbortSignal }
+  readonly #run: { controller: AbortController } | undefined
+  #own: AbortController | undefined
 
-  constructor(outer: AbortSignal) {
-    this.#outer = outer
+  constructor(context: { signal: AbortSignal }, run?: { controller: AbortController }) {
+    this.#context = context
+    this.#run = run
   }
 
-  /** A controller for the next turn: aborted already when the run is. */
+  /** The controller the next turn streams under (aborted already when the run is). */
   current(): AbortController {
-    let controller = this.#controller
-    if (controller === undefined || (controller.signal.aborted && !this.#outer.aborted)) {
+    if (this.#run !== undefined) return this.#run.controller
+    const outer = this.#context.signal
+    let controller = this.#own
+    if (controller === undefined || (controller.signal.aborted && !outer.aborted)) {
       controller = new AbortController()
-      this.#controller = controller
+      this.#own = controller
     }
-    if (this.#outer.aborted && !controller.signal.aborted) controller.abort(this.#outer.reason)
+    if (outer.aborted && !controller.signal.aborted) controller.abort(outer.reason)
     return controller
+  }
+
+  /** Ends the turn streaming under `controller` with `error` (a timeout): the run goes on. */
+  timeOut(controller: AbortController, error: unknown): void {
+    const run = this.#run
+    if (run !== undefined && run.controller === controller) {
+      run.controller = new AbortController()
+      this.#context.signal = run.controller.signal
+    }
+    controller.abort(error)
   }
 
   /** Aborts the turn streaming now (the run was cancelled, closed, or crossed a limit). */
   abort(reason: unknown): void {
-    this.#controller?.abort(reason)
+    this.#own?.abort(reason)
   }
 }
 
@@ -117,6 +135,7 @@ export class TurnSignals {
  */
 class StreamWatch implements Deadline {
   readonly #controller: AbortController
+  readonly #turns: TurnSignals
   readonly #route: ResolvedRoute
   #chunks = 0
   #seen = 0
@@ -124,9 +143,10 @@ class StreamWatch implements Deadline {
   /** The timeout that aborted the stream, if one did. */
   timedOut: ProviderError | undefined
 
-  constructor(route: ResolvedRoute, controller: AbortController) {
+  constructor(route: ResolvedRoute, turns: TurnSignals) {
     this.#route = route
-    this.#controller = controller
+    this.#turns = turns
+    this.#controller = turns.current()
     const first = route.firstChunkTimeoutMs
     if (first > 0) {
       this.at = Date.now() + first
@@ -164,7 +184,7 @@ class StreamWatch implements Deadline {
     const started = this.#chunks > 0
     const what = started ? `sent nothing for ${this.#route.idleTimeoutMs} ms mid-stream` : `sent no first chunk within ${this.#route.firstChunkTimeoutMs} ms`
     this.timedOut = new ProviderError('provider.timeout', `The provider did not answer in time: it ${what}`)
-    this.#controller.abort(this.timedOut)
+    this.#turns.timeOut(this.#controller, this.timedOut)
     return true
   }
 }
@@ -177,7 +197,7 @@ class StreamWatch implements Deadline {
  */
 async function streamTurn(context: LoopContext, route: ResolvedRoute, attempt: number): Promise<unknown> {
   const { log, agent } = context
-  const watch = new StreamWatch(route, (context.turnSignals ??= new TurnSignals(context.signal)).current())
+  const watch = new StreamWatch(route, (context.turnSignals ??= new TurnSignals(context)))
   const request: ModelRequest = { model: route.model, messages: requestMessages(context), tools: agent.toolSpecs as ModelRequest['tools'] }
   if (agent.responseFormat !== undefined) request.responseFormat = agent.responseFormat
   const calls: ToolCall[] = []

@@ -295,8 +295,9 @@ export class Scheduler {
       creditsPerUsd: this.#options.creditsPerUsd,
       logger: this.#options.logger,
       limits: run.limits,
-      turnSignals: (active.turns = new TurnSignals(active.controller.signal)),
     }
+    // Without a duration limit the turns stream under the run's own controller (see TurnSignals).
+    context.turnSignals = active.turns = new TurnSignals(context, run.limits?.maxDurationMs === undefined ? active : undefined)
     let outcome
     try {
       outcome = await runAgentLoop(context)

@@ -131,6 +131,27 @@ describe('stream timeouts', () => {
   })
 })
 
+describe('a timeout hands the run a new signal', () => {
+  it('keeps cancel working after a stream timed out: a cancel during the backoff ends the run at once', async () => {
+    // The first attempt never sends a chunk; its retry would wait up to ten minutes.
+    const model = scriptedModel(() => [{ delay: 600_000 }])
+    const runtime = await Runtime.open({
+      logger: silentLogger,
+      providers: { scripted: model },
+      routes: { default: { provider: 'scripted', model: 'm', firstChunkTimeoutMs: 40, retry: { baseDelayMs: 600_000, maxDelayMs: 600_000 } } },
+    })
+    const run = await runtime.createRun({ input: 'go' })
+    for await (const event of run.events()) if (event.type === 'model.retry') break
+    await runtime.cancelRun(run.id, { reason: 'enough' })
+    expect(await run.result()).toMatchObject({ status: 'cancelled' })
+    const types = (await collect(runtime.runEvents(run.id))).map((event) => event.type)
+    expect(types[0]).toBe('run.started')
+    expect(types.at(-1)).toBe('run.cancelled')
+    expect(types).toContain('model.retry')
+    await runtime.close()
+  })
+})
+
 describe('backoffMs', () => {
   const retry = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1000 }
   it('waits a random time up to base x 2^(attempt - 1), capped (full jitter)', () => {
