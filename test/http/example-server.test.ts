@@ -183,6 +183,26 @@ describe('the example server with HEARTH_API_KEY', () => {
 })
 
 describe('the example server with OPENAI_API_KEY', () => {
+  it('survives a flaky OpenAI-compatible server with its defaults: a cut stream is retried, and the content is the retry’s', async () => {
+    const openai = await startFakeOpenAIServer()
+    const head = { id: 'chatcmpl-cut', object: 'chat.completion.chunk', created: 1694268190, model: 'gpt-4o-mini' }
+    openai.enqueue({ stream: [{ data: { ...head, choices: [{ index: 0, delta: { role: 'assistant', content: 'Hel' }, logprobs: null, finish_reason: null }] } }, { cut: true }] })
+    openai.setDefault(replyWithTurn([...reply('Hello from the wire.'), { usage: { inputTokens: 12, outputTokens: 5 } }]))
+    const server = await startServer({ ...configFromEnvironment({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: openai.baseURL }), dbPath: join(directory, 'flaky.db'), port: 0 })
+    try {
+      const api = apiClient(server.url)
+      const { runId } = await startRun(api, 'hi')
+      const run = await waitForRun(api, runId, (details) => details.status === 'completed' || details.status === 'failed', 15_000)
+      expect(run).toMatchObject({ status: 'completed', content: 'Hello from the wire.' })
+      const events = await readEvents(server.url, runId)
+      expect(events.filter((event) => event.type === 'model.retry').map((event) => event.data.error.code)).toEqual(['provider.unavailable'])
+      expect(openai.requests).toHaveLength(2)
+    } finally {
+      await server.close()
+      await openai.close()
+    }
+  })
+
   it('uses OpenAI at OPENAI_BASE_URL with that key', async () => {
     const openai = await startFakeOpenAIServer()
     openai.setDefault(replyWithTurn([...reply('Hello from the wire.'), { usage: { inputTokens: 12, outputTokens: 5 } }]))
