@@ -10,12 +10,13 @@ import type { Agent } from './agents.js'
 import { toErrorInfo, type ErrorCode } from './errors.js'
 import type { Json, JsonObject } from './events.js'
 import type { Message } from './model.js'
-import { modelTurn, type TurnSignals } from './model-turn.js'
+import { modelTurn } from './model-turn.js'
 import { runCostOf, type ResolvedRoute } from './routes.js'
 import type { RunLog } from './run-log.js'
 import { metricsData, metricsOf, type RunState } from './run-state.js'
 import { LimitGuard } from './limit-guard.js'
 import type { RunErrorInfo, RunLimits, RunPatch, RunStatus } from './store.js'
+import type { StretchWatch } from './stretch-watch.js'
 import { runToolPhase } from './tool-phase.js'
 import type { Logger } from './logger.js'
 
@@ -39,8 +40,8 @@ export interface LoopContext {
   parsedArguments?: Map<string, unknown>
   /** The run's limits (`Run.limits`). @default none */
   limits?: RunLimits | null
-  /** The controller the stretch's model turns share (made by the first turn). */
-  turnSignals?: TurnSignals
+  /** The stretch's turn controller and deadlines, aborted by whoever aborts the stretch. */
+  watch: StretchWatch
 }
 
 /** How a stretch of the loop ended. */

@@ -1,8 +1,9 @@
 /**
- * Deadlines checked by one shared timer instead of a timer each: the stream
- * and tool timeouts of every turn and call register here. A `setTimeout` per
- * turn and per tool call, re-armed as chunks arrive, measured 35% fewer runs
- * per second on the core bench; a registration is a Set insertion. The timer
+ * Deadlines checked by one shared timer instead of a timer each: each loop
+ * stretch registers here once (`stretch-watch.ts`), for the stream and tool
+ * timeouts of all its turns and calls. A `setTimeout` per turn and per tool
+ * call, re-armed as chunks arrive, measured 35% fewer runs per second on the
+ * core bench; a registration is a Set insertion. The timer
  * ticks at a quarter of the shortest window registered (5 ms to 1 s), so a
  * deadline fires at most that late, and it stops once nothing is registered.
  */

@@ -29,7 +29,7 @@ export class LimitGuard {
     }
     const controller = new AbortController()
     this.#controller = controller
-    // The turns keep the scheduler's TurnSignals: their own controller (a timeout must not end the
+    // The turns keep the scheduler's StretchWatch: their own controller (a timeout must not end the
     // stretch), aborted on cancel by the scheduler and on crossing by `#cross`.
     this.context = { ...outer, signal: controller.signal }
     if (outer.signal.aborted) controller.abort(outer.signal.reason)
@@ -72,7 +72,7 @@ export class LimitGuard {
     const error = limitExceeded('maxDurationMs', max, Math.round(executedMs(this.context.log.state, Date.now())))
     this.exceeded = errorInfo(error)
     this.#controller?.abort(error)
-    this.context.turnSignals?.abort(error)
+    this.context.watch.abort(error)
   }
 }
 

@@ -45,6 +45,25 @@ function copy<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T
 }
 
+/** A JSON object's copy; an empty one (most sessions' state and metadata) without the round trip. */
+function copyObject<T extends object>(value: T): T {
+  for (const _ in value) return copy(value)
+  return {} as T
+}
+
+/**
+ * A session's copy: its JSON fields copied, the rest spread. Read for every
+ * run that starts, it measured 4% of the core bench as one JSON round trip.
+ */
+function copySession(session: Session): Session {
+  return {
+    ...session,
+    metadata: copyObject(session.metadata),
+    state: copyObject(session.state),
+    createdBy: session.createdBy === null ? null : { ...session.createdBy },
+  }
+}
+
 const byIdDescending = (a: { id: string }, b: { id: string }): number => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
 
 /**
@@ -100,7 +119,7 @@ export class MemoryStore implements Store {
   async getSession(id: string): Promise<Session | undefined> {
     this.#check()
     const session = this.#sessions.get(id)
-    return session === undefined ? undefined : copy(session)
+    return session === undefined ? undefined : copySession(session)
   }
 
   async listSessions(query: SessionQuery): Promise<Session[]> {
@@ -112,7 +131,7 @@ export class MemoryStore implements Store {
       if (query.before !== undefined && session.id >= query.before) continue
       result.push(session)
     }
-    return result.sort(byIdDescending).slice(0, query.limit).map((session) => copy(session))
+    return result.sort(byIdDescending).slice(0, query.limit).map((session) => copySession(session))
   }
 
   async updateSession(id: string, patch: SessionPatch): Promise<Session | undefined> {
@@ -121,7 +140,7 @@ export class MemoryStore implements Store {
     if (session === undefined) return undefined
     const updated = { ...session, ...patch }
     this.#sessions.set(id, updated)
-    return copy(updated)
+    return copySession(updated)
   }
 
   async deleteSession(id: string): Promise<boolean> {

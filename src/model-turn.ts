@@ -6,7 +6,6 @@
  * stalls past the route's timeouts fails its attempt with `provider.timeout`.
  */
 import { sleep } from './abortable.js'
-import { deadlines, type Deadline } from './deadlines.js'
 import type { LoopContext } from './agent-loop.js'
 import { ProviderError, toErrorInfo, type ErrorCode } from './errors.js'
 import type { EventDataMap } from './events.js'
@@ -78,118 +77,6 @@ function servingRoute(context: LoopContext): ResolvedRoute {
 }
 
 /**
- * The AbortController a stretch's model turns stream under. Shared with the
- * run (`run` given): the turns use the run's own controller, and a timeout
- * hands the run a new one before aborting the old, which only the stream
- * still listens to (no tool runs while a turn streams). Otherwise (a loop
- * whose signal is a limit guard's) the turns get a controller of their own,
- * made by the first turn and again after a timeout, aborted with the run by
- * whoever aborts it (`abort`). Either way no controller or listener is made
- * per turn, which measured a tenth of a short run.
- */
-export class TurnSignals {
-  readonly #context: { signal: AbortSignal }
-  readonly #run: { controller: AbortController } | undefined
-  #own: AbortController | undefined
-
-  constructor(context: { signal: AbortSignal }, run?: { controller: AbortController }) {
-    this.#context = context
-    this.#run = run
-  }
-
-  /** The controller the next turn streams under (aborted already when the run is). */
-  current(): AbortController {
-    if (this.#run !== undefined) return this.#run.controller
-    const outer = this.#context.signal
-    let controller = this.#own
-    if (controller === undefined || (controller.signal.aborted && !outer.aborted)) {
-      controller = new AbortController()
-      this.#own = controller
-    }
-    if (outer.aborted && !controller.signal.aborted) controller.abort(outer.reason)
-    return controller
-  }
-
-  /** Ends the turn streaming under `controller` with `error` (a timeout): the run goes on. */
-  timeOut(controller: AbortController, error: unknown): void {
-    const run = this.#run
-    if (run !== undefined && run.controller === controller) {
-      run.controller = new AbortController()
-      this.#context.signal = run.controller.signal
-    }
-    controller.abort(error)
-  }
-
-  /** Aborts the turn streaming now (the run was cancelled, closed, or crossed a limit). */
-  abort(reason: unknown): void {
-    this.#own?.abort(reason)
-  }
-}
-
-/**
- * Watches a stream for the route's first-chunk and idle timeouts: `signal`
- * aborts (with the `provider.timeout` as its reason) when one passes.
- * `chunk()` counts a chunk; the shared timer of `deadlines.ts` looks at the
- * deadline, which chunks since its last look move on (so a stall is found
- * within the idle time plus one tick, without a clock read per chunk).
- */
-class StreamWatch implements Deadline {
-  readonly #controller: AbortController
-  readonly #turns: TurnSignals
-  readonly #route: ResolvedRoute
-  #chunks = 0
-  #seen = 0
-  at = Number.POSITIVE_INFINITY
-  /** The timeout that aborted the stream, if one did. */
-  timedOut: ProviderError | undefined
-
-  constructor(route: ResolvedRoute, turns: TurnSignals) {
-    this.#route = route
-    this.#turns = turns
-    this.#controller = turns.current()
-    const first = route.firstChunkTimeoutMs
-    if (first > 0) {
-      this.at = Date.now() + first
-      deadlines.add(this, first)
-    }
-  }
-
-  get signal(): AbortSignal {
-    return this.#controller.signal
-  }
-
-  chunk(): void {
-    if (this.#chunks++ > 0) return
-    const idle = this.#route.idleTimeoutMs
-    if (idle === 0) {
-      deadlines.delete(this)
-      return
-    }
-    this.#seen = 1
-    this.at = Date.now() + idle
-    // Already watched since the request when the first-chunk timeout is on (the usual case).
-    if (this.#route.firstChunkTimeoutMs === 0 || idle < this.#route.firstChunkTimeoutMs) deadlines.add(this, idle)
-  }
-
-  stop(): void {
-    deadlines.delete(this)
-  }
-
-  expired(now: number): boolean {
-    if (this.#chunks !== this.#seen) {
-      this.#seen = this.#chunks
-      this.at = now + this.#route.idleTimeoutMs
-      return false
-    }
-    const started = this.#chunks > 0
-    const what = started ? `sent nothing for ${this.#route.idleTimeoutMs} ms mid-stream` : `sent no first chunk within ${this.#route.firstChunkTimeoutMs} ms`
-    this.timedOut = new ProviderError('provider.timeout', `The provider did not answer in time: it ${what}`)
-    this.#turns.timeOut(this.#controller, this.timedOut)
-    return true
-  }
-}
-
-/**
  * Streams one attempt at the turn into events, under the route's stream
  * timeouts. Resolves with the attempt's failure (a stalled stream's
  * `provider.timeout`), or undefined once the turn is complete or the run
@@ -197,14 +84,14 @@ class StreamWatch implements Deadline {
  */
 async function streamTurn(context: LoopContext, route: ResolvedRoute, attempt: number): Promise<unknown> {
   const { log, agent } = context
-  const watch = new StreamWatch(route, (context.turnSignals ??= new TurnSignals(context)))
+  const watch = context.watch
+  const signal = watch.beginTurn(context, route).signal
   const request: ModelRequest = { model: route.model, messages: requestMessages(context), tools: agent.toolSpecs as ModelRequest['tools'] }
   if (agent.responseFormat !== undefined) request.responseFormat = agent.responseFormat
   const calls: ToolCall[] = []
   let usage: Usage | undefined
   const requestedAt = Date.now()
   let firstChunkAt: number | undefined
-  const signal = watch.signal
   try {
     for await (const chunk of route.provider.stream(request, { signal, attempt })) {
       if (signal.aborted) break
@@ -235,7 +122,7 @@ async function streamTurn(context: LoopContext, route: ResolvedRoute, attempt: n
   } catch (error) {
     return watch.timedOut !== undefined && !context.signal.aborted ? watch.timedOut : error
   } finally {
-    watch.stop()
+    watch.endTurn()
   }
   // A provider may end its stream quietly when aborted: a timeout still fails the attempt.
   if (watch.timedOut !== undefined && !context.signal.aborted) return watch.timedOut

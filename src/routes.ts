@@ -49,6 +49,8 @@ export const defaultRetry: ResolvedRetry = { maxAttempts: 4, baseDelayMs: 500, m
 export interface ResolvedRoute {
   id: string
   provider: ModelProvider
+  /** The provider's key in the runtime's `providers`. */
+  providerKey: string
   providerName: string
   model: string
   pricing: Pricing | undefined
@@ -122,16 +124,31 @@ function checkRetry(retry: unknown, where: string): void {
   }
 }
 
-/** Resolves a route id; `not_found.model_route` when there is none. */
+/** Resolved routes by route table: a runtime's routes are fixed when it opens, so each is resolved once. */
+const resolvedRoutes = new WeakMap<Record<string, Route>, Map<string, ResolvedRoute>>()
+
+/**
+ * Resolves a route id; `not_found.model_route` when there is none. The
+ * result is shared (resolved once per route table, which a runtime fixes
+ * when it opens): callers do not change it.
+ */
 export function resolveRoute(id: string, routes: Record<string, Route>, providers: Record<string, ModelProvider>): ResolvedRoute {
+  let resolved = resolvedRoutes.get(routes)
+  if (resolved === undefined) {
+    resolved = new Map()
+    resolvedRoutes.set(routes, resolved)
+  }
+  const known = resolved.get(id)
+  if (known !== undefined && known.provider === providers[known.providerKey]) return known
   const route = Object.hasOwn(routes, id) ? routes[id] : undefined
   if (route === undefined) throw new NotFoundError('not_found.model_route', `Route ${id} is not defined`)
   const provider = providers[route.provider] as ModelProvider
   // checkRoutes made sure one of the two is a string.
   const model = (route.model ?? provider.model) as string
-  return {
+  const result: ResolvedRoute = {
     id,
     provider,
+    providerKey: route.provider,
     providerName: provider.name ?? route.provider,
     model,
     pricing: route.pricing ?? provider.pricing?.(model),
@@ -145,6 +162,8 @@ export function resolveRoute(id: string, routes: Record<string, Route>, provider
     fallbacks: route.fallbacks ?? [],
     resolve: (other) => resolveRoute(other, routes, providers),
   }
+  resolved.set(id, result)
+  return result
 }
 
 /** The money figures of a run. */

@@ -7,7 +7,7 @@
  */
 import PQueue from 'p-queue'
 import { finalPatch, runAgentLoop, type LoopContext } from './agent-loop.js'
-import { TurnSignals } from './model-turn.js'
+import { StretchWatch } from './stretch-watch.js'
 import type { Agent } from './agents.js'
 import { isSessionBusy, StateError, ValidationError } from './errors.js'
 import type { EventHub } from './event-stream.js'
@@ -44,8 +44,8 @@ export interface ActiveRun {
    * the session is read again otherwise.
    */
   session: Session | undefined
-  /** The controller its model turns share in the stretch executing now: aborted with the run. */
-  turns?: TurnSignals
+  /** The watch over the stretch executing now (its turns' controller and its deadlines): aborted with the run. */
+  watch?: StretchWatch
   /** Resolves when the run leaves this runtime (ended, or the runtime closed). */
   done: Promise<void>
   release: () => void
@@ -249,7 +249,7 @@ export class Scheduler {
       this.#dropped = true
       active.executing = false
       active.controller.abort(error)
-      active.turns?.abort(error)
+      active.watch?.abort(error)
       this.#leave(active)
       if (active.log.stored) this.#options.onDropped?.()
     })
@@ -284,6 +284,8 @@ export class Scheduler {
       this.#leave(active)
       return
     }
+    // Without a duration limit the turns stream under the run's own controller (see StretchWatch).
+    const watch = (active.watch = new StretchWatch(run.limits?.maxDurationMs === undefined ? active : undefined))
     const context: LoopContext = {
       log,
       agent: active.agent,
@@ -295,14 +297,14 @@ export class Scheduler {
       creditsPerUsd: this.#options.creditsPerUsd,
       logger: this.#options.logger,
       limits: run.limits,
+      watch,
     }
-    // Without a duration limit the turns stream under the run's own controller (see TurnSignals).
-    context.turnSignals = active.turns = new TurnSignals(context, run.limits?.maxDurationMs === undefined ? active : undefined)
     let outcome
     try {
       outcome = await runAgentLoop(context)
     } finally {
       active.executing = false
+      watch.stop()
     }
     if (outcome === 'finished') this.#leave(active)
     else if (outcome === 'waiting') {
@@ -391,7 +393,7 @@ export class Scheduler {
     if (log.sealed) throw new StateError(`Run ${active.run.id} has already ended`)
     const cancelled = new Error(reason)
     active.controller.abort(cancelled)
-    active.turns?.abort(cancelled)
+    active.watch?.abort(cancelled)
     const state = log.state
     const phase = state.toolPhase
     if (phase !== undefined) {
@@ -419,7 +421,7 @@ export class Scheduler {
     const closing = new ClosingSignal()
     for (const active of this.#active.values()) {
       active.controller.abort(closing)
-      active.turns?.abort(closing)
+      active.watch?.abort(closing)
     }
     this.#queue.clear()
     await this.#queue.onIdle()

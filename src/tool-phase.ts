@@ -4,13 +4,13 @@
  * (idempotent tools retried), or waiting for a person's confirmation.
  */
 import { z } from 'zod'
-import { deadlines, type Deadline } from './deadlines.js'
 import type { LoopContext } from './agent-loop.js'
 import { toErrorInfo, ToolError } from './errors.js'
 import type { EventDataMap, InputRequest, Json, JsonObject } from './events.js'
 import type { ToolCall } from './model.js'
 import { runCostOf } from './routes.js'
 import { metricsOf, openRequests, type ToolPhase } from './run-state.js'
+import type { WatchedCall } from './stretch-watch.js'
 import type { Tool } from './tools.js'
 
 function needsConfirmation(definition: Tool, args: unknown): boolean {
@@ -39,11 +39,6 @@ function toJson(value: unknown): Json {
 }
 
 
-/**
- * Runs one call of a tool under its `timeoutMs`: its signal aborts on the
- * run's abort and when the time is up, and the call then rejects with
- * `tool.timeout` (a late result is dropped).
- */
 /**
  * The context a tool call gets. Its `signal` is made when the tool first
  * reads it (most never do): it aborts with the run and on the call's timeout.
@@ -79,54 +74,61 @@ class ToolCallContext {
 }
 
 /**
- * One call of a tool, under its `timeoutMs` (a deadline on the shared timer):
- * rejects with `tool.timeout` when the time is up, or with the run's abort
- * reason when the run aborts, and the call's signal aborts with it; a late
- * result is dropped.
+ * One call of a tool, watched by the stretch under its `timeoutMs`: settles
+ * with the tool's result, or rejects with `tool.timeout` when the time is up
+ * or with the run's abort reason when the run aborts (the call's signal
+ * aborts with it, and a late result is dropped).
  */
-function executeOnce(context: LoopContext, definition: Tool, call: ToolCall, args: unknown): Promise<unknown> {
-  const { log, signal } = context
-  if (signal.aborted) return Promise.reject(signal.reason)
-  const toolContext = new ToolCallContext(signal, log.runId, log.sessionId, call.id, context.sessionState)
-  const timeoutMs = definition.timeoutMs
-  return new Promise<unknown>((resolve, reject) => {
-    let deadline: Deadline | undefined
-    const finish = (): void => {
-      signal.removeEventListener('abort', onAbort)
-      if (deadline !== undefined) deadlines.delete(deadline)
-    }
-    const onAbort = (): void => {
-      finish()
-      toolContext.abort(signal.reason)
-      reject(signal.reason)
-    }
-    signal.addEventListener('abort', onAbort, { once: true })
-    if (timeoutMs > 0) {
-      deadline = {
-        at: Date.now() + timeoutMs,
-        expired: () => {
-          finish()
-          const error = new ToolError('tool.timeout', `${call.name} did not finish within ${timeoutMs} ms`)
-          toolContext.abort(error)
-          reject(error)
-          return true
-        },
-      }
-      deadlines.add(deadline, timeoutMs)
-    }
+class RunningCall implements WatchedCall {
+  readonly at: number
+  readonly promise: Promise<unknown>
+  readonly #name: string
+  readonly #timeoutMs: number
+  readonly #tool: ToolCallContext
+  #resolve!: (value: unknown) => void
+  #reject!: (error: unknown) => void
+
+  constructor(context: LoopContext, definition: Tool, call: ToolCall, args: unknown) {
+    const { log, watch } = context
+    this.#name = call.name
+    this.#timeoutMs = definition.timeoutMs
+    this.at = this.#timeoutMs > 0 ? Date.now() + this.#timeoutMs : Number.POSITIVE_INFINITY
+    const tool = (this.#tool = new ToolCallContext(context.signal, log.runId, log.sessionId, call.id, context.sessionState))
+    this.promise = new Promise<unknown>((resolve, reject) => {
+      this.#resolve = resolve
+      this.#reject = reject
+    })
+    watch.beginCall(this, this.#timeoutMs)
     Promise.resolve()
-      .then(() => definition.execute(args as never, toolContext))
+      .then(() => definition.execute(args as never, tool))
       .then(
         (value) => {
-          finish()
-          resolve(value)
+          watch.endCall(this)
+          this.#resolve(value)
         },
         (error: unknown) => {
-          finish()
-          reject(error)
+          watch.endCall(this)
+          this.#reject(error)
         },
       )
-  })
+  }
+
+  timedOut(): void {
+    const error = new ToolError('tool.timeout', `${this.#name} did not finish within ${this.#timeoutMs} ms`)
+    this.#tool.abort(error)
+    this.#reject(error)
+  }
+
+  aborted(reason: unknown): void {
+    this.#tool.abort(reason)
+    this.#reject(reason)
+  }
+}
+
+function executeOnce(context: LoopContext, definition: Tool, call: ToolCall, args: unknown): Promise<unknown> {
+  const { signal } = context
+  if (signal.aborted) return Promise.reject(signal.reason)
+  return new RunningCall(context, definition, call, args).promise
 }
 
 async function executeCall(context: LoopContext, phase: ToolPhase, call: ToolCall): Promise<void> {
