@@ -229,7 +229,7 @@ export async function benchConcurrent(runs = 200, sessions = 50, makeStore: () =
 
 /** Runs (a), (b), (c) on the memory store. */
 export async function benchCore(): Promise<Comparison[]> {
-  return [await benchSequential('chat', 500), await benchSequential('tools', 300), await benchConcurrent()]
+  return [await benchSequential('chat', 2000), await benchSequential('tools', 1000), await benchConcurrent()]
 }
 
 /** Prints comparisons as a table. */

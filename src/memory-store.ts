@@ -248,7 +248,8 @@ export class MemoryStore implements Store {
     if (settlements !== undefined) this.#controls.checkSettlements(settlements)
     const status = patch?.status
     const claims = status === 'running' || status === 'waiting_for_input'
-    if (claims) {
+    // A start (it sets startedAt) claims even when the run also ended within this commit: the runtime merges unflushed patches.
+    if (claims || (patch?.startedAt !== undefined && patch.startedAt !== null)) {
       const run = existing as Run
       const blocker = claimBlocker(this.#sessions.get(run.sessionId) as Session, run, this.#queued)
       if (blocker !== undefined) throw sessionBusyError(run.sessionId, run.id, blocker)

@@ -27,10 +27,11 @@ export function applyCommit(statements: Statements, commit: Commit): void {
   const run = commit.run
   if (run !== undefined) {
     patchRun(statements, run.id, run.patch)
-    const status = run.patch.status
-    if (status !== undefined) {
+    const { status, startedAt } = run.patch
+    const starts = startedAt !== undefined && startedAt !== null
+    if (status !== undefined || starts) {
       const session = sessionId !== undefined && run.id === runId ? sessionId : run.id === inserted?.id ? inserted.sessionId : (statements.getRunSession.get(run.id) as string)
-      statements.claims.afterStatus(run.id, session, status)
+      statements.claims.afterStatus(run.id, session, status, starts)
     }
   }
   if (sessionId !== undefined) insertEvents(statements, runId as string, sessionId, events as readonly RunEvent[])

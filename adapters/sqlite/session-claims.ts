@@ -36,15 +36,21 @@ export class SessionClaims {
 
   /**
    * Inside a commit's transaction, after the run's patch: claims or frees the
-   * session as the new `status` says. Throws the session-busy conflict.
+   * session as the new `status` says. A start (`starts`) that already ended
+   * within the commit (the runtime merges patches it has not flushed) is
+   * checked as a claim and leaves the session free. Throws the session-busy
+   * conflict.
    */
-  afterStatus(runId: string, sessionId: string, status: RunStatus): void {
+  afterStatus(runId: string, sessionId: string, status: RunStatus | undefined, starts = false): void {
     if (status === 'running' || status === 'waiting_for_input') {
       const blocker = this.#take(runId, sessionId)
       if (blocker !== undefined) throw sessionBusyError(sessionId, runId, blocker)
-    } else if (isTerminalStatus(status)) {
-      this.#release.run(sessionId, runId)
+      return
     }
+    // The commit holds the write lock: a look is as good as a claim taken and freed again.
+    const blocker = starts ? this.#blocker(runId, sessionId) : undefined
+    if (blocker !== undefined) throw sessionBusyError(sessionId, runId, blocker)
+    if (status !== undefined && isTerminalStatus(status)) this.#release.run(sessionId, runId)
   }
 
   /** Claims the session of an unfinished run ahead of its start, in a transaction of its own; false when it may not. */

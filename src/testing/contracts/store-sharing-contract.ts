@@ -113,6 +113,22 @@ export function sharingContractCases(current: () => { store: Store; fixture: Sto
     expect(await holder(store, session)).toBe(late.id)
   })
 
+  it('checks the claim of a run that starts and ends in one commit (its start sets startedAt), and leaves the session free', async () => {
+    // The runtime merges the patches it has not flushed yet: a quick run's start and end reach the store as one.
+    const { store, session, runs } = await sessionWithRuns(1)
+    const first = runs[0] as Run
+    await move(store, first, { status: 'waiting_for_input' })
+    const quick = makeRun(session)
+    const patch: RunPatch = { status: 'completed', startedAt: iso(3), completedAt: iso(4) }
+    const commit = { insertRun: quick, run: { id: quick.id, patch }, events: [makeDelta(quick, 1)] }
+    await expect(store.commit(commit)).rejects.toMatchObject({ code: 'storage.conflict', details: { reason: 'session_busy', run_id: first.id } })
+    expect(await store.getRun(quick.id)).toBeUndefined()
+    await move(store, first, { status: 'completed', completedAt: iso(5) })
+    await store.commit(commit)
+    expect(await store.getRun(quick.id)).toMatchObject({ status: 'completed', startedAt: iso(3) })
+    expect(await holder(store, session)).toBeNull()
+  })
+
   it('claims a session ahead of a start (claimSession): once, never from another run or past an older queued one', async () => {
     const { store, session, runs } = await sessionWithRuns(3)
     const [oldest, middle, newest] = runs as [Run, Run, Run]
