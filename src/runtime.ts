@@ -36,6 +36,7 @@ import {
   type ListRunsOptions,
   type RuntimeOptions,
 } from './runtime-options.js'
+import { EndedRuns } from './ended-runs.js'
 import { Ownership } from './ownership.js'
 import { Sessions, type CreateSessionOptions, type ListSessionsOptions, type Scope, type UpdateSessionOptions } from './sessions.js'
 import { isTerminalStatus, type Run, type Session, type Store, type ThreadMessage } from './store.js'
@@ -49,6 +50,8 @@ export class Runtime {
   readonly #agents = new AgentRegistry()
   readonly #hub = new EventHub()
   readonly #scheduler: Scheduler
+  /** The events of the runs ended here last, for readers who come right after the end. */
+  readonly #ended = new EndedRuns()
   readonly #options: RuntimeOptions
   readonly #sessions: Sessions
   readonly #messages: Messages
@@ -92,6 +95,7 @@ export class Runtime {
       creditsPerUsd,
       logger: this.#logger,
       onDropped: () => this.#passes.soon(),
+      onEnded: (run, events) => this.#ended.add(run.id, run.sessionId, events),
     })
     this.#maxInputBytes = positiveInteger(options.maxInputBytes, 'maxInputBytes', 1_048_576)
     this.#messages = new Messages({
@@ -198,8 +202,12 @@ export class Runtime {
   }
 
   /** Deletes a session with its runs and events, cancelling its active and queued runs first. */
-  deleteSession(sessionId: string, scope: Scope = {}): Promise<void> {
-    return this.#sessions.delete(sessionId, scope)
+  async deleteSession(sessionId: string, scope: Scope = {}): Promise<void> {
+    try {
+      await this.#sessions.delete(sessionId, scope)
+    } finally {
+      this.#ended.forgetSession(sessionId)
+    }
   }
 
   /** Adds a user's message to a session (thread), unanswered until a run created without `input` takes it. */
@@ -378,7 +386,7 @@ export class Runtime {
       const active = this.#scheduler.get(runId)
       return active !== undefined && !active.log.sealed
     },
-    committed: (runId) => this.#scheduler.get(runId)?.log.held,
+    committed: (runId) => this.#scheduler.get(runId)?.log.held ?? this.#ended.get(runId),
   }
 
   #assertOpen(): void {

@@ -11,7 +11,7 @@ import { StretchWatch } from './stretch-watch.js'
 import type { Agent } from './agents.js'
 import { isSessionBusy, StateError, ValidationError } from './errors.js'
 import type { EventHub } from './event-stream.js'
-import type { JsonObject } from './events.js'
+import type { JsonObject, RunEvent } from './events.js'
 import type { Message } from './model.js'
 import type { ResolvedRoute } from './routes.js'
 import { RunLog } from './run-log.js'
@@ -66,6 +66,8 @@ export interface SchedulerOptions {
   logger: Logger
   /** Called when a run was dropped on an error, so that recovery takes it up again soon. */
   onDropped?: () => void
+  /** Called when a run that ended leaves the scheduler, with its events when all of them are held in memory. */
+  onEnded?: (run: Run, events: readonly RunEvent[]) => void
 }
 
 class ClosingSignal extends Error {
@@ -342,6 +344,9 @@ export class Scheduler {
     this.#unreserve(active)
     if (this.#active.get(active.run.id) !== active) return
     this.#active.delete(active.run.id)
+    const { log } = active
+    const held = log.held
+    if (held !== undefined && log.state.terminal && held.length === log.seq && log.broken === undefined) this.#options.onEnded?.(active.run, held)
     const lane = this.#lanes.get(active.run.sessionId)
     if (lane !== undefined) {
       if (lane.active === active) lane.active = undefined
