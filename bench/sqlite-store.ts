@@ -52,7 +52,7 @@ const nextChunk = (): Promise<void> => new Promise((resolve) => setImmediate(res
 
 function makeSession(): Session {
   const time = now()
-  return { id: createId('thr'), orgId: 'bench', userId: 'u1', type: 'agent', agent: 'support', title: null, metadata: {}, state: {}, createdBy: null, activeRunId: null, createdAt: time, updatedAt: time }
+  return { id: createId('thr'), orgId: 'bench', userId: 'u1', type: 'agent', agent: 'support', title: null, metadata: {}, state: {}, createdBy: null, activeRunId: null, contextSummary: null, createdAt: time, updatedAt: time }
 }
 
 function makeRun(session: Session): Run {

@@ -7,6 +7,8 @@
  *   HEARTH_API_KEY  require `Authorization: Bearer <key>` (the key maps to org `default`)
  *   HEARTH_EXECUTE  `false`: serve as an observer that executes nothing (another server on HEARTH_DB executes)
  *   HEARTH_CONTROL_TIMEOUT_MS  how long input or cancel waits for the server that executes the run (default 10000)
+ *   HEARTH_CONTEXT  `summarize`: summarize the oldest runs of a long session instead of trimming them (default trim)
+ *   HEARTH_CONTEXT_WINDOW  the model's context window in tokens, for a model the provider does not know
  *   OPENAI_API_KEY  use OpenAI (with OPENAI_BASE_URL, OPENAI_MODEL) instead of the offline demo model
  */
 import { configFromEnvironment, startServer } from './support/start-server.js'

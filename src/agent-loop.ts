@@ -9,6 +9,7 @@ import { z } from 'zod'
 import type { Agent } from './agents.js'
 import { toErrorInfo, type ErrorCode } from './errors.js'
 import type { Json, JsonObject } from './events.js'
+import type { ContextWindow, History } from './context-window.js'
 import type { Message } from './model.js'
 import { modelTurn } from './model-turn.js'
 import { runCostOf, type ResolvedRoute } from './routes.js'
@@ -25,8 +26,10 @@ export interface LoopContext {
   log: RunLog
   agent: Agent
   route: ResolvedRoute
-  /** Messages of the session's earlier runs, marked `fromHistory`. */
-  history: Message[]
+  /** What the model is sent of the session's earlier runs; replaced when the window makes it give way. */
+  history: History
+  /** Fits each turn's request into its route's window. */
+  window: ContextWindow
   /** Aborts on cancel and on close. */
   signal: AbortSignal
   /** The session's state, which tools may change. */

@@ -5,6 +5,7 @@
 import type { z } from 'zod'
 import { NotFoundError, StateError, ValidationError } from './errors.js'
 import type { JsonSchema, ToolSpec } from './model.js'
+import { checkContext, fixedRequestBytes, type ContextOptions, type ResolvedContext } from './context-window.js'
 import { checkLimits } from './limits.js'
 import type { RunLimits } from './store.js'
 import { toJsonSchema, toToolSpec, type Tool } from './tools.js'
@@ -39,6 +40,8 @@ export interface AgentDefinition<Schema extends z.ZodType = z.ZodType> {
   historyRuns?: number
   /** Bounds on each run (a run's own `limits` override them field by field). @default none */
   limits?: RunLimits
+  /** How requests are kept inside the model's context window (see {@link ContextOptions}). @default trim to the route's window, when it is known */
+  context?: ContextOptions
 }
 
 /**
@@ -68,6 +71,10 @@ export interface Agent<Output = unknown> {
   readonly historyRuns: number
   /** Bounds on each run of the agent, when it sets any. */
   readonly limits: RunLimits | undefined
+  /** How requests are kept inside the model's window. */
+  readonly context: ResolvedContext
+  /** Estimated request bytes of the tools and answer schema, sent with every turn. */
+  readonly fixedRequestBytes: number
   /** A canonical text of the definition, to detect a redefinition with other content. */
   readonly fingerprint: string
 }
@@ -109,10 +116,11 @@ function compile(definition: AgentDefinition): Agent {
     tools.set(entry.name, entry)
   }
   const limits = checkLimits(definition.limits, `limits of agent ${key}`)
+  const context = checkContext(definition.context, `context of agent ${key}`)
   const toolSpecs = [...tools.values()].map(toToolSpec)
   const responseFormat = definition.outputSchema === undefined ? undefined : { name: 'output', schema: toJsonSchema(definition.outputSchema) }
   const instructions = definition.instructions ?? ''
-  const fingerprint = JSON.stringify([instructions, toolSpecs, definition.route ?? null, maxTurns, responseFormat ?? null, definition.name ?? null, historyRuns, limits ?? null])
+  const fingerprint = JSON.stringify([instructions, toolSpecs, definition.route ?? null, maxTurns, responseFormat ?? null, definition.name ?? null, historyRuns, limits ?? null, context])
   return {
     key,
     version,
@@ -127,6 +135,8 @@ function compile(definition: AgentDefinition): Agent {
     responseFormat,
     historyRuns,
     limits,
+    context,
+    fixedRequestBytes: fixedRequestBytes(toolSpecs, responseFormat),
     fingerprint,
   }
 }

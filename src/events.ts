@@ -50,6 +50,8 @@ export interface EventDataMap {
     history_run_ids?: string[]
     /** For a run started without `input`: the thread messages it answers, oldest first. */
     message_ids?: string[]
+    /** The run whose `context.summarized` wrote the session summary this run is sent before its history (agents with `context.strategy: 'summarize'`). */
+    summary_run_id?: string
   }
   'message.delta': { content: string; channel: 'text' | 'reasoning' }
   'message.completed': {
@@ -92,6 +94,20 @@ export interface EventDataMap {
    * attempt's partial deltas) are void.
    */
   'model.fallback': { from_route_id: string; to_route_id: string; error: { code: ErrorCode; message: string }; discard_after_seq: number }
+  /**
+   * The history did not fit the model's window: from the next model request
+   * on, the run is sent only `history_run_ids` of its earlier runs (oldest
+   * first); `dropped_run_ids` are left out from now on.
+   */
+  'context.trimmed': { history_run_ids: string[]; dropped_run_ids: string[]; estimated_tokens: number; max_input_tokens: number | null }
+  /**
+   * The older part of the history was replaced by a summary, written by
+   * route `route_id`: it covers the session's runs through
+   * `covers_through_run_id` (and the summary before it), and is kept on the
+   * session for later runs. From the next model request on the run is sent
+   * the summary, then `history_run_ids`.
+   */
+  'context.summarized': { summary: string; covers_through_run_id: string; history_run_ids: string[]; route_id: string; usage: UsageData }
   'run.completed': { content: string; metrics: MetricsData }
   'run.failed': { error: { code: ErrorCode; message: string; details?: JsonObject } }
   'run.cancelled': { reason: string; content: string }

@@ -61,6 +61,7 @@ function copySession(session: Session): Session {
     metadata: copyObject(session.metadata),
     state: copyObject(session.state),
     createdBy: session.createdBy === null ? null : { ...session.createdBy },
+    contextSummary: session.contextSummary === null ? null : { ...session.contextSummary },
   }
 }
 
@@ -243,6 +244,10 @@ export class MemoryStore implements Store {
     if (sessionState !== undefined && !this.#sessions.has(sessionState.sessionId)) {
       throw new StorageError('storage.failed', `Session ${sessionState.sessionId} does not exist`)
     }
+    const contextSummary = commit.contextSummary
+    if (contextSummary !== undefined && !this.#sessions.has(contextSummary.sessionId)) {
+      throw new StorageError('storage.failed', `Session ${contextSummary.sessionId} does not exist`)
+    }
     const answered = commit.answerMessages === undefined ? undefined : this.#messages.toAnswer(commit.answerMessages, commit.answerMessages.runId === inserted?.id ? inserted : this.#runs.get(commit.answerMessages.runId))
     const settlements = commit.settleControls
     if (settlements !== undefined) this.#controls.checkSettlements(settlements)
@@ -293,6 +298,7 @@ export class MemoryStore implements Store {
       session.state = sessionState.state
       session.updatedAt = sessionState.updatedAt
     }
+    if (contextSummary !== undefined) (this.#sessions.get(contextSummary.sessionId) as Session).contextSummary = { ...contextSummary.summary }
     if (answered !== undefined) for (const message of answered) message.runId = (commit.answerMessages as NonNullable<Commit['answerMessages']>).runId
     if (settlements !== undefined) this.#controls.settle(settlements)
     this.#notify()

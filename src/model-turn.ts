@@ -6,35 +6,24 @@
  * stalls past the route's timeouts fails its attempt with `provider.timeout`.
  */
 import { sleep } from './abortable.js'
+import { backoffMs, retryableCodes } from './backoff.js'
 import type { LoopContext } from './agent-loop.js'
-import { ProviderError, toErrorInfo, type ErrorCode } from './errors.js'
+import { fitContext } from './context-fit.js'
+import { ProviderError, toErrorInfo } from './errors.js'
 import type { EventDataMap } from './events.js'
 import type { Message, ModelRequest, ToolCall, Usage } from './model.js'
-import type { ResolvedRetry, ResolvedRoute } from './routes.js'
+import type { ResolvedRoute } from './routes.js'
 import { maxBacklog } from './run-log.js'
 import { usageData } from './run-state.js'
 
 function requestMessages(context: LoopContext): Message[] {
   const own = context.log.state.messages
   // A copy: the provider may keep the request, and the run's list keeps growing.
-  if (context.history.length === 0) return own.slice()
+  const history = context.history.messages
+  if (history.length === 0) return own.slice()
   const first = own[0]
-  return first?.role === 'system' ? [first, ...context.history, ...own.slice(1)] : [...context.history, ...own]
+  return first?.role === 'system' ? [first, ...history, ...own.slice(1)] : [...history, ...own]
 }
-
-/** Codes on which a model turn is tried again: the provider may well answer the next time. */
-export const retryableCodes: ReadonlySet<ErrorCode> = new Set(['provider.unavailable', 'provider.rate_limited', 'provider.timeout', 'provider.bad_response'])
-
-/**
- * The wait after failed attempt `attempt` (from 1): a random time up to
- * `baseDelayMs * 2^(attempt - 1)` (full jitter), at most `maxDelayMs`; a
- * provider's `Retry-After` is waited instead, also at most `maxDelayMs`.
- */
-export function backoffMs(retry: ResolvedRetry, attempt: number, retryAfterMs: number | undefined, random: () => number = Math.random): number {
-  if (retryAfterMs !== undefined) return Math.min(retryAfterMs, retry.maxDelayMs)
-  return Math.round(random() * Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1)))
-}
-
 
 /**
  * One model turn, tried again on a retryable failure until the route's
@@ -45,8 +34,11 @@ export function backoffMs(retry: ResolvedRetry, attempt: number, retryAfterMs: n
  */
 export async function modelTurn(context: LoopContext): Promise<void> {
   const { log } = context
+  let compacted = false
   for (;;) {
     const route = servingRoute(context)
+    const fitting = fitContext(context, route)
+    if (fitting !== undefined) await fitting
     const attempt = log.state.failedAttempts + 1
     const before = log.seq
     const failure = await streamTurn(context, route, attempt)
@@ -54,6 +46,14 @@ export async function modelTurn(context: LoopContext): Promise<void> {
     // Read afresh: a timeout hands the run a new signal.
     if (context.signal.aborted || log.broken !== undefined) throw failure
     const info = toErrorInfo(failure)
+    // Too long for the model after all (the estimate is only one): one compaction, then one more try.
+    if (info.code === 'provider.context_length' && !compacted && context.history.runs.length > 0) {
+      compacted = true
+      log.append('model.retry', { attempt, delay_ms: 0, error: info, discard_after_seq: before })
+      await fitContext(context, route, true)
+      await log.flush()
+      continue
+    }
     if (retryableCodes.has(info.code) && attempt < route.retry.maxAttempts) {
       const delay = backoffMs(route.retry, attempt, (failure as ProviderError).retryAfterMs)
       log.append('model.retry', { attempt, delay_ms: delay, error: info, discard_after_seq: before })
@@ -138,6 +138,7 @@ async function streamTurn(context: LoopContext, route: ResolvedRoute, attempt: n
     model: route.model,
   }
   if (state.partialReasoning !== '') data.reasoning_content = state.partialReasoning
+  if (usage !== undefined) context.window.reported(usage.inputTokens)
   log.append('message.completed', data)
   return undefined
 }

@@ -122,6 +122,8 @@ export interface ModelProvider {
   stream(request: ModelRequest, options: StreamOptions): AsyncIterable<ModelChunk>
   /** The provider's own price for a model, used when a route sets none. */
   pricing?(model: string): Pricing | undefined
+  /** The model's context window in tokens, used when a route sets no `contextWindow`; undefined when unknown. */
+  contextWindow?(model: string): number | undefined
   /** A short name shown as `model_provider` (e.g. `OpenAI`). @default the key in `providers` */
   readonly name?: string
   /** The model a route uses when it names none (`Runtime.open({ model })`, a route without `model`). @default none */

@@ -27,6 +27,8 @@ export interface Route {
    * not followed. @default []
    */
   fallbacks?: readonly string[]
+  /** The model's context window in tokens, for the agents' `context`. @default the provider's `contextWindow(model)`, else unknown (no trimming unless the agent sets `context.maxInputTokens`) */
+  contextWindow?: number
 }
 
 /** How a model turn is retried: exponential backoff with full jitter, capped, honouring the provider's `Retry-After`. */
@@ -59,6 +61,8 @@ export interface ResolvedRoute {
   idleTimeoutMs: number
   /** The ids of the routes tried when this one fails, in order. */
   fallbacks: readonly string[]
+  /** The model's context window in tokens; undefined when unknown. */
+  contextWindow: number | undefined
   /** Resolves another route of the same runtime (a fallback, or the route that served a turn). */
   resolve: (id: string) => ResolvedRoute
 }
@@ -106,6 +110,10 @@ export function checkRoutes(routes: Record<string, Route>, providers: Record<str
       if (value !== undefined && (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)) {
         throw new ValidationError(`Expected \`routes.${id}.${field}\` to be an integer from 0, got \`${String(value)}\``)
       }
+    }
+    const window = route.contextWindow
+    if (window !== undefined && (typeof window !== 'number' || !Number.isSafeInteger(window) || window < 1)) {
+      throw new ValidationError(`Expected \`routes.${id}.contextWindow\` to be a positive integer, got \`${String(window)}\``)
     }
   }
 }
@@ -160,6 +168,7 @@ export function resolveRoute(id: string, routes: Record<string, Route>, provider
     firstChunkTimeoutMs: route.firstChunkTimeoutMs ?? defaultStreamTimeouts.firstChunkTimeoutMs,
     idleTimeoutMs: route.idleTimeoutMs ?? defaultStreamTimeouts.idleTimeoutMs,
     fallbacks: route.fallbacks ?? [],
+    contextWindow: route.contextWindow ?? provider.contextWindow?.(model),
     resolve: (other) => resolveRoute(other, routes, providers),
   }
   resolved.set(id, result)

@@ -5,6 +5,7 @@
  * seen"). A terminal event seals the log: later appends are dropped, which is
  * how a cancelled run drops a slow tool's late result.
  */
+import type { ContextSummary } from './context-window.js'
 import type { EventDataMap, EventType, RunEvent } from './events.js'
 import { terminalEventTypes } from './events.js'
 import type { EventHub } from './event-stream.js'
@@ -59,6 +60,7 @@ export class RunLog {
   ownerId: string | undefined
   #patch: RunPatch | undefined
   #sessionState: Commit['sessionState']
+  #contextSummary: Commit['contextSummary']
   #answer: Commit['answerMessages']
   #settlements: ControlSettlement[] | undefined
   #chain: Promise<void> = Promise.resolve()
@@ -121,6 +123,12 @@ export class RunLog {
     this.#schedule()
   }
 
+  /** Keeps this summary on the session with the next commit (the one of its `context.summarized`). */
+  setContextSummary(summary: ContextSummary): void {
+    this.#contextSummary = { sessionId: this.sessionId, summary }
+    this.#schedule()
+  }
+
   /** Gives the run these thread messages with the next commit (the store refuses ones another run took). */
   answerMessages(messageIds: readonly string[]): void {
     this.#answer = { runId: this.runId, messageIds }
@@ -159,6 +167,10 @@ export class RunLog {
     if (events.length > 0) commit.events = events
     if (this.#sessionState !== undefined) commit.sessionState = this.#sessionState
     if (this.#answer !== undefined) commit.answerMessages = this.#answer
+    if (this.#contextSummary !== undefined) {
+      commit.contextSummary = this.#contextSummary
+      this.#contextSummary = undefined
+    }
     if (this.#settlements !== undefined) commit.settleControls = this.#settlements
     this.#insert = undefined
     this.#settlements = undefined
@@ -184,7 +196,7 @@ export class RunLog {
   }
 
   #hasPending(): boolean {
-    return this.#pending.length > 0 || this.#patch !== undefined || this.#insert !== undefined || this.#sessionState !== undefined || this.#answer !== undefined || this.#settlements !== undefined
+    return this.#pending.length > 0 || this.#patch !== undefined || this.#insert !== undefined || this.#sessionState !== undefined || this.#answer !== undefined || this.#settlements !== undefined || this.#contextSummary !== undefined
   }
 
   readonly #publish = (events: RunEvent[]): void => {

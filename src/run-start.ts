@@ -10,6 +10,8 @@ import { failRun } from './agent-loop.js'
 import type { Agent } from './agents.js'
 import { isSessionBusy } from './errors.js'
 import { joinedInput, unansweredMessages } from './messages.js'
+import { historyRun, makeHistory, type ContextSummary, type History } from './context-window.js'
+import type { EventDataMap } from './events.js'
 import type { Message } from './model.js'
 import { setRunInput } from './run-state.js'
 import type { ResolvedRoute } from './routes.js'
@@ -21,9 +23,11 @@ import type { Run, RunPatch, Session, Store, ThreadMessage } from './store.js'
 export interface StartPlan {
   /** The earlier runs whose messages the model is sent, oldest first. */
   historyRunIds: string[]
-  history: Message[]
+  history: History
   /** For a run that answers thread messages: the unanswered ones, oldest first. */
   messages: ThreadMessage[] | undefined
+  /** The run that wrote the session summary the run is sent first, if any. */
+  summaryRunId: string | undefined
 }
 
 /** The messages of `runs` (oldest first) as history: all but system prompts, marked `fromHistory`. */
@@ -41,14 +45,36 @@ async function latestCompletedRuns(store: Store, active: ActiveRun): Promise<Run
   return runs.reverse()
 }
 
-/** The reads of a run's first stretch, before its `run.started`. */
-export async function planStart(store: Store, active: ActiveRun): Promise<StartPlan> {
+/** The session's summary, for an agent that summarizes; `session` is the snapshot the run has, if any. */
+async function sessionSummary(store: Store, active: ActiveRun, session: Session | undefined): Promise<ContextSummary | undefined> {
+  if (active.agent.context.strategy !== 'summarize') return undefined
+  return (session ?? (await store.getSession(active.run.sessionId)))?.contextSummary ?? undefined
+}
+
+/** The history of a run that starts: the session's summary, if the agent uses one, then the latest completed runs it does not cover. */
+async function startHistory(store: Store, active: ActiveRun, session: Session | undefined): Promise<{ runs: Run[]; summary: ContextSummary | undefined }> {
+  const [runs, summary] = await Promise.all([latestCompletedRuns(store, active), sessionSummary(store, active, session)])
+  if (summary === undefined) return { runs, summary }
+  return { runs: runs.filter((run) => run.id > summary.coversThroughRunId), summary }
+}
+
+/** The history these runs and this summary make, tool outputs cut as the agent says. */
+function historyOf(active: ActiveRun, runs: readonly Run[], summary: ContextSummary | undefined): History {
+  const max = active.agent.context.maxToolOutputChars
+  return makeHistory(
+    runs.map((run) => historyRun(run, max)),
+    summary,
+  )
+}
+
+/** The reads of a run's first stretch, before its `run.started`; `session` is the snapshot the run has, if any. */
+export async function planStart(store: Store, active: ActiveRun, session?: Session): Promise<StartPlan> {
   // `messageIds` is [] on the record of a run created without input (null with input).
   const answers = active.run.messageIds !== null
-  const [runs, messages] = answers
-    ? await Promise.all([latestCompletedRuns(store, active), unansweredMessages(store, active.run.sessionId)])
-    : [await latestCompletedRuns(store, active), undefined]
-  return { historyRunIds: runs.map((run) => run.id), history: historyMessages(runs), messages }
+  const [{ runs, summary }, messages] = answers
+    ? await Promise.all([startHistory(store, active, session), unansweredMessages(store, active.run.sessionId)])
+    : [await startHistory(store, active, session), undefined]
+  return { historyRunIds: runs.map((run) => run.id), summaryRunId: summary?.runId, history: historyOf(active, runs, summary), messages }
 }
 
 /**
@@ -60,7 +86,8 @@ export async function planStart(store: Store, active: ActiveRun): Promise<StartP
 export function appendStart(active: ActiveRun, plan: StartPlan, creditsPerUsd: number): boolean {
   const { log, run } = active
   const now = Date.now()
-  const data = { persona_id: run.personaId, route_id: run.routeId, model: run.model, model_provider: run.modelProvider, history_run_ids: plan.historyRunIds }
+  const data: EventDataMap['run.started'] = { persona_id: run.personaId, route_id: run.routeId, model: run.model, model_provider: run.modelProvider, history_run_ids: plan.historyRunIds }
+  if (plan.summaryRunId !== undefined) data.summary_run_id = plan.summaryRunId
   const patch: RunPatch = { status: 'running', startedAt: new Date(now).toISOString() }
   const messages = plan.messages
   if (messages === undefined) {
@@ -83,16 +110,29 @@ export function appendStart(active: ActiveRun, plan: StartPlan, creditsPerUsd: n
 }
 
 /**
- * The history of a later stretch: the runs its `run.started` recorded, read
- * again (a pruned one is left out); a run started before they were recorded
- * sees the session's latest completed runs, as it did then.
+ * The history of a later stretch: the runs its `run.started` recorded (or
+ * its last `context.trimmed` or `context.summarized`), read again (a pruned
+ * one is left out), after the summary it was sent; a run started before
+ * they were recorded sees the session's latest completed runs, as it did then.
  */
-export async function historyOfStartedRun(store: Store, active: ActiveRun): Promise<Message[]> {
-  const ids = active.log.state.historyRunIds
-  if (ids === undefined) return historyMessages(await latestCompletedRuns(store, active))
-  if (ids.length === 0) return []
-  const runs = await Promise.all(ids.map((id) => store.getRun(id)))
-  return historyMessages(runs.filter((run): run is Run => run !== undefined))
+export async function historyOfStartedRun(store: Store, active: ActiveRun): Promise<History> {
+  const state = active.log.state
+  const ids = state.historyRunIds
+  if (ids === undefined) return historyOf(active, await latestCompletedRuns(store, active), undefined)
+  const [runs, summary] = await Promise.all([Promise.all(ids.map((id) => store.getRun(id))), startedSummary(store, active)])
+  return historyOf(
+    active,
+    runs.filter((run): run is Run => run !== undefined),
+    summary,
+  )
+}
+
+/** The summary a started run is sent: the one it wrote, else the session's it started with (while the session still has it). */
+async function startedSummary(store: Store, active: ActiveRun): Promise<ContextSummary | undefined> {
+  const { summary, summaryRunId } = active.log.state
+  if (summary !== undefined || summaryRunId === undefined) return summary
+  const kept = (await store.getSession(active.run.sessionId))?.contextSummary
+  return kept?.runId === summaryRunId ? kept : undefined
 }
 
 /** A new run on its way into its session's lane. */

@@ -4,6 +4,7 @@
  * (after a restart, or to answer input) is rebuilt by folding its log with the
  * same function, so the two can never disagree: the log is the truth.
  */
+import type { ContextSummary } from './context-window.js'
 import type { EventDataMap, InputRequest, Json, MetricsData, RunEvent, UsageData } from './events.js'
 import type { Message, ToolCall } from './model.js'
 import type { RunMetrics } from './store.js'
@@ -48,6 +49,10 @@ export interface RunState {
   startedAtMs: number | undefined
   /** The earlier runs whose messages the model is sent (`run.started`), oldest first; undefined before it, or in an older log. */
   historyRunIds: string[] | undefined
+  /** The summary the run is sent before its history: the one it wrote (`context.summarized`), else the session's it started with (`summary_run_id`, its text on the session). */
+  summary: ContextSummary | undefined
+  /** The run whose summary the run started with (`run.started`). */
+  summaryRunId: string | undefined
   /** The first model turn's time to its first chunk (its `message.completed`); undefined until that turn completed. */
   firstTurnTtftMs: number | null | undefined
   endedAtMs: number | undefined
@@ -85,6 +90,8 @@ export function createRunState(messages: Message[]): RunState {
     usage: { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 },
     startedAtMs: undefined,
     historyRunIds: undefined,
+    summary: undefined,
+    summaryRunId: undefined,
     firstTurnTtftMs: undefined,
     endedAtMs: undefined,
     terminal: false,
@@ -145,8 +152,25 @@ function applyEventData(state: RunState, event: RunEvent, timeMs: number): void 
       state.startedAtMs = timeMs
       state.executingSinceMs = timeMs
       state.historyRunIds = event.data.history_run_ids
+      state.summaryRunId = event.data.summary_run_id
       state.stepSeq = event.seq
       return
+    case 'context.trimmed':
+      state.historyRunIds = event.data.history_run_ids
+      return
+    case 'context.summarized': {
+      const data = event.data
+      state.historyRunIds = data.history_run_ids
+      state.summary = { summary: data.summary, coversThroughRunId: data.covers_through_run_id, runId: event.runId, createdAt: event.createdAt }
+      state.summaryRunId = event.runId
+      state.usage.inputTokens += data.usage.input_tokens
+      state.usage.outputTokens += data.usage.output_tokens
+      state.usage.cachedInputTokens += data.usage.cached_input_tokens
+      state.usage.reasoningTokens += data.usage.reasoning_tokens
+      // Priced by the route that wrote it (as a fallback's turns are); the run's own route counts in the rest.
+      addFallbackUsage(state, data.route_id, data.usage)
+      return
+    }
     case 'message.completed': {
       const data = event.data
       const message: Message = { role: 'assistant', content: data.content, createdAt: event.createdAt }

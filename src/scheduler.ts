@@ -16,6 +16,7 @@ import type { Message } from './model.js'
 import type { ResolvedRoute } from './routes.js'
 import { RunLog } from './run-log.js'
 import { openRequests } from './run-state.js'
+import { ContextWindow } from './context-window.js'
 import { appendStart, historyOfStartedRun, planStart, type StartPlan } from './run-start.js'
 import type { ControlSettlement, Run, Session, Store } from './store.js'
 import type { Logger } from './logger.js'
@@ -273,7 +274,7 @@ export class Scheduler {
     active.session = undefined
     const [session, plan] = await Promise.all([
       active.agent.tools.size === 0 ? undefined : (snapshot ?? store.getSession(run.sessionId)),
-      starting ? planStart(store, active) : historyOfStartedRun(store, active).then((history) => ({ history })),
+      starting ? planStart(store, active, snapshot) : historyOfStartedRun(store, active).then((history) => ({ history })),
     ])
     // Cancelled, or the runtime closing, while it read: a run that had not started stays queued.
     if (log.sealed || active.controller.signal.aborted) {
@@ -293,6 +294,7 @@ export class Scheduler {
       agent: active.agent,
       route: active.route,
       history: plan.history,
+      window: new ContextWindow(active.agent.context, active.agent.fixedRequestBytes),
       signal: active.controller.signal,
       sessionState: (session?.state ?? {}) as JsonObject,
       toolConcurrency: this.#options.toolConcurrency,

@@ -89,6 +89,7 @@ export class Sessions {
       state: optionalJsonObject(options.state, 'state') ?? {},
       createdBy,
       activeRunId: null,
+      contextSummary: null,
       createdAt: now,
       updatedAt: now,
     }

@@ -4,6 +4,7 @@
  * session state in one transaction. Every store runs the contract suite in
  * `src/testing/contracts/store-contract.ts` (exported as `hearth-runtime/testing/contracts`).
  */
+import type { ContextSummary } from './context-window.js'
 import type { JsonObject, RunEvent, InputRequest } from './events.js'
 import type { ErrorCode } from './errors.js'
 import type { Message } from './model.js'
@@ -35,6 +36,8 @@ export interface Session {
    * the run; a new session has none.
    */
   activeRunId: string | null
+  /** The summary of the session's older runs its agents' `summarize` context strategy wrote last (`context.summarized`); null when none has. */
+  contextSummary: ContextSummary | null
   createdAt: string
   updatedAt: string
 }
@@ -205,6 +208,8 @@ export interface Commit {
   events?: readonly RunEvent[]
   /** The session state tools wrote during the step. */
   sessionState?: { sessionId: string; state: JsonObject; updatedAt: string }
+  /** A summary the run wrote (`context.summarized`): it replaces the session's `contextSummary`. */
+  contextSummary?: { sessionId: string; summary: ContextSummary }
   /**
    * Thread messages the run takes: each gets `runId`. Every one must be a
    * message of the run's session (else `storage.failed`) that no run has

@@ -10,6 +10,7 @@
 import { NotFoundError, isHearthError } from '../../src/errors.js'
 import type { Json, RunEvent } from '../../src/events.js'
 import type { Message } from '../../src/model.js'
+import { summaryMessage } from '../../src/context-window.js'
 import { historyMessages } from '../../src/run-start.js'
 import type { Run, RunMetrics } from '../../src/store.js'
 import type { RequestContext } from './context.js'
@@ -210,6 +211,9 @@ export function agnoEvents(run: Run, agent: AgentIdentity, events: readonly RunE
       // A failed attempt tried again, or on another route, is not a run event Agno stores.
       case 'model.retry':
       case 'model.fallback':
+      // What the model was sent shows in the run's messages instead.
+      case 'context.trimmed':
+      case 'context.summarized':
         break
     }
   }
@@ -228,17 +232,51 @@ async function storedEvents(context: RequestContext, runId: string): Promise<Run
 /** Finds a run of the caller's org: undefined when it is gone (pruned, deleted). */
 export type RunLookup = (runId: string) => Promise<Run | undefined>
 
+/** What of its session the run was last sent: the earlier runs, and the summary before them (its text, or the run that wrote it). */
+interface SentHistory {
+  ids: string[] | undefined
+  summary: string | undefined
+  summaryRunId: string | undefined
+}
+
+/** The history named by the run's `run.started`, as its last `context.trimmed` or `context.summarized` changed it. */
+function sentHistory(events: readonly RunEvent[]): SentHistory {
+  const sent: SentHistory = { ids: undefined, summary: undefined, summaryRunId: undefined }
+  for (const event of events) {
+    if (event.type === 'run.started') {
+      sent.ids = event.data.history_run_ids
+      sent.summaryRunId = event.data.summary_run_id
+    } else if (event.type === 'context.trimmed') sent.ids = event.data.history_run_ids
+    else if (event.type === 'context.summarized') {
+      sent.ids = event.data.history_run_ids
+      sent.summary = event.data.summary
+    }
+  }
+  return sent
+}
+
+/** The summary run `runId` wrote (its last `context.summarized`); undefined when it is gone. */
+async function summaryOf(context: RequestContext, runId: string): Promise<string | undefined> {
+  const events = await storedEvents(context, runId).catch(() => [])
+  let summary: string | undefined
+  for (const event of events) if (event.type === 'context.summarized') summary = event.data.summary
+  return summary
+}
+
 /**
- * The messages the run's model was sent, in the order sent: its system
- * prompt, then the earlier runs' messages its `run.started` names (read from
- * those runs, oldest first; a run gone since is left out), then its own.
+ * The messages the run's model was last sent, in the order sent: its system
+ * prompt, then the summary and the earlier runs' messages its events name
+ * (read from those runs, oldest first; a run gone since is left out), then
+ * its own.
  */
-async function sentMessages(run: Run, events: readonly RunEvent[], lookup: RunLookup): Promise<Message[]> {
-  const started = events.find((event) => event.type === 'run.started')
-  const ids = started?.type === 'run.started' ? started.data.history_run_ids : undefined
-  if (ids === undefined || ids.length === 0) return run.messages
+async function sentMessages(context: RequestContext, run: Run, events: readonly RunEvent[], lookup: RunLookup): Promise<Message[]> {
+  const sent = sentHistory(events)
+  const summary = sent.summary ?? (sent.summaryRunId === undefined ? undefined : await summaryOf(context, sent.summaryRunId))
+  const ids = sent.ids ?? []
+  if (ids.length === 0 && summary === undefined) return run.messages
   const earlier = await Promise.all(ids.map(lookup))
   const history = historyMessages(earlier.filter((entry): entry is Run => entry !== undefined))
+  if (summary !== undefined) history.unshift(summaryMessage(summary))
   const first = run.messages[0]
   return first?.role === 'system' ? [first, ...history, ...run.messages.slice(1)] : [...history, ...run.messages]
 }
@@ -256,7 +294,7 @@ export async function agnoRun(context: RequestContext, run: Run, userId: string 
     run_response_format: agent.json ? 'json' : 'text',
     reasoning_content: run.reasoningContent,
     metrics: agnoMetrics(run.metrics),
-    messages: (await sentMessages(run, events, lookup)).map((message) => agnoMessage(message, run.createdAt)),
+    messages: (await sentMessages(context, run, events, lookup)).map((message) => agnoMessage(message, run.createdAt)),
     events: agnoEvents(run, agent, events),
     created_at: run.createdAt,
   }

@@ -12,7 +12,7 @@ import { loadPeer } from '../../src/optional-peer.js'
 import { toChatRequest } from './chat-request.js'
 import { chatCompletionChunks } from './chat-stream.js'
 import { guardedStream, untilAborted } from './guarded-stream.js'
-import { lookUpPrice, openaiPrices } from './pricing.js'
+import { lookUpContextWindow, lookUpPrice, openaiContextWindows, openaiPrices } from './pricing.js'
 import { toProviderError, type OpenAIErrorClasses } from './provider-errors.js'
 import { toResponsesRequest } from './responses-request.js'
 import { responsesChunks } from './responses-stream.js'
@@ -66,6 +66,8 @@ export interface OpenAIProviderOptions {
    * e.g. `'gpt-5-mini'`. @default none: each route names its model
    */
   model?: string
+  /** Context windows in tokens by model name, added to the built-in table (`openaiContextWindows`); a model in neither has no known window. @default {} */
+  contextWindows?: Record<string, number>
   /** Where the provider warns (a model it has no price for). @default consoleLogger */
   logger?: Logger
   /**
@@ -135,6 +137,14 @@ function validate(options: OpenAIProviderOptions): void {
       }
     }
   }
+  if (options.contextWindows !== undefined && !isPlainObject(options.contextWindows)) {
+    throw new TypeError('Expected `contextWindows` to be an object of token counts by model name')
+  }
+  for (const [model, window] of Object.entries(options.contextWindows ?? {})) {
+    if (!Number.isSafeInteger(window) || (window as number) < 1) {
+      throw new TypeError(`Expected \`contextWindows['${model}']\` to be a positive integer, got \`${String(window)}\` (${typeof window})`)
+    }
+  }
   if (options.extraBody !== undefined && !isPlainObject(options.extraBody)) {
     throw new TypeError('Expected `extraBody` to be an object')
   }
@@ -198,6 +208,7 @@ export function openaiProvider(options: OpenAIProviderOptions = {}): ModelProvid
   const idleTimeoutMs = options.timeout ?? given?.timeout ?? 600_000
   const extraBody = { ...options.extraBody }
   const prices: Record<string, Pricing> = { ...openaiPrices, ...options.pricing }
+  const windows: Record<string, number> = { ...openaiContextWindows, ...options.contextWindows }
   const name = options.name ?? (given === undefined && baseURL === openaiBaseURL ? 'OpenAI' : undefined)
   let connected: Promise<Connected> | undefined
 
@@ -232,6 +243,7 @@ export function openaiProvider(options: OpenAIProviderOptions = {}): ModelProvid
     ...(name === undefined ? {} : { name }),
     ...(options.model === undefined ? {} : { model: options.model }),
     pricing: (model) => lookUpPrice(prices, model, logger),
+    contextWindow: (model) => lookUpContextWindow(windows, model),
     async *stream(request, { signal }) {
       if (signal.aborted) throw signal.reason
       yield* start(await untilAborted(connect(), signal), request, signal)

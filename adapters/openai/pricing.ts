@@ -29,6 +29,36 @@ export const openaiPrices: Readonly<Record<string, Pricing>> = Object.freeze({
   'gpt-3.5-turbo': { inputPerMillion: 0.5, outputPerMillion: 1.5 },
 })
 
+/**
+ * Context windows in tokens (input and output together) of the same models,
+ * from OpenAI's model pages (August 2025). A route's `contextWindow` wins, and
+ * `openaiProvider({ contextWindows })` adds to it or replaces entries.
+ */
+export const openaiContextWindows: Readonly<Record<string, number>> = Object.freeze({
+  'gpt-5': 400_000,
+  'gpt-5-mini': 400_000,
+  'gpt-5-nano': 400_000,
+  'gpt-4.1': 1_047_576,
+  'gpt-4.1-mini': 1_047_576,
+  'gpt-4.1-nano': 1_047_576,
+  'gpt-4o': 128_000,
+  'gpt-4o-mini': 128_000,
+  o3: 200_000,
+  'o4-mini': 200_000,
+  'o3-mini': 200_000,
+  o1: 200_000,
+  'o1-mini': 128_000,
+  'gpt-4-turbo': 128_000,
+  'gpt-3.5-turbo': 16_385,
+})
+
+/** The window of `model` from `table` (exact name first, then its base name); undefined when unknown. */
+export function lookUpContextWindow(table: Readonly<Record<string, number>>, model: string): number | undefined {
+  if (Object.hasOwn(table, model)) return table[model]
+  const key = priceKeyOf(model)
+  return Object.hasOwn(table, key) ? table[key] : undefined
+}
+
 const datedSnapshot = /-\d{4}-\d{2}-\d{2}$/
 const vendorPrefix = /^openai\//
 

@@ -40,6 +40,10 @@ export function applyCommit(statements: Statements, commit: Commit): void {
     const { changes } = statements.updateSessionState.run(JSON.stringify(sessionState.state), sessionState.updatedAt, sessionState.sessionId)
     if (changes === 0) throw new StorageError('storage.failed', `Session ${sessionState.sessionId} does not exist`)
   }
+  const summary = commit.contextSummary
+  if (summary !== undefined && statements.updateContextSummary.run(JSON.stringify(summary.summary), summary.sessionId).changes === 0) {
+    throw new StorageError('storage.failed', `Session ${summary.sessionId} does not exist`)
+  }
   if (commit.answerMessages !== undefined) answerMessages(statements, commit.answerMessages)
   if (commit.settleControls !== undefined) statements.controls.settle(commit.settleControls)
 }

@@ -197,6 +197,11 @@ const version6 = `
 ALTER TABLE run_details ADD COLUMN limits TEXT;
 `
 
+// The summary of a session's older runs (an agent's context strategy \`summarize\`), read by its later runs.
+const version7 = `
+ALTER TABLE sessions ADD COLUMN context_summary TEXT;
+`
+
 /** Every migration, oldest first. */
 export const migrations: readonly Migration[] = [
   {
@@ -241,6 +246,13 @@ export const migrations: readonly Migration[] = [
     description: 'run_details.limits (JSON, nullable): the limits a run executes under',
     up(database) {
       database.exec(version6)
+    },
+  },
+  {
+    version: 7,
+    description: 'sessions.context_summary (JSON, nullable): the summary of the session\'s older runs its later runs are sent',
+    up(database) {
+      database.exec(version7)
     },
   },
 ]

@@ -21,6 +21,7 @@ export interface SessionRow {
   created_at: string
   updated_at: string
   active_run_id: string | null
+  context_summary: string | null
 }
 
 /** A row of `runs` joined with its `run_details`. */
@@ -36,7 +37,7 @@ export interface EventRow {
 }
 
 /** The columns of `sessions`, in the order of {@link sessionValues}. */
-export const sessionColumns = ['id', 'org_id', 'user_id', 'type', 'agent', 'title', 'metadata', 'state', 'created_by', 'created_at', 'updated_at', 'active_run_id'] as const
+export const sessionColumns = ['id', 'org_id', 'user_id', 'type', 'agent', 'title', 'metadata', 'state', 'created_by', 'created_at', 'updated_at', 'active_run_id', 'context_summary'] as const
 
 /** The values of a session's row, in the order of {@link sessionColumns}. */
 export function sessionValues(session: Session): unknown[] {
@@ -53,6 +54,7 @@ export function sessionValues(session: Session): unknown[] {
     session.createdAt,
     session.updatedAt,
     session.activeRunId,
+    jsonOrNull(session.contextSummary),
   ]
 }
 
@@ -69,6 +71,7 @@ export function sessionFromRow(row: SessionRow): Session {
     state: JSON.parse(row.state),
     createdBy: parseOrNull(row.created_by) as Session['createdBy'],
     activeRunId: row.active_run_id,
+    contextSummary: parseOrNull(row.context_summary) as Session['contextSummary'],
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   }

@@ -37,6 +37,7 @@ export class Statements {
   readonly insertSession: SqliteStatement
   readonly getSession: SqliteStatement
   readonly updateSessionState: SqliteStatement
+  readonly updateContextSummary: SqliteStatement
   readonly deleteSession: SqliteStatement
 
   /** Inserts a `runs` row: its columns, then `owner_id` and `ended_at`. */
@@ -87,6 +88,7 @@ export class Statements {
     this.insertSession = database.prepare(`INSERT INTO sessions (${sessionColumns.join(', ')}) VALUES (${placeholders(sessionColumns.length)})`)
     this.getSession = database.prepare('SELECT * FROM sessions WHERE id = ?')
     this.updateSessionState = database.prepare('UPDATE sessions SET state = ?, updated_at = ? WHERE id = ?')
+    this.updateContextSummary = database.prepare('UPDATE sessions SET context_summary = ? WHERE id = ?')
     this.deleteSession = database.prepare('DELETE FROM sessions WHERE id = ?')
 
     this.insertRun = database.prepare(`INSERT INTO runs (${runsColumns.join(', ')}, owner_id, ended_at) VALUES (${placeholders(runsColumns.length + 2)})`)

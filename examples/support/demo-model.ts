@@ -89,5 +89,6 @@ export function demoTurn(request: ModelRequest, attempt = 1): ScriptedTurn {
 
 /** The demo ModelProvider, shown as `model_provider: 'demo'`. */
 export function demoModel(): ModelProvider {
-  return scriptedModel((request, _index, attempt) => demoTurn(request, attempt), { name: 'demo' })
+  // A small window, as a local model's, so a long session shows its history trimmed (`context.trimmed`).
+  return scriptedModel((request, _index, attempt) => demoTurn(request, attempt), { name: 'demo', contextWindow: 8192 })
 }

@@ -33,6 +33,10 @@ export interface ServerConfig {
   execute: boolean
   /** `HEARTH_CONTROL_TIMEOUT_MS`: how long a cancel or input waits for the server that executes the run. @default 10000 */
   controlTimeoutMs: number
+  /** `HEARTH_CONTEXT`: what gives way when a session's history outgrows the model's window, `trim` or `summarize`. @default 'trim' */
+  context: 'trim' | 'summarize'
+  /** `HEARTH_CONTEXT_WINDOW`: the model's window in tokens, for a model the provider does not know (a local one). @default undefined: the provider's */
+  contextWindow: number | undefined
 }
 
 /** A started server. */
@@ -65,6 +69,12 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Ser
   if (!/^[0-9]{1,9}$/.test(timeoutText) || controlTimeoutMs < 1) {
     throw new TypeError(`Expected HEARTH_CONTROL_TIMEOUT_MS to be a positive number of milliseconds, got \`${timeoutText}\``)
   }
+  const context = setting(env, 'HEARTH_CONTEXT') ?? 'trim'
+  if (context !== 'trim' && context !== 'summarize') throw new TypeError(`Expected HEARTH_CONTEXT to be trim or summarize, got \`${context}\``)
+  const windowText = setting(env, 'HEARTH_CONTEXT_WINDOW')
+  if (windowText !== undefined && (!/^[0-9]{1,9}$/.test(windowText) || Number(windowText) < 1)) {
+    throw new TypeError(`Expected HEARTH_CONTEXT_WINDOW to be a positive number of tokens, got \`${windowText}\``)
+  }
   return {
     dbPath: setting(env, 'HEARTH_DB') ?? './data/hearth.db',
     port,
@@ -73,6 +83,8 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Ser
     openai: openaiKey === undefined ? undefined : { apiKey: openaiKey, baseURL: setting(env, 'OPENAI_BASE_URL'), model: setting(env, 'OPENAI_MODEL') ?? 'gpt-4o-mini' },
     execute: execute === 'true',
     controlTimeoutMs,
+    context,
+    contextWindow: windowText === undefined ? undefined : Number(windowText),
   }
 }
 
@@ -135,8 +147,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const runtime = await Runtime.open({
     store: sqliteStore({ path: config.dbPath }),
     providers: models.providers,
-    routes: { default: models.route },
-    agents: [assistantAgent],
+    routes: { default: config.contextWindow === undefined ? models.route : { ...models.route, contextWindow: config.contextWindow } },
+    agents: [{ ...assistantAgent, context: { strategy: config.context } }],
     execute: config.execute,
     controlTimeoutMs: config.controlTimeoutMs,
   })
@@ -158,6 +170,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     config.execute
       ? '  role   executes runs; other servers on the same HEARTH_DB share them, and input or cancel may go to any of them'
       : '  role   observer (HEARTH_EXECUTE=false): executes nothing; a server on the same HEARTH_DB executes its runs',
+    `  window ${config.context === 'trim' ? 'the oldest runs of a long session are trimmed to fit the model\'s window (HEARTH_CONTEXT=summarize to summarize them)' : 'the oldest runs of a long session are summarized to fit the model\'s window'}`,
     config.apiKey === undefined
       ? '  auth   OFF: anyone who can reach this address can use it (set HEARTH_API_KEY to require a bearer token)'
       : '  auth   bearer token: send `Authorization: Bearer $HEARTH_API_KEY`',

@@ -43,6 +43,8 @@ export interface ScriptedModelOptions {
   model?: string
   /** How many of the latest requests `requests` keeps (older ones are dropped). @default 1000 */
   keepRequests?: number
+  /** The context window reported for every model (`contextWindow(model)`). @default undefined (unknown) */
+  contextWindow?: number
 }
 
 /** The scripted ModelProvider, with what it was asked. */
@@ -124,8 +126,11 @@ export function scriptedModel(script: readonly ScriptedTurn[] | TurnPicker, opti
   const requests: ModelRequest[] = []
   const keep = options.keepRequests ?? 1000
   if (!Number.isSafeInteger(keep) || keep < 0) throw new TypeError(`Expected \`keepRequests\` to be a non-negative integer, got \`${String(keep)}\``)
+  const window = options.contextWindow
+  if (window !== undefined && (!Number.isSafeInteger(window) || window < 1)) throw new TypeError(`Expected \`contextWindow\` to be a positive integer, got \`${String(window)}\``)
   let sequence = 0
   return {
+    ...(window === undefined ? {} : { contextWindow: () => window }),
     name: options.name ?? 'scripted',
     model: options.model ?? 'scripted',
     requests,

@@ -9,6 +9,8 @@ let api: ReturnType<typeof apiClient>
 beforeAll(async () => {
   runtime = await openDemoRuntime()
   runtime.defineAgent({ key: 'forgetful', version: 1, historyRuns: 0 })
+  runtime.defineAgent({ key: 'tight', version: 1, context: { maxInputTokens: 700 } })
+  runtime.defineAgent({ key: 'summing', version: 1, context: { maxInputTokens: 500, strategy: 'summarize', keepLastTurns: 1 } })
   server = await serveRuntime(runtime)
   api = apiClient(server.url)
 })
@@ -24,6 +26,12 @@ async function view(threadId: string): Promise<any[]> {
   const response = await api('GET', `/sessions/${threadId}/runs`)
   expect(response.status).toBe(200)
   return response.body
+}
+
+async function collectEvents(runId: string): Promise<any[]> {
+  const events: any[] = []
+  for await (const event of runtime.runEvents(runId)) events.push(event)
+  return events
 }
 
 const brief = (messages: any[]) => messages.map((message) => [message.role, message.content, message.from_history])
@@ -93,5 +101,37 @@ describe('history in the Agno view', () => {
       ['user', 'three', false],
       ['assistant', 'You said: three', false],
     ])
+  })
+
+  it('lists only the runs a trimmed run was last sent, and the summary a summarizing run and the runs after it were sent', async () => {
+    const { body: thread } = await api('POST', '/v1/threads', {})
+    const ids: string[] = []
+    for (let index = 0; index < 4; index++) {
+      const run = await startRun(api, `fact ${index} ${'pad '.repeat(100)}`, thread.id)
+      await waitForRun(api, run.runId, finished)
+      ids.push(run.runId)
+    }
+    const tight = await api('POST', `/v1/threads/${thread.id}/runs`, { input: 'short', persona_id: 'tight' })
+    await waitForRun(api, tight.body.run_id, finished)
+    const events = await collectEvents(tight.body.run_id)
+    const trimmed = events.find((event) => event.type === 'context.trimmed')
+    expect(trimmed?.data.dropped_run_ids.length).toBeGreaterThan(0)
+    const kept: string[] = trimmed?.data.history_run_ids
+    let runs = await view(thread.id)
+    const byId = new Map(runs.map((run) => [run.run_id, run]))
+    const sent = byId.get(tight.body.run_id).messages.filter((message: any) => message.from_history)
+    expect(brief(sent)).toEqual(kept.flatMap((id) => brief(own(byId.get(id)))).map(([role, content]) => [role, content, true]))
+
+    const summing = await api('POST', `/v1/threads/${thread.id}/runs`, { input: 'sum up', persona_id: 'summing' })
+    await waitForRun(api, summing.body.run_id, finished)
+    const summarized = (await collectEvents(summing.body.run_id)).find((event) => event.type === 'context.summarized')
+    expect(summarized?.data.summary).toContain('fact 0')
+    const after = await api('POST', `/v1/threads/${thread.id}/runs`, { input: 'and now', persona_id: 'summing' })
+    await waitForRun(api, after.body.run_id, finished)
+    runs = await view(thread.id)
+    for (const runId of [summing.body.run_id, after.body.run_id]) {
+      const history = runs.find((run) => run.run_id === runId).messages.filter((message: any) => message.from_history)
+      expect(history[0]).toMatchObject({ role: 'system', content: `Summary of the earlier conversation:\n${summarized?.data.summary}`, from_history: true })
+    }
   })
 })

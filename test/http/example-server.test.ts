@@ -44,6 +44,8 @@ describe('configFromEnvironment', () => {
       openai: undefined,
       execute: true,
       controlTimeoutMs: 10_000,
+      context: 'trim',
+      contextWindow: undefined,
     })
   })
 
@@ -57,6 +59,8 @@ describe('configFromEnvironment', () => {
       OPENAI_BASE_URL: 'http://127.0.0.1:1/v1',
       HEARTH_EXECUTE: 'false',
       HEARTH_CONTROL_TIMEOUT_MS: '2500',
+      HEARTH_CONTEXT: 'summarize',
+      HEARTH_CONTEXT_WINDOW: '32768',
     })
     expect(config).toEqual({
       dbPath: '/tmp/x.db',
@@ -66,6 +70,8 @@ describe('configFromEnvironment', () => {
       openai: { apiKey: 'sk', baseURL: 'http://127.0.0.1:1/v1', model: 'gpt-4o-mini' },
       execute: false,
       controlTimeoutMs: 2500,
+      context: 'summarize',
+      contextWindow: 32_768,
     })
   })
 
@@ -77,6 +83,8 @@ describe('configFromEnvironment', () => {
   it('names a bad HEARTH_EXECUTE or HEARTH_CONTROL_TIMEOUT_MS', () => {
     expect(() => configFromEnvironment({ HEARTH_EXECUTE: 'no' })).toThrow(/HEARTH_EXECUTE.*no/)
     expect(() => configFromEnvironment({ HEARTH_CONTROL_TIMEOUT_MS: '0' })).toThrow(/HEARTH_CONTROL_TIMEOUT_MS/)
+    expect(() => configFromEnvironment({ HEARTH_CONTEXT: 'forget' })).toThrow(/HEARTH_CONTEXT.*forget/)
+    expect(() => configFromEnvironment({ HEARTH_CONTEXT_WINDOW: '0' })).toThrow(/HEARTH_CONTEXT_WINDOW/)
     expect(() => configFromEnvironment({ HEARTH_CONTROL_TIMEOUT_MS: 'soon' })).toThrow(TypeError)
   })
 })
@@ -155,6 +163,33 @@ describe('the example server without auth', () => {
     expect(view.status).toBe(200)
     expect(view.body[0]).toMatchObject({ run_id: runId, content: 'You said: hi', run_response_format: 'text' })
     expect((await api('GET', `/sessions/${threadId}/runs?db_id=other`)).status).toBe(404)
+  })
+})
+
+describe('the example server with HEARTH_CONTEXT and HEARTH_CONTEXT_WINDOW', () => {
+  it('trims a long session to a small window, and summarizes it with HEARTH_CONTEXT=summarize', async () => {
+    for (const strategy of ['trim', 'summarize'] as const) {
+      const server = await startServer({
+        ...configFromEnvironment({ HEARTH_CONTEXT: strategy, HEARTH_CONTEXT_WINDOW: '1200' }),
+        dbPath: join(directory, `context-${strategy}.db`),
+        port: 0,
+      })
+      try {
+        expect(server.banner).toContain(strategy === 'trim' ? 'trimmed to fit' : 'summarized to fit')
+        const api = apiClient(server.url)
+        const { body: thread } = await api('POST', '/v1/threads', {})
+        let last = ''
+        for (let index = 0; index < 6; index++) {
+          const { runId } = await startRun(api, `note ${index} ${'pad '.repeat(120)}`, thread.id)
+          await waitForRun(api, runId, (details) => details.status === 'completed')
+          last = runId
+        }
+        const types = (await readEvents(server.url, last)).map((event) => event.type)
+        expect(types).toContain(strategy === 'trim' ? 'context.trimmed' : 'context.summarized')
+      } finally {
+        await server.close()
+      }
+    }
   })
 })
 

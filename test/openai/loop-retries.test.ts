@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { openaiProvider } from '../../adapters/openai/index.js'
-import { backoffMs } from '../../src/model-turn.js'
+import { backoffMs } from '../../src/backoff.js'
 import { Runtime, silentLogger, type RetryPolicy, type RunEvent } from '../../src/index.js'
 import { scriptedModel } from '../../src/testing/index.js'
 import { collect } from '../helpers.js'

@@ -184,6 +184,26 @@ export function runStoreContract(name: string, factory: () => Promise<StoreFixtu
       expect(await store.getSession(session.id)).toMatchObject({ state: { cart: ['a'] }, updatedAt: iso(7) })
     })
 
+    it('keeps a context summary on the session with the commit that carries it, replacing the one before, and survives a reopen', async () => {
+      const { session, run } = await sessionWithRun()
+      expect((await store.getSession(session.id))?.contextSummary).toBeNull()
+      const first = { summary: 'The user is Ada.', coversThroughRunId: 'run_a', runId: run.id, createdAt: iso(3) }
+      await store.commit({ events: [makeDelta(run, 1)], contextSummary: { sessionId: session.id, summary: first } })
+      expect((await store.getSession(session.id))?.contextSummary).toEqual(first)
+      const second = { summary: 'The user is Ada, from Paris.', coversThroughRunId: 'run_b', runId: run.id, createdAt: iso(4) }
+      await store.commit({ events: [makeDelta(run, 2)], contextSummary: { sessionId: session.id, summary: second } })
+      expect((await store.getSession(session.id))?.contextSummary).toEqual(second)
+      expect((await store.listSessions({ orgId: session.orgId, limit: 10 })).find((entry) => entry.id === session.id)?.contextSummary).toEqual(second)
+      // An unknown session fails the whole commit.
+      await expect(store.commit({ events: [makeDelta(run, 3)], contextSummary: { sessionId: 'thr_missing', summary: first } })).rejects.toMatchObject({ code: 'storage.failed' })
+      expect((await store.getRun(run.id))?.lastSeq).toBe(2)
+      if (fixture.reopen !== undefined) {
+        store = await fixture.reopen()
+        await store.open()
+        expect((await store.getSession(session.id))?.contextSummary).toEqual(second)
+      }
+    })
+
     it('reads events after a seq, with a limit', async () => {
       const { run } = await sessionWithRun()
       const events = Array.from({ length: 10 }, (_, index) => makeDelta(run, index + 1))

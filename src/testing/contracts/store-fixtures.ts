@@ -31,6 +31,7 @@ export function makeSession(overrides: Partial<Session> = {}): Session {
     state: {},
     createdBy: { userId: 'user_1', name: 'Alice' },
     activeRunId: null,
+    contextSummary: null,
     createdAt: iso(),
     updatedAt: iso(),
     ...overrides,
