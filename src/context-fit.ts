@@ -8,7 +8,7 @@
  */
 import type { LoopContext } from './agent-loop.js'
 import { writeSummary } from './context-summary.js'
-import { firstKept, makeHistory, messageBytes, type ContextSummary, type History } from './context-window.js'
+import { firstKept, historyBytes, makeHistory, messageBytes, type ContextSummary, type History } from './context-window.js'
 import type { Message } from './model.js'
 import type { ResolvedRoute } from './routes.js'
 import { usageData } from './run-state.js'
@@ -35,9 +35,9 @@ export function fitContext(context: LoopContext, route: ResolvedRoute, compact =
   if (budget === undefined && !compact && !due) return undefined
   const ownBytes = window.fixedBytes + sumBytes(context.log.state.messages)
   let allowed = budget === undefined ? Number.POSITIVE_INFINITY : window.bytes(route, budget) - ownBytes
-  if (compact) allowed = Math.min(allowed, Math.floor(history.bytes / 2))
-  if (history.bytes <= allowed && !due) {
-    window.sending(route, ownBytes + history.bytes)
+  if (compact) allowed = Math.min(allowed, Math.floor(historyBytes(history) / 2))
+  if (historyBytes(history) <= allowed && !due) {
+    window.sending(route, ownBytes + historyBytes(history))
     return undefined
   }
   return giveWay(context, route, budget, ownBytes, allowed)
@@ -47,21 +47,21 @@ async function giveWay(context: LoopContext, route: ResolvedRoute, budget: numbe
   const { window, log } = context
   let history = context.history
   if (window.options.strategy === 'summarize') history = (await summarized(context, route, history, allowed)) ?? history
-  if (history.bytes > allowed) {
-    const start = firstKept(history.runs, history.bytes, allowed)
+  if (historyBytes(history) > allowed) {
+    const start = firstKept(history.runs, historyBytes(history), allowed)
     if (start > 0) {
       const dropped = history.runs.slice(0, start)
       history = makeHistory(history.runs.slice(start), history.summary)
       log.append('context.trimmed', {
         history_run_ids: history.runs.map((run) => run.runId),
         dropped_run_ids: dropped.map((run) => run.runId),
-        estimated_tokens: window.tokens(route, ownBytes + history.bytes),
+        estimated_tokens: window.tokens(route, ownBytes + historyBytes(history)),
         max_input_tokens: budget ?? null,
       })
     }
   }
   context.history = history
-  window.sending(route, ownBytes + history.bytes)
+  window.sending(route, ownBytes + historyBytes(history))
 }
 
 /**

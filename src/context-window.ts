@@ -109,7 +109,18 @@ export function shortened(message: Message, max: number): Message {
 export interface HistoryRun {
   runId: string
   messages: Message[]
+  /** Estimated once a window asks ({@link runBytes}); -1 before. */
   bytes: number
+}
+
+/** The estimated request bytes of an earlier run's messages, counted on first use: a run without a window never counts them. */
+export function runBytes(run: HistoryRun): number {
+  if (run.bytes < 0) {
+    let bytes = 0
+    for (const message of run.messages) bytes += messageBytes(message)
+    run.bytes = bytes
+  }
+  return run.bytes
 }
 
 /** A summary of a session's older runs (`context.summarized`), as kept on the session. */
@@ -128,8 +139,18 @@ export interface History {
   summary: ContextSummary | undefined
   /** The messages in request order: the summary (a system message), then the runs'. */
   messages: Message[]
-  /** Estimated bytes of `messages`. */
+  /** Estimated bytes of `messages` once counted ({@link historyBytes}); -1 before. */
   bytes: number
+}
+
+/** The estimated request bytes of a history, counted on first use. */
+export function historyBytes(history: History): number {
+  if (history.bytes < 0) {
+    let bytes = history.summary === undefined ? 0 : messageBytes(history.messages[0] as Message)
+    for (const run of history.runs) bytes += runBytes(run)
+    history.bytes = bytes
+  }
+  return history.bytes
 }
 
 /** The history a run without any has. */
@@ -138,14 +159,8 @@ export const emptyHistory: History = Object.freeze({ runs: [], summary: undefine
 /** An earlier run as history, its tool outputs cut to `maxToolOutputChars`. */
 export function historyRun(run: Pick<Run, 'id' | 'messages'>, maxToolOutputChars: number): HistoryRun {
   const messages: Message[] = []
-  let bytes = 0
-  for (const message of run.messages) {
-    if (message.role === 'system') continue
-    const sent = { ...shortened(message, maxToolOutputChars), fromHistory: true }
-    bytes += messageBytes(sent)
-    messages.push(sent)
-  }
-  return { runId: run.id, messages, bytes }
+  for (const message of run.messages) if (message.role !== 'system') messages.push({ ...shortened(message, maxToolOutputChars), fromHistory: true })
+  return { runId: run.id, messages, bytes: -1 }
 }
 
 /** The message a summary is sent as. */
@@ -156,25 +171,16 @@ export function summaryMessage(summary: string): Message {
 /** A history of these runs (oldest first) after this summary. */
 export function makeHistory(runs: HistoryRun[], summary: ContextSummary | undefined): History {
   if (runs.length === 0 && summary === undefined) return emptyHistory
-  const messages: Message[] = []
-  let bytes = 0
-  if (summary !== undefined) {
-    const message = summaryMessage(summary.summary)
-    messages.push(message)
-    bytes += messageBytes(message)
-  }
-  for (const run of runs) {
-    for (const message of run.messages) messages.push(message)
-    bytes += run.bytes
-  }
-  return { runs, summary, messages, bytes }
+  const messages: Message[] = summary === undefined ? [] : [summaryMessage(summary.summary)]
+  for (const run of runs) for (const message of run.messages) messages.push(message)
+  return { runs, summary, messages, bytes: -1 }
 }
 
 /** The index of the first of `runs` kept when at most `allowedBytes` of them may be sent: the oldest go first. */
 export function firstKept(runs: readonly HistoryRun[], totalBytes: number, allowedBytes: number): number {
   let index = 0
   let bytes = totalBytes
-  while (index < runs.length && bytes > allowedBytes) bytes -= (runs[index++] as HistoryRun).bytes
+  while (index < runs.length && bytes > allowedBytes) bytes -= runBytes(runs[index++] as HistoryRun)
   return index
 }
 
@@ -189,12 +195,19 @@ export class ContextWindow {
   readonly options: ResolvedContext
   /** Estimated bytes of the tools and the answer schema, sent with every turn. */
   readonly fixedBytes: number
+  /** False when no turn of the stretch can have a bound or a summary due (no window known, trim): its turns skip the fitting. */
+  readonly active: boolean
   #sentBytes = 0
   #sentRoute: ResolvedRoute | undefined
 
-  constructor(options: ResolvedContext, fixedBytes: number) {
+  constructor(options: ResolvedContext, fixedBytes: number, route: ResolvedRoute) {
     this.options = options
     this.fixedBytes = fixedBytes
+    this.active =
+      options.maxInputTokens !== undefined ||
+      options.strategy === 'summarize' ||
+      route.contextWindow !== undefined ||
+      route.fallbacks.some((id) => route.resolve(id).contextWindow !== undefined)
   }
 
   /** The input tokens a request on `route` may hold; undefined when unbounded. */

@@ -37,7 +37,7 @@ export async function modelTurn(context: LoopContext): Promise<void> {
   let compacted = false
   for (;;) {
     const route = servingRoute(context)
-    const fitting = fitContext(context, route)
+    const fitting = context.window.active ? fitContext(context, route) : undefined
     if (fitting !== undefined) await fitting
     const attempt = log.state.failedAttempts + 1
     const before = log.seq

@@ -10,7 +10,7 @@ import { failRun } from './agent-loop.js'
 import type { Agent } from './agents.js'
 import { isSessionBusy } from './errors.js'
 import { joinedInput, unansweredMessages } from './messages.js'
-import { historyRun, makeHistory, type ContextSummary, type History } from './context-window.js'
+import { emptyHistory, historyRun, makeHistory, type ContextSummary, type History } from './context-window.js'
 import type { EventDataMap } from './events.js'
 import type { Message } from './model.js'
 import { setRunInput } from './run-state.js'
@@ -51,15 +51,9 @@ async function sessionSummary(store: Store, active: ActiveRun, session: Session 
   return (session ?? (await store.getSession(active.run.sessionId)))?.contextSummary ?? undefined
 }
 
-/** The history of a run that starts: the session's summary, if the agent uses one, then the latest completed runs it does not cover. */
-async function startHistory(store: Store, active: ActiveRun, session: Session | undefined): Promise<{ runs: Run[]; summary: ContextSummary | undefined }> {
-  const [runs, summary] = await Promise.all([latestCompletedRuns(store, active), sessionSummary(store, active, session)])
-  if (summary === undefined) return { runs, summary }
-  return { runs: runs.filter((run) => run.id > summary.coversThroughRunId), summary }
-}
-
 /** The history these runs and this summary make, tool outputs cut as the agent says. */
 function historyOf(active: ActiveRun, runs: readonly Run[], summary: ContextSummary | undefined): History {
+  if (runs.length === 0 && summary === undefined) return emptyHistory
   const max = active.agent.context.maxToolOutputChars
   return makeHistory(
     runs.map((run) => historyRun(run, max)),
@@ -71,9 +65,17 @@ function historyOf(active: ActiveRun, runs: readonly Run[], summary: ContextSumm
 export async function planStart(store: Store, active: ActiveRun, session?: Session): Promise<StartPlan> {
   // `messageIds` is [] on the record of a run created without input (null with input).
   const answers = active.run.messageIds !== null
-  const [{ runs, summary }, messages] = answers
-    ? await Promise.all([startHistory(store, active, session), unansweredMessages(store, active.run.sessionId)])
-    : [await startHistory(store, active, session), undefined]
+  if (!answers && active.agent.context.strategy !== 'summarize') {
+    const runs = await latestCompletedRuns(store, active)
+    return { historyRunIds: runs.map((run) => run.id), summaryRunId: undefined, history: historyOf(active, runs, undefined), messages: undefined }
+  }
+  const [latest, summary, messages] = await Promise.all([
+    latestCompletedRuns(store, active),
+    sessionSummary(store, active, session),
+    answers ? unansweredMessages(store, active.run.sessionId) : undefined,
+  ])
+  // The runs the summary covers are in it.
+  const runs = summary === undefined ? latest : latest.filter((run) => run.id > summary.coversThroughRunId)
   return { historyRunIds: runs.map((run) => run.id), summaryRunId: summary?.runId, history: historyOf(active, runs, summary), messages }
 }
 

@@ -294,7 +294,7 @@ export class Scheduler {
       agent: active.agent,
       route: active.route,
       history: plan.history,
-      window: new ContextWindow(active.agent.context, active.agent.fixedRequestBytes),
+      window: new ContextWindow(active.agent.context, active.agent.fixedRequestBytes, active.route),
       signal: active.controller.signal,
       sessionState: (session?.state ?? {}) as JsonObject,
       toolConcurrency: this.#options.toolConcurrency,
