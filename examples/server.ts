@@ -10,6 +10,8 @@
  *   HEARTH_CONTEXT  `summarize`: summarize the oldest runs of a long session instead of trimming them (default trim)
  *   HEARTH_CONTEXT_WINDOW  the model's context window in tokens, for a model the provider does not know
  *   OPENAI_API_KEY  use OpenAI (with OPENAI_BASE_URL, OPENAI_MODEL) instead of the offline demo model
+ *   ANTHROPIC_API_KEY  use Anthropic (with ANTHROPIC_BASE_URL, ANTHROPIC_MODEL, default claude-sonnet-4-5)
+ *   HEARTH_PROVIDER  `openai` or `anthropic`, when both keys are set (default openai)
  */
 import { configFromEnvironment, startServer } from './support/start-server.js'
 

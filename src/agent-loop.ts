@@ -68,7 +68,7 @@ export function finalPatch(
     reasoningContent: state.reasoning.length > 0 ? state.reasoning.join('\n\n') : state.partialReasoning || null,
     messages: state.messages,
     metrics,
-    ...runCostOf(metrics, state.fallbackUsage, route, creditsPerUsd),
+    ...runCostOf(metrics, state.fallbackUsage, route, creditsPerUsd, state.usage.cacheWriteInputTokens),
     error,
     pendingInput: [],
     ...(status === 'completed' ? { completedAt: at } : status === 'failed' ? { failedAt: at } : { cancelledAt: at }),

@@ -4,6 +4,7 @@
  * `data` is stored and sent on the wire as is.
  */
 import type { ErrorCode } from './errors.js'
+import type { ReasoningBlock } from './model.js'
 
 /** A JSON value. */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json }
@@ -16,6 +17,8 @@ export interface UsageData {
   output_tokens: number
   cached_input_tokens: number
   reasoning_tokens: number
+  /** Input tokens written to the provider's prompt cache (part of `input_tokens`); present when there were any. */
+  cache_write_input_tokens?: number
 }
 
 /** Run metrics as stored in `run.completed` and on the run (camelCase there). */
@@ -58,6 +61,8 @@ export interface EventDataMap {
     role: 'assistant'
     content: string
     reasoning_content?: string
+    /** Reasoning blocks the provider needs back with the turn (Anthropic's signed and redacted thinking). */
+    reasoning_blocks?: ReasoningBlock[]
     tool_calls: { id: string; name: string; arguments: string }[]
     usage: UsageData
     /**

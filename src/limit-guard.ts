@@ -54,7 +54,7 @@ export class LimitGuard {
       return (this.exceeded = errorInfo(limitExceeded('maxTotalTokens', limits.maxTotalTokens, tokens)))
     }
     if (limits.maxCostUsd !== undefined) {
-      const cost = runCostOf(metricsOf(state, undefined), state.fallbackUsage, this.context.route, this.context.creditsPerUsd).totalCostUsd
+      const cost = runCostOf(metricsOf(state, undefined), state.fallbackUsage, this.context.route, this.context.creditsPerUsd, state.usage.cacheWriteInputTokens).totalCostUsd
       if (cost > limits.maxCostUsd) return (this.exceeded = errorInfo(limitExceeded('maxCostUsd', limits.maxCostUsd, cost)))
     }
     return undefined

@@ -11,7 +11,7 @@ import type { LoopContext } from './agent-loop.js'
 import { fitContext } from './context-fit.js'
 import { ProviderError, toErrorInfo } from './errors.js'
 import type { EventDataMap } from './events.js'
-import type { Message, ModelRequest, ToolCall, Usage } from './model.js'
+import type { Message, ModelRequest, ReasoningBlock, ToolCall, Usage } from './model.js'
 import type { ResolvedRoute } from './routes.js'
 import { maxBacklog } from './run-log.js'
 import { usageData } from './run-state.js'
@@ -89,6 +89,7 @@ async function streamTurn(context: LoopContext, route: ResolvedRoute, attempt: n
   const request: ModelRequest = { model: route.model, messages: requestMessages(context), tools: agent.toolSpecs as ModelRequest['tools'] }
   if (agent.responseFormat !== undefined) request.responseFormat = agent.responseFormat
   const calls: ToolCall[] = []
+  let blocks: ReasoningBlock[] | undefined
   let usage: Usage | undefined
   const requestedAt = Date.now()
   let firstChunkAt: number | undefined
@@ -106,6 +107,9 @@ async function streamTurn(context: LoopContext, route: ResolvedRoute, attempt: n
           if (chunk.text === '') break
           firstChunkAt ??= Date.now()
           log.append('message.delta', { content: chunk.text, channel: 'reasoning' })
+          break
+        case 'reasoning-block':
+          ;(blocks ??= []).push(chunk.block)
           break
         case 'tool-call':
           firstChunkAt ??= Date.now()
@@ -138,6 +142,7 @@ async function streamTurn(context: LoopContext, route: ResolvedRoute, attempt: n
     model: route.model,
   }
   if (state.partialReasoning !== '') data.reasoning_content = state.partialReasoning
+  if (blocks !== undefined) data.reasoning_blocks = blocks
   if (usage !== undefined) context.window.reported(usage.inputTokens)
   log.append('message.completed', data)
   return undefined

@@ -36,12 +36,22 @@ export interface UserMessage extends MessageMeta {
   content: string
 }
 
+/**
+ * A reasoning block a provider needs back, unchanged, on the next request of
+ * the conversation (Anthropic's thinking with its signature, and redacted
+ * thinking, which tool use with thinking requires). Stored with the turn, so
+ * a resumed run sends it too.
+ */
+export type ReasoningBlock = { type: 'thinking'; thinking: string; signature: string } | { type: 'redacted_thinking'; data: string }
+
 /** One model turn's answer. */
 export interface AssistantMessage extends MessageMeta {
   role: 'assistant'
   content: string
   toolCalls?: ToolCall[]
   reasoningContent?: string
+  /** The turn's reasoning blocks, in the order streamed, for a provider that needs them back. */
+  reasoningBlocks?: ReasoningBlock[]
   usage?: Usage
 }
 
@@ -80,6 +90,8 @@ export interface Usage {
   inputTokens: number
   outputTokens: number
   cachedInputTokens?: number
+  /** Input tokens written to the provider's prompt cache (part of `inputTokens`), priced at `cacheWritePerMillion`. */
+  cacheWriteInputTokens?: number
   reasoningTokens?: number
 }
 
@@ -90,6 +102,8 @@ export type FinishReason = 'stop' | 'tool_calls' | 'length' | 'content_filter'
 export type ModelChunk =
   | { type: 'text-delta'; text: string }
   | { type: 'reasoning-delta'; text: string }
+  /** A whole reasoning block, after the reasoning deltas of its text: kept with the turn and sent back with it. */
+  | { type: 'reasoning-block'; block: ReasoningBlock }
   | { type: 'tool-call'; id: string; name: string; arguments: string }
   | ({ type: 'usage' } & Usage)
   | { type: 'finish'; reason: FinishReason }
@@ -102,6 +116,8 @@ export interface Pricing {
   cachedInputPerMillion?: number
   /** USD per million output tokens. */
   outputPerMillion: number
+  /** USD per million input tokens written to the prompt cache (Anthropic's cache writes). @default inputPerMillion */
+  cacheWritePerMillion?: number
 }
 
 /** What a provider gets with each request besides the request itself. */

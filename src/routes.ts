@@ -73,10 +73,10 @@ export const defaultStreamTimeouts = { firstChunkTimeoutMs: 120_000, idleTimeout
 function checkPricing(pricing: unknown, where: string): void {
   if (pricing === undefined) return
   const value = pricing as Record<string, unknown>
-  const fields = ['inputPerMillion', 'outputPerMillion', 'cachedInputPerMillion'] as const
+  const fields = ['inputPerMillion', 'outputPerMillion', 'cachedInputPerMillion', 'cacheWritePerMillion'] as const
   for (const field of fields) {
     const number = value?.[field]
-    if (number === undefined && field === 'cachedInputPerMillion') continue
+    if (number === undefined && (field === 'cachedInputPerMillion' || field === 'cacheWritePerMillion')) continue
     if (typeof number !== 'number' || !Number.isFinite(number) || number < 0) {
       throw new ValidationError(`Expected \`${where}.pricing.${field}\` to be a non-negative number, got \`${String(number)}\``)
     }
@@ -182,15 +182,16 @@ export interface CostFigures {
   creditsUsed: number
 }
 
-/** Cost, cache hit rate and credits from metrics: cached tokens are part of the input tokens. */
-export function costOf(metrics: RunMetrics, pricing: Pricing | undefined, creditsPerUsd: number): CostFigures {
+/**
+ * Cost, cache hit rate and credits from metrics: cached tokens, and
+ * `cacheWriteInputTokens` (tokens written to the prompt cache), are part of
+ * the input tokens.
+ */
+export function costOf(metrics: RunMetrics, pricing: Pricing | undefined, creditsPerUsd: number, cacheWriteInputTokens = 0): CostFigures {
   const cached = Math.min(metrics.cachedInputTokens, metrics.inputTokens)
   const cacheHitRate = metrics.inputTokens > 0 ? cached / metrics.inputTokens : 0
   if (pricing === undefined) return { totalCostUsd: 0, cacheHitRate, creditsUsed: 0 }
-  const micro =
-    (metrics.inputTokens - cached) * pricing.inputPerMillion +
-    cached * (pricing.cachedInputPerMillion ?? pricing.inputPerMillion) +
-    metrics.outputTokens * pricing.outputPerMillion
+  const micro = microCost({ inputTokens: metrics.inputTokens, outputTokens: metrics.outputTokens, cachedInputTokens: metrics.cachedInputTokens, cacheWriteInputTokens }, pricing)
   // Round to 1e-10 USD so float noise does not show up in records.
   const totalCostUsd = Math.round((micro / 1_000_000) * 1e10) / 1e10
   return { totalCostUsd, cacheHitRate, creditsUsed: Math.round(totalCostUsd * creditsPerUsd) }
@@ -201,6 +202,8 @@ export interface RouteUsage {
   inputTokens: number
   outputTokens: number
   cachedInputTokens: number
+  /** Part of `inputTokens`. @default 0 */
+  cacheWriteInputTokens?: number
 }
 
 /**
@@ -209,14 +212,15 @@ export interface RouteUsage {
  * rest by the run's own, summed and rounded once. Without fallback turns it
  * is {@link costOf} of the run's metrics.
  */
-export function runCostOf(metrics: RunMetrics, fallbackUsage: ReadonlyMap<string, RouteUsage> | undefined, route: ResolvedRoute, creditsPerUsd: number): CostFigures {
-  if (fallbackUsage === undefined) return costOf(metrics, route.pricing, creditsPerUsd)
-  const own = { inputTokens: metrics.inputTokens, outputTokens: metrics.outputTokens, cachedInputTokens: metrics.cachedInputTokens }
+export function runCostOf(metrics: RunMetrics, fallbackUsage: ReadonlyMap<string, RouteUsage> | undefined, route: ResolvedRoute, creditsPerUsd: number, cacheWriteInputTokens = 0): CostFigures {
+  if (fallbackUsage === undefined) return costOf(metrics, route.pricing, creditsPerUsd, cacheWriteInputTokens)
+  const own = { inputTokens: metrics.inputTokens, outputTokens: metrics.outputTokens, cachedInputTokens: metrics.cachedInputTokens, cacheWriteInputTokens }
   let micro = 0
   for (const [id, usage] of fallbackUsage) {
     own.inputTokens -= usage.inputTokens
     own.outputTokens -= usage.outputTokens
     own.cachedInputTokens -= usage.cachedInputTokens
+    own.cacheWriteInputTokens -= usage.cacheWriteInputTokens ?? 0
     micro += microCost(usage, id === route.id ? route.pricing : pricingOf(route, id))
   }
   micro += microCost(own, route.pricing)
@@ -228,7 +232,13 @@ export function runCostOf(metrics: RunMetrics, fallbackUsage: ReadonlyMap<string
 function microCost(usage: RouteUsage, pricing: Pricing | undefined): number {
   if (pricing === undefined) return 0
   const cached = Math.min(usage.cachedInputTokens, usage.inputTokens)
-  return (usage.inputTokens - cached) * pricing.inputPerMillion + cached * (pricing.cachedInputPerMillion ?? pricing.inputPerMillion) + usage.outputTokens * pricing.outputPerMillion
+  const written = Math.min(usage.cacheWriteInputTokens ?? 0, usage.inputTokens - cached)
+  return (
+    (usage.inputTokens - cached - written) * pricing.inputPerMillion +
+    cached * (pricing.cachedInputPerMillion ?? pricing.inputPerMillion) +
+    written * (pricing.cacheWritePerMillion ?? pricing.inputPerMillion) +
+    usage.outputTokens * pricing.outputPerMillion
+  )
 }
 
 /** The pricing of another route; undefined when this runtime no longer defines it. */

@@ -7,6 +7,7 @@
 import type { ContextSummary } from './context-window.js'
 import type { EventDataMap, InputRequest, Json, MetricsData, RunEvent, UsageData } from './events.js'
 import type { Message, ToolCall } from './model.js'
+import type { RouteUsage } from './routes.js'
 import type { RunMetrics } from './store.js'
 
 /** A tool result as stored in `tool.result`. */
@@ -40,12 +41,13 @@ export interface RunState {
   /** The fallback route the current turn went on with (`model.fallback`); undefined on the run's own route. */
   turnRouteId: string | undefined
   /** Tokens of the turns fallback routes served, by route (undefined while there are none): each is priced by its route, the rest by the run's. */
-  fallbackUsage: Map<string, { inputTokens: number; outputTokens: number; cachedInputTokens: number }> | undefined
+  fallbackUsage: Map<string, RouteUsage> | undefined
   toolPhase: ToolPhase | undefined
   /** Set when a `stopAfterCall` tool ended the run: its output as text. */
   stopContent: string | undefined
   reasoning: string[]
-  usage: { inputTokens: number; outputTokens: number; cachedInputTokens: number; reasoningTokens: number }
+  /** Tokens of the completed turns; `cacheWriteInputTokens` (part of the input) are priced apart, and are not a run metric. */
+  usage: { inputTokens: number; outputTokens: number; cachedInputTokens: number; reasoningTokens: number; cacheWriteInputTokens: number }
   startedAtMs: number | undefined
   /** The earlier runs whose messages the model is sent (`run.started`), oldest first; undefined before it, or in an older log. */
   historyRunIds: string[] | undefined
@@ -87,7 +89,7 @@ export function createRunState(messages: Message[]): RunState {
     toolPhase: undefined,
     stopContent: undefined,
     reasoning: [],
-    usage: { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 },
+    usage: { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0, cacheWriteInputTokens: 0 },
     startedAtMs: undefined,
     historyRunIds: undefined,
     summary: undefined,
@@ -167,6 +169,7 @@ function applyEventData(state: RunState, event: RunEvent, timeMs: number): void 
       state.usage.outputTokens += data.usage.output_tokens
       state.usage.cachedInputTokens += data.usage.cached_input_tokens
       state.usage.reasoningTokens += data.usage.reasoning_tokens
+      state.usage.cacheWriteInputTokens += data.usage.cache_write_input_tokens ?? 0
       // Priced by the route that wrote it (as a fallback's turns are); the run's own route counts in the rest.
       addFallbackUsage(state, data.route_id, data.usage)
       return
@@ -179,12 +182,14 @@ function applyEventData(state: RunState, event: RunEvent, timeMs: number): void 
         message.reasoningContent = data.reasoning_content
         state.reasoning.push(data.reasoning_content)
       }
+      if (data.reasoning_blocks !== undefined) message.reasoningBlocks = data.reasoning_blocks
       message.usage = {
         inputTokens: data.usage.input_tokens,
         outputTokens: data.usage.output_tokens,
         cachedInputTokens: data.usage.cached_input_tokens,
         reasoningTokens: data.usage.reasoning_tokens,
       }
+      if (data.usage.cache_write_input_tokens !== undefined) message.usage.cacheWriteInputTokens = data.usage.cache_write_input_tokens
       state.messages.push(message)
       // A log written before turns recorded it has no figure: unknown, not guessed.
       if (state.turns === 0) state.firstTurnTtftMs = data.time_to_first_chunk_ms ?? null
@@ -193,6 +198,7 @@ function applyEventData(state: RunState, event: RunEvent, timeMs: number): void 
       state.usage.outputTokens += data.usage.output_tokens
       state.usage.cachedInputTokens += data.usage.cached_input_tokens
       state.usage.reasoningTokens += data.usage.reasoning_tokens
+      state.usage.cacheWriteInputTokens += data.usage.cache_write_input_tokens ?? 0
       state.partialText = ''
       state.partialReasoning = ''
       state.failedAttempts = 0
@@ -279,13 +285,15 @@ export function openRequests(phase: ToolPhase | undefined): InputRequest[] {
 }
 
 /** Usage as event data. */
-export function usageData(usage: { inputTokens: number; outputTokens: number; cachedInputTokens?: number; reasoningTokens?: number }): UsageData {
-  return {
+export function usageData(usage: { inputTokens: number; outputTokens: number; cachedInputTokens?: number; reasoningTokens?: number; cacheWriteInputTokens?: number }): UsageData {
+  const data: UsageData = {
     input_tokens: usage.inputTokens,
     output_tokens: usage.outputTokens,
     cached_input_tokens: usage.cachedInputTokens ?? 0,
     reasoning_tokens: usage.reasoningTokens ?? 0,
   }
+  if (usage.cacheWriteInputTokens !== undefined && usage.cacheWriteInputTokens > 0) data.cache_write_input_tokens = usage.cacheWriteInputTokens
+  return data
 }
 
 /**
@@ -328,10 +336,11 @@ function addFallbackUsage(state: RunState, routeId: string, usage: UsageData): v
   const byRoute = (state.fallbackUsage ??= new Map())
   const entry = byRoute.get(routeId)
   if (entry === undefined) {
-    byRoute.set(routeId, { inputTokens: usage.input_tokens, outputTokens: usage.output_tokens, cachedInputTokens: usage.cached_input_tokens })
+    byRoute.set(routeId, { inputTokens: usage.input_tokens, outputTokens: usage.output_tokens, cachedInputTokens: usage.cached_input_tokens, cacheWriteInputTokens: usage.cache_write_input_tokens ?? 0 })
     return
   }
   entry.inputTokens += usage.input_tokens
   entry.outputTokens += usage.output_tokens
   entry.cachedInputTokens += usage.cached_input_tokens
+  entry.cacheWriteInputTokens = (entry.cacheWriteInputTokens ?? 0) + (usage.cache_write_input_tokens ?? 0)
 }

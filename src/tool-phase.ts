@@ -216,7 +216,7 @@ export async function runToolPhase(context: LoopContext, phase: ToolPhase): Prom
         log.append('run.waiting_for_input', { requests })
         // The record of a waiting run shows the tokens and cost of its completed turns; duration once it ends.
         const metrics = metricsOf(log.state, undefined)
-        log.patch({ status: 'waiting_for_input', pendingInput: requests, content: null, metrics, ...runCostOf(metrics, log.state.fallbackUsage, context.route, context.creditsPerUsd) })
+        log.patch({ status: 'waiting_for_input', pendingInput: requests, content: null, metrics, ...runCostOf(metrics, log.state.fallbackUsage, context.route, context.creditsPerUsd, log.state.usage.cacheWriteInputTokens) })
       }
       await log.flush()
       return 'waiting'

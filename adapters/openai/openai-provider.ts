@@ -11,7 +11,7 @@ import type { ModelChunk, ModelProvider, ModelRequest, Pricing } from '../../src
 import { loadPeer } from '../../src/optional-peer.js'
 import { toChatRequest } from './chat-request.js'
 import { chatCompletionChunks } from './chat-stream.js'
-import { guardedStream, untilAborted } from './guarded-stream.js'
+import { environmentVariable, guardedStream, loadOnce, untilAborted } from '../../src/provider-stream.js'
 import { lookUpContextWindow, lookUpPrice, openaiContextWindows, openaiPrices } from './pricing.js'
 import { toProviderError, type OpenAIErrorClasses } from './provider-errors.js'
 import { toResponsesRequest } from './responses-request.js'
@@ -155,19 +155,14 @@ function validate(options: OpenAIProviderOptions): void {
   }
 }
 
-function environment(name: string): string | undefined {
-  const value = process.env[name]?.trim()
-  return value === undefined || value === '' ? undefined : value
-}
-
 /** The options of the client to build, read now (the environment among them); none when there is no key for OpenAI itself. */
 function clientOptions(options: OpenAIProviderOptions, baseURL: string): ClientOptions | undefined {
-  let apiKey = options.apiKey ?? environment('OPENAI_API_KEY')
+  let apiKey = options.apiKey ?? environmentVariable('OPENAI_API_KEY')
   if (apiKey === undefined || apiKey === '') {
     if (baseURL === openaiBaseURL) return undefined
     apiKey = placeholderKey
   }
-  const organization = options.organization ?? environment('OPENAI_ORG_ID')
+  const organization = options.organization ?? environmentVariable('OPENAI_ORG_ID')
   return {
     apiKey,
     baseURL,
@@ -201,7 +196,7 @@ interface Connected {
 export function openaiProvider(options: OpenAIProviderOptions = {}): ModelProvider {
   validate(options)
   const logger = resolveLogger(options.logger)
-  const baseURL = (options.baseURL ?? environment('OPENAI_BASE_URL') ?? openaiBaseURL).replace(/\/+$/, '')
+  const baseURL = (options.baseURL ?? environmentVariable('OPENAI_BASE_URL') ?? openaiBaseURL).replace(/\/+$/, '')
   const given = options.client
   const toBuild = given === undefined ? clientOptions(options, baseURL) : undefined
   const api = options.api ?? 'chat'
@@ -210,22 +205,15 @@ export function openaiProvider(options: OpenAIProviderOptions = {}): ModelProvid
   const prices: Record<string, Pricing> = { ...openaiPrices, ...options.pricing }
   const windows: Record<string, number> = { ...openaiContextWindows, ...options.contextWindows }
   const name = options.name ?? (given === undefined && baseURL === openaiBaseURL ? 'OpenAI' : undefined)
-  let connected: Promise<Connected> | undefined
-
-  /** Loads `openai` and builds the client, once; a failed load is tried again by the next call. */
-  function connect(): Promise<Connected> {
-    if (connected === undefined) {
-      const loading = loadPeer<OpenAIModule>('openai', { subpath: 'hearth-runtime/openai', install: 'openai@6' }).then((openai) => ({
+  // Loads `openai` and builds the client on the first request; a failed load is tried again by the next.
+  const connect = loadOnce(() =>
+    loadPeer<OpenAIModule>('openai', { subpath: 'hearth-runtime/openai', install: 'openai@6' }).then(
+      (openai): Connected => ({
         client: given ?? (toBuild === undefined ? undefined : new openai.OpenAI(toBuild)),
         toProviderError: (error: unknown) => toProviderError(error, openai),
-      }))
-      connected = loading
-      loading.catch(() => {
-        if (connected === loading) connected = undefined
-      })
-    }
-    return connected
-  }
+      }),
+    ),
+  )
 
   function start({ client, toProviderError }: Connected, request: ModelRequest, signal: AbortSignal): AsyncIterable<ModelChunk> {
     if (client === undefined) {

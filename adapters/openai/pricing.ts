@@ -5,6 +5,7 @@
  */
 import type { Pricing } from '../../src/model.js'
 import type { Logger } from '../../src/logger.js'
+import { lookUpModel, lookUpPrice as lookUpModelPrice } from '../../src/model-tables.js'
 
 /**
  * USD per million tokens, Standard tier, text tokens.
@@ -54,9 +55,7 @@ export const openaiContextWindows: Readonly<Record<string, number>> = Object.fre
 
 /** The window of `model` from `table` (exact name first, then its base name); undefined when unknown. */
 export function lookUpContextWindow(table: Readonly<Record<string, number>>, model: string): number | undefined {
-  if (Object.hasOwn(table, model)) return table[model]
-  const key = priceKeyOf(model)
-  return Object.hasOwn(table, key) ? table[key] : undefined
+  return lookUpModel(table, model, priceKeyOf)
 }
 
 const datedSnapshot = /-\d{4}-\d{2}-\d{2}$/
@@ -70,23 +69,7 @@ export function priceKeyOf(model: string): string {
   return model.replace(vendorPrefix, '').replace(datedSnapshot, '')
 }
 
-const warned = new Set<string>()
-const free: Pricing = Object.freeze({ inputPerMillion: 0, cachedInputPerMillion: 0, outputPerMillion: 0 })
-
-/**
- * The price of `model` from `table` (exact name first, then its base name).
- * An unknown model is free, and says so to `logger.warn` once per model name
- * per process.
- */
+/** The price of `model` from `table` (exact name first, then its base name); an unknown model is free, and says so once. */
 export function lookUpPrice(table: Readonly<Record<string, Pricing>>, model: string, logger: Logger): Pricing {
-  const key = Object.hasOwn(table, model) ? model : priceKeyOf(model)
-  const price = Object.hasOwn(table, key) ? table[key] : undefined
-  if (price !== undefined) return price
-  if (!warned.has(model)) {
-    warned.add(model)
-    logger.warn(
-      `hearth-runtime/openai has no price for model "${model}", so its runs cost 0. Set \`pricing\` on its route or on openaiProvider() to count its cost.`,
-    )
-  }
-  return free
+  return lookUpModelPrice(table, model, priceKeyOf, logger, 'hearth-runtime/openai', 'openaiProvider')
 }

@@ -6,6 +6,7 @@
  */
 import type { APIConnectionError, APIConnectionTimeoutError, APIError, OpenAIError } from 'openai'
 import { ProviderError, type ProviderErrorCode } from '../../src/errors.js'
+import { retryAfterMsOf } from '../../src/provider-stream.js'
 
 /** The error classes of the loaded `openai` module (the module itself fits). */
 export interface OpenAIErrorClasses {
@@ -57,21 +58,6 @@ function codeOfStatus(status: number, error: APIError): ProviderErrorCode {
   if (codeOfServerError(error.code, error.type, error.message) === 'provider.context_length') return 'provider.context_length'
   // A 404 names no such model or path: the provider answered, but not what hearth can use.
   return status === 404 ? 'provider.bad_response' : 'provider.bad_request'
-}
-
-/**
- * The wait a provider asked for, in ms: `retry-after-ms`, else `retry-after`
- * in seconds or as an HTTP date; undefined without a usable one.
- */
-export function retryAfterMsOf(headers: { get(name: string): string | null } | undefined, nowMs = Date.now()): number | undefined {
-  const milliseconds = Number.parseFloat(headers?.get('retry-after-ms') ?? '')
-  if (Number.isFinite(milliseconds) && milliseconds >= 0) return Math.round(milliseconds)
-  const value = headers?.get('retry-after')?.trim()
-  if (value === undefined || value === '') return undefined
-  const seconds = Number(value)
-  if (Number.isFinite(seconds)) return seconds >= 0 ? Math.round(seconds * 1000) : undefined
-  const date = Date.parse(value)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs)
 }
 
 const hints: Readonly<Record<ProviderErrorCode, string>> = {

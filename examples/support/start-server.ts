@@ -24,8 +24,10 @@ export interface ServerConfig {
   host: string
   /** `HEARTH_API_KEY`: when set, requests need `Authorization: Bearer <key>`, and the key maps to org `default`. @default undefined (auth off) */
   apiKey: string | undefined
-  /** OpenAI (`OPENAI_API_KEY`, `OPENAI_BASE_URL`, `OPENAI_MODEL`), else the offline demo model. @default undefined */
+  /** OpenAI (`OPENAI_API_KEY`, `OPENAI_BASE_URL`, `OPENAI_MODEL`), when it is the provider. @default undefined */
   openai: { apiKey: string; baseURL: string | undefined; model: string } | undefined
+  /** Anthropic (`ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL`, `ANTHROPIC_MODEL`), when it is the provider: only its key is set, or `HEARTH_PROVIDER=anthropic`. @default undefined */
+  anthropic: { apiKey: string; baseURL: string | undefined; model: string } | undefined
   /**
    * `HEARTH_EXECUTE`: `false` serves the file as an observer, which executes
    * nothing: its runs wait for a server on the same file that executes. @default true
@@ -62,6 +64,14 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Ser
   const port = Number(portText)
   if (!/^[0-9]{1,5}$/.test(portText) || port > 65_535) throw new TypeError(`Expected PORT to be a port number from 0 to 65535, got \`${portText}\``)
   const openaiKey = setting(env, 'OPENAI_API_KEY')
+  const anthropicKey = setting(env, 'ANTHROPIC_API_KEY')
+  const chosen = setting(env, 'HEARTH_PROVIDER')
+  if (chosen !== undefined && chosen !== 'openai' && chosen !== 'anthropic') throw new TypeError(`Expected HEARTH_PROVIDER to be openai or anthropic, got \`${chosen}\``)
+  if (chosen !== undefined && (chosen === 'openai' ? openaiKey : anthropicKey) === undefined) {
+    throw new TypeError(`HEARTH_PROVIDER is ${chosen}, but ${chosen === 'openai' ? 'OPENAI_API_KEY' : 'ANTHROPIC_API_KEY'} is not set`)
+  }
+  // With both keys, OpenAI unless HEARTH_PROVIDER says otherwise.
+  const provider = chosen ?? (openaiKey !== undefined ? 'openai' : anthropicKey !== undefined ? 'anthropic' : undefined)
   const execute = setting(env, 'HEARTH_EXECUTE') ?? 'true'
   if (execute !== 'true' && execute !== 'false') throw new TypeError(`Expected HEARTH_EXECUTE to be true or false, got \`${execute}\``)
   const timeoutText = setting(env, 'HEARTH_CONTROL_TIMEOUT_MS') ?? '10000'
@@ -80,7 +90,11 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Ser
     port,
     host: setting(env, 'HOST') ?? '127.0.0.1',
     apiKey: setting(env, 'HEARTH_API_KEY'),
-    openai: openaiKey === undefined ? undefined : { apiKey: openaiKey, baseURL: setting(env, 'OPENAI_BASE_URL'), model: setting(env, 'OPENAI_MODEL') ?? 'gpt-4o-mini' },
+    openai: provider !== 'openai' || openaiKey === undefined ? undefined : { apiKey: openaiKey, baseURL: setting(env, 'OPENAI_BASE_URL'), model: setting(env, 'OPENAI_MODEL') ?? 'gpt-4o-mini' },
+    anthropic:
+      provider !== 'anthropic' || anthropicKey === undefined
+        ? undefined
+        : { apiKey: anthropicKey, baseURL: setting(env, 'ANTHROPIC_BASE_URL'), model: setting(env, 'ANTHROPIC_MODEL') ?? 'claude-sonnet-4-5' },
     execute: execute === 'true',
     controlTimeoutMs,
     context,
@@ -120,8 +134,18 @@ export function curlLine(url: string, auth: boolean): string {
 }
 
 async function modelSetup(config: ServerConfig): Promise<{ providers: Record<string, ModelProvider>; route: Route; description: string }> {
+  if (config.anthropic !== undefined) {
+    const { apiKey, baseURL, model } = config.anthropic
+    const { anthropicProvider } = await import('hearth-runtime/anthropic')
+    const provider = anthropicProvider({ apiKey, ...(baseURL === undefined ? {} : { baseURL }) })
+    return { providers: { anthropic: provider }, route: { provider: 'anthropic', model }, description: `Anthropic ${model}${baseURL === undefined ? '' : ` at ${baseURL}`}` }
+  }
   if (config.openai === undefined) {
-    return { providers: { demo: demoModel() }, route: { provider: 'demo', model: 'demo' }, description: 'the offline demo model (set OPENAI_API_KEY to use OpenAI)' }
+    return {
+      providers: { demo: demoModel() },
+      route: { provider: 'demo', model: 'demo' },
+      description: 'the offline demo model (set OPENAI_API_KEY or ANTHROPIC_API_KEY to use a real one)',
+    }
   }
   const { apiKey, baseURL, model } = config.openai
   // Loaded only when asked for, so the demo runs without the openai package.
@@ -174,7 +198,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     config.apiKey === undefined
       ? '  auth   OFF: anyone who can reach this address can use it (set HEARTH_API_KEY to require a bearer token)'
       : '  auth   bearer token: send `Authorization: Bearer $HEARTH_API_KEY`',
-    ...(config.openai === undefined ? ['  demo   messages: /tool NAME {json}, /slow N MS, /fail, /flaky N, or anything to echo'] : []),
+    ...(config.openai === undefined && config.anthropic === undefined ? ['  demo   messages: /tool NAME {json}, /slow N MS, /fail, /flaky N, or anything to echo'] : []),
     '',
     `Create a thread and a run, and stream its events${config.apiKey === undefined ? '' : ' (with HEARTH_API_KEY exported in that shell)'}:`,
     '',

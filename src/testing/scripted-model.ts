@@ -8,7 +8,10 @@ import type { FinishReason, ModelChunk, ModelProvider, ModelRequest, Pricing, Us
 /** One step of a scripted turn. */
 export type ScriptStep =
   | { text: string }
-  | { reasoning: string }
+  /** Reasoning text; with `signature`, the last of a thinking block, which then streams whole as a `reasoning-block` with that signature. */
+  | { reasoning: string; signature?: string }
+  /** A redacted thinking block (`reasoning-block` of type `redacted_thinking`). */
+  | { redactedReasoning: string }
   | { toolCall: { name: string; arguments: unknown; id?: string } }
   | { usage: Usage }
   | { delay: number }
@@ -83,10 +86,18 @@ function turnIndexOf(request: ModelRequest): number {
 async function* play(turn: ScriptedTurn, signal: AbortSignal): AsyncGenerator<ModelChunk> {
   let finished = false
   let calledTools = false
+  let thinking = ''
   for (const step of turn) {
     if (signal.aborted) throw signal.reason
     if ('text' in step) yield { type: 'text-delta', text: step.text }
-    else if ('reasoning' in step) yield { type: 'reasoning-delta', text: step.reasoning }
+    else if ('reasoning' in step) {
+      if (step.reasoning !== '') yield { type: 'reasoning-delta', text: step.reasoning }
+      thinking += step.reasoning
+      if (step.signature !== undefined) {
+        yield { type: 'reasoning-block', block: { type: 'thinking', thinking, signature: step.signature } }
+        thinking = ''
+      }
+    } else if ('redactedReasoning' in step) yield { type: 'reasoning-block', block: { type: 'redacted_thinking', data: step.redactedReasoning } }
     else if ('toolCall' in step) {
       calledTools = true
       const call = step.toolCall

@@ -10,4 +10,5 @@ runModelProviderContract('scriptedModel', async (turn) => ({ provider: scriptedM
     'provider.bad_response',
     'provider.timeout',
   ],
+  reasoningBlocks: true,
 })

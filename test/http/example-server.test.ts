@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { reply } from 'hearth-runtime/testing'
+import { toAnthropicReply } from '../anthropic/wire-script.js'
 import { configFromEnvironment, startServer, type RunningServer } from '../../examples/support/start-server.js'
 import { startFakeOpenAIServer } from '../openai/fake-openai-server.js'
 import { replyWithTurn } from '../openai/wire-script.js'
@@ -42,6 +43,7 @@ describe('configFromEnvironment', () => {
       host: '127.0.0.1',
       apiKey: undefined,
       openai: undefined,
+      anthropic: undefined,
       execute: true,
       controlTimeoutMs: 10_000,
       context: 'trim',
@@ -68,11 +70,20 @@ describe('configFromEnvironment', () => {
       host: '0.0.0.0',
       apiKey: 'k',
       openai: { apiKey: 'sk', baseURL: 'http://127.0.0.1:1/v1', model: 'gpt-4o-mini' },
+      anthropic: undefined,
       execute: false,
       controlTimeoutMs: 2500,
       context: 'summarize',
       contextWindow: 32_768,
     })
+  })
+
+  it('picks Anthropic with only its key, and by HEARTH_PROVIDER when both keys are set (else OpenAI)', () => {
+    const claude = { apiKey: 'sk-ant', baseURL: 'http://127.0.0.1:2', model: 'claude-sonnet-4-5' }
+    expect(configFromEnvironment({ ANTHROPIC_API_KEY: 'sk-ant', ANTHROPIC_BASE_URL: 'http://127.0.0.1:2' })).toMatchObject({ anthropic: claude, openai: undefined })
+    const both = { OPENAI_API_KEY: 'sk', ANTHROPIC_API_KEY: 'sk-ant', ANTHROPIC_MODEL: 'claude-haiku-4-5' }
+    expect(configFromEnvironment(both)).toMatchObject({ openai: { apiKey: 'sk' }, anthropic: undefined })
+    expect(configFromEnvironment({ ...both, HEARTH_PROVIDER: 'anthropic' })).toMatchObject({ openai: undefined, anthropic: { apiKey: 'sk-ant', model: 'claude-haiku-4-5' } })
   })
 
   it('names a bad PORT', () => {
@@ -84,6 +95,8 @@ describe('configFromEnvironment', () => {
     expect(() => configFromEnvironment({ HEARTH_EXECUTE: 'no' })).toThrow(/HEARTH_EXECUTE.*no/)
     expect(() => configFromEnvironment({ HEARTH_CONTROL_TIMEOUT_MS: '0' })).toThrow(/HEARTH_CONTROL_TIMEOUT_MS/)
     expect(() => configFromEnvironment({ HEARTH_CONTEXT: 'forget' })).toThrow(/HEARTH_CONTEXT.*forget/)
+    expect(() => configFromEnvironment({ HEARTH_PROVIDER: 'gemini' })).toThrow(/HEARTH_PROVIDER.*gemini/)
+    expect(() => configFromEnvironment({ HEARTH_PROVIDER: 'anthropic', OPENAI_API_KEY: 'sk' })).toThrow(/ANTHROPIC_API_KEY is not set/)
     expect(() => configFromEnvironment({ HEARTH_CONTEXT_WINDOW: '0' })).toThrow(/HEARTH_CONTEXT_WINDOW/)
     expect(() => configFromEnvironment({ HEARTH_CONTROL_TIMEOUT_MS: 'soon' })).toThrow(TypeError)
   })
@@ -261,12 +274,33 @@ describe('the example server with OPENAI_API_KEY', () => {
   })
 })
 
+describe('the example server with ANTHROPIC_API_KEY', () => {
+  it('uses Claude at ANTHROPIC_BASE_URL with that key, and names it in the banner', async () => {
+    const anthropic = await startFakeOpenAIServer()
+    anthropic.setDefault(() => toAnthropicReply([...reply('Hello from Claude.'), { usage: { inputTokens: 30, outputTokens: 4, cachedInputTokens: 10 } }]))
+    const base = anthropic.baseURL.replace(/\/v1$/, '')
+    const server = await startServer({ ...configFromEnvironment({ ANTHROPIC_API_KEY: 'sk-ant-test', ANTHROPIC_BASE_URL: base }), dbPath: join(directory, 'anthropic.db'), port: 0 })
+    try {
+      expect(server.banner).toContain(`Anthropic claude-sonnet-4-5 at ${base}`)
+      const api = apiClient(server.url)
+      const { runId } = await startRun(api, 'hi')
+      const run = await waitForRun(api, runId, (details) => details.status === 'completed' || details.status === 'failed')
+      expect(run).toMatchObject({ status: 'completed', content: 'Hello from Claude.', model: 'claude-sonnet-4-5', total_input_tokens: 30 })
+      expect((await server.runtime.getRun(runId)).modelProvider).toBe('Anthropic')
+      expect(anthropic.requests[0]?.path).toBe('/v1/messages')
+    } finally {
+      await server.close()
+      await anthropic.close()
+    }
+  })
+})
+
 // `npm start` runs the server through the package's own exports, which point at dist/ (test/global-setup.ts builds it).
 describe('npm start', () => {
   it('serves, prints the banner and closes on SIGTERM', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'examples/server.ts'], {
       cwd: root,
-      env: { ...process.env, PORT: '0', HEARTH_DB: join(directory, 'start', 'hearth.db'), HEARTH_API_KEY: '', OPENAI_API_KEY: '' },
+      env: { ...process.env, PORT: '0', HEARTH_DB: join(directory, 'start', 'hearth.db'), HEARTH_API_KEY: '', OPENAI_API_KEY: '', ANTHROPIC_API_KEY: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let output = ''

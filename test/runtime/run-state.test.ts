@@ -23,13 +23,15 @@ describe('the run state fold', () => {
     applyEvent(state, event('message.delta', { content: 'think', channel: 'reasoning' }), 1_001)
     expect(state).toMatchObject({ partialText: 'par', partialReasoning: 'think' })
     applyEvent(state, event('message.completed', { role: 'assistant', content: 'part', reasoning_content: 'think', tool_calls: [], usage: usage(10, 5, 4, 2) }), 1_002)
-    applyEvent(state, event('message.completed', { role: 'assistant', content: 'two', reasoning_content: '', tool_calls: [], usage: usage(20, 7, 1, 0) }), 1_003)
+    const blocks = [{ type: 'redacted_thinking', data: 'opaque' }]
+    const written = { ...usage(20, 7, 1, 0), cache_write_input_tokens: 6 }
+    applyEvent(state, event('message.completed', { role: 'assistant', content: 'two', reasoning_content: '', reasoning_blocks: blocks, tool_calls: [], usage: written }), 1_003)
     expect(state.messages.slice(1)).toEqual([
       { role: 'assistant', content: 'part', createdAt: at(1_000), reasoningContent: 'think', usage: { inputTokens: 10, outputTokens: 5, cachedInputTokens: 4, reasoningTokens: 2 } },
-      { role: 'assistant', content: 'two', createdAt: at(1_000), usage: { inputTokens: 20, outputTokens: 7, cachedInputTokens: 1, reasoningTokens: 0 } },
+      { role: 'assistant', content: 'two', createdAt: at(1_000), reasoningBlocks: blocks, usage: { inputTokens: 20, outputTokens: 7, cachedInputTokens: 1, reasoningTokens: 0, cacheWriteInputTokens: 6 } },
     ])
     expect(state).toMatchObject({ turns: 2, partialText: '', partialReasoning: '', reasoning: ['think'], toolPhase: undefined, stepSeq: 4 })
-    expect(state.usage).toEqual({ inputTokens: 30, outputTokens: 12, cachedInputTokens: 5, reasoningTokens: 2 })
+    expect(state.usage).toEqual({ inputTokens: 30, outputTokens: 12, cachedInputTokens: 5, reasoningTokens: 2, cacheWriteInputTokens: 6 })
   })
 
   it('opens a tool phase on a turn with calls, and closes it with one tool message per call, in call order, once every call has its result', () => {
@@ -112,7 +114,7 @@ describe('metrics and usage as data', () => {
     const state = createRunState([])
     expect(metricsOf(state, 50)).toEqual({ inputTokens: 0, outputTokens: 0, totalTokens: 0, cachedInputTokens: 0, reasoningTokens: 0, timeToFirstTokenMs: null, durationMs: null })
     state.startedAtMs = 100
-    state.usage = { inputTokens: 7, outputTokens: 3, cachedInputTokens: 2, reasoningTokens: 1 }
+    state.usage = { inputTokens: 7, outputTokens: 3, cachedInputTokens: 2, reasoningTokens: 1, cacheWriteInputTokens: 0 }
     expect(metricsOf(state, undefined).durationMs).toBeNull()
     expect(metricsOf(state, 160)).toEqual({ inputTokens: 7, outputTokens: 3, totalTokens: 10, cachedInputTokens: 2, reasoningTokens: 1, timeToFirstTokenMs: null, durationMs: 60 })
     state.firstTurnTtftMs = 25
@@ -131,6 +133,8 @@ describe('metrics and usage as data', () => {
   it('fills usage data’s optional counts with 0, and turns tool output into text', () => {
     expect(usageData({ inputTokens: 4, outputTokens: 2 })).toEqual(usage(4, 2, 0, 0))
     expect(usageData({ inputTokens: 4, outputTokens: 2, cachedInputTokens: 3, reasoningTokens: 1 })).toEqual(usage(4, 2, 3, 1))
+    expect(usageData({ inputTokens: 4, outputTokens: 2, cacheWriteInputTokens: 0 })).toEqual(usage(4, 2, 0, 0))
+    expect(usageData({ inputTokens: 4, outputTokens: 2, cacheWriteInputTokens: 3 })).toEqual({ ...usage(4, 2, 0, 0), cache_write_input_tokens: 3 })
     expect(outputText('as is')).toBe('as is')
     expect(outputText({ a: [1] })).toBe('{"a":[1]}')
     expect(outputText(5)).toBe('5')

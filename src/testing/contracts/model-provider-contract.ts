@@ -22,6 +22,8 @@ export interface ModelProviderFixture {
 export interface ModelProviderContractOptions {
   /** The error codes a scripted `{ error: { code } }` step must come out as. @default the four every HTTP provider maps */
   errorCodes?: readonly ProviderErrorCode[]
+  /** The provider streams reasoning blocks (`reasoning-block`) and takes them back on assistant messages (`reasoningBlocks`). @default false */
+  reasoningBlocks?: boolean
 }
 
 const defaultErrorCodes: readonly ProviderErrorCode[] = [
@@ -101,6 +103,42 @@ export function runModelProviderContract(
       const lastReasoning = chunks.findLastIndex((chunk) => chunk.type === 'reasoning-delta')
       expect(lastReasoning).toBeLessThan(firstText)
     })
+
+    if (options.reasoningBlocks === true) {
+      it('streams each reasoning block whole after its deltas: signed thinking and redacted thinking', async () => {
+        const chunks = await collect([{ reasoning: 'Let me ' }, { reasoning: 'think.', signature: 'sig-1' }, { redactedReasoning: 'opaque==' }, { text: 'Done.' }])
+        expect(textOf(chunks, 'reasoning-delta')).toBe('Let me think.')
+        expect(textOf(chunks, 'text-delta')).toBe('Done.')
+        const blocks = chunks.flatMap((chunk) => (chunk.type === 'reasoning-block' ? [chunk.block] : []))
+        expect(blocks).toEqual([
+          { type: 'thinking', thinking: 'Let me think.', signature: 'sig-1' },
+          { type: 'redacted_thinking', data: 'opaque==' },
+        ])
+        const firstBlock = chunks.findIndex((chunk) => chunk.type === 'reasoning-block')
+        expect(chunks.findLastIndex((chunk) => chunk.type === 'reasoning-delta')).toBeLessThan(firstBlock)
+      })
+
+      it('takes an assistant turn back with its reasoning blocks and tool calls, and the tool results', async () => {
+        const chunks = await collect([{ text: 'It is sunny.' }], {
+          tools: [weatherTool],
+          messages: [
+            { role: 'user', content: 'Weather in Paris?' },
+            {
+              role: 'assistant',
+              content: '',
+              reasoningBlocks: [
+                { type: 'thinking', thinking: 'I should look.', signature: 'sig-2' },
+                { type: 'redacted_thinking', data: 'opaque==' },
+              ],
+              toolCalls: [{ id: 'call_weather', name: 'get_weather', arguments: '{"city":"Paris"}' }],
+            },
+            { role: 'tool', toolCallId: 'call_weather', name: 'get_weather', content: 'sunny' },
+            { role: 'user', content: 'And in short?' },
+          ],
+        })
+        expect(textOf(chunks, 'text-delta')).toBe('It is sunny.')
+      })
+    }
 
     it('returns several tool calls with their ids, names and arguments, and finish `tool_calls`', async () => {
       const chunks = await collect(
