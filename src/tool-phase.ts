@@ -27,7 +27,7 @@ function checkArguments(definition: Tool | undefined, call: ToolCall): { args: J
   } catch {
     return { args: call.arguments, problem: `The arguments of ${call.name} are not valid JSON` }
   }
-  const parsed = definition.input.safeParse(args)
+  const parsed = z.safeParse(definition.input, args)
   if (!parsed.success) return { args, problem: `Invalid arguments for ${call.name}: ${z.prettifyError(parsed.error)}` }
   return { args, data: parsed.data }
 }
@@ -135,7 +135,7 @@ async function executeCall(context: LoopContext, phase: ToolPhase, call: ToolCal
   const { log, signal } = context
   const definition = context.agent.tools.get(call.name) as Tool
   const known = context.parsedArguments?.get(call.id)
-  const parsed = known === undefined ? definition.input.safeParse(phase.announced.get(call.id)?.arguments ?? {}) : { success: true as const, data: known }
+  const parsed = known === undefined ? z.safeParse(definition.input, phase.announced.get(call.id)?.arguments ?? {}) : { success: true as const, data: known }
   // An idempotent tool may be run again after it threw or timed out; any other runs once.
   const attempts = 1 + definition.retries
   for (let attempt = 1; ; attempt++) {

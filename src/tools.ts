@@ -1,7 +1,9 @@
 /**
- * tool(): a function the model may call, with a zod schema for its arguments.
- * The schema becomes JSON Schema for the model (zod 4's own conversion) and
- * validates what the model sends back.
+ * tool(): a function the model may call, with a schema for its arguments: a
+ * zod 4 object schema (`zod` or `zod/mini`), or raw JSON Schema through
+ * {@link jsonSchema}. The schema becomes JSON Schema for the model (zod 4's
+ * own conversion, or the JSON Schema as given) and validates what the model
+ * sends back.
  */
 import { z } from 'zod'
 import type { JsonObject } from './events.js'
@@ -18,13 +20,16 @@ export interface ToolContext {
   state: JsonObject
 }
 
+/** A tool's argument schema: any zod 4 schema (`zod` or `zod/mini`), or one {@link jsonSchema} made. */
+export type ToolSchema = z.core.$ZodType
+
 /** The definition passed to {@link tool}. */
-export interface ToolOptions<Schema extends z.ZodType> {
+export interface ToolOptions<Schema extends ToolSchema> {
   /** The name the model calls it by: letters, digits, `_` and `-`, at most 64. */
   name: string
   /** What the tool does, for the model. @default '' */
   description?: string
-  /** The zod schema of the arguments (an object schema). */
+  /** The schema of the arguments: a zod 4 object schema (`zod` or `zod/mini`), or `jsonSchema({ type: 'object', ... })`. */
   input: Schema
   /** Runs the tool. Its return value (JSON-serialisable) is the result the model sees. */
   execute: (args: z.output<Schema>, context: ToolContext) => unknown
@@ -48,7 +53,7 @@ export interface ToolOptions<Schema extends z.ZodType> {
 export const defaultToolTimeoutMs = 300_000
 
 /** A tool, ready to give to an agent. */
-export interface Tool<Schema extends z.ZodType = z.ZodType> {
+export interface Tool<Schema extends ToolSchema = ToolSchema> {
   readonly name: string
   readonly description: string
   readonly input: Schema
@@ -64,7 +69,7 @@ export interface Tool<Schema extends z.ZodType = z.ZodType> {
 const toolNamePattern = /^[A-Za-z0-9_-]{1,64}$/
 
 /** Defines a tool. Throws a TypeError on a malformed definition. */
-export function tool<Schema extends z.ZodType>(options: ToolOptions<Schema>): Tool<Schema> {
+export function tool<Schema extends ToolSchema>(options: ToolOptions<Schema>): Tool<Schema> {
   if (typeof options !== 'object' || options === null) throw new TypeError('Expected tool options to be an object')
   if (typeof options.name !== 'string' || !toolNamePattern.test(options.name)) {
     throw new TypeError(`Expected \`name\` to match ${String(toolNamePattern)}, got \`${String(options.name)}\``)
@@ -72,9 +77,7 @@ export function tool<Schema extends z.ZodType>(options: ToolOptions<Schema>): To
   if (options.description !== undefined && typeof options.description !== 'string') {
     throw new TypeError(`Expected \`description\` of tool \`${options.name}\` to be a string`)
   }
-  if (!(options.input instanceof z.ZodType)) {
-    throw new TypeError(`Expected \`input\` of tool \`${options.name}\` to be a zod schema`)
-  }
+  checkSchema(options.input, options.name)
   if (typeof options.execute !== 'function') {
     throw new TypeError(`Expected \`execute\` of tool \`${options.name}\` to be a function`)
   }
@@ -96,9 +99,12 @@ export function tool<Schema extends z.ZodType>(options: ToolOptions<Schema>): To
   }
   let parameters: JsonSchema
   try {
-    parameters = toJsonSchema(options.input)
+    parameters = rawSchemas.get(options.input) ?? toJsonSchema(options.input)
   } catch (error) {
     throw new TypeError(`The \`input\` schema of tool \`${options.name}\` cannot be converted to JSON Schema: ${String(error)}`)
+  }
+  if (parameters.type !== 'object') {
+    throw new TypeError(`Expected \`input\` of tool \`${options.name}\` to be an object schema (the model sends named arguments), got a schema of type \`${String(parameters.type ?? 'any')}\``)
   }
   return Object.freeze({
     name: options.name,
@@ -119,8 +125,46 @@ export function toToolSpec(definition: Tool): ToolSpec {
   return { name: definition.name, description: definition.description, parameters: definition.parameters }
 }
 
+/** Says what is wrong with a tool's `input` that is not a zod 4 schema: a zod 3 one gets its own message. */
+function checkSchema(input: unknown, name: string): void {
+  if (input instanceof z.core.$ZodType) return
+  const value = input as { _def?: unknown; _zod?: unknown } | null
+  if (typeof value === 'object' && value !== null && value._def !== undefined && value._zod === undefined) {
+    throw new TypeError(
+      `Expected \`input\` of tool \`${name}\` to be a zod 4 schema, got a zod 3 schema: hearth needs zod 4 (\`npm install zod@4\`, or import from 'zod/v4' with zod 3.25), or pass JSON Schema with jsonSchema()`,
+    )
+  }
+  throw new TypeError(`Expected \`input\` of tool \`${name}\` to be a zod 4 schema or jsonSchema({ type: 'object', ... }), got \`${String(input)}\``)
+}
+
+/** The JSON Schema each {@link jsonSchema} schema was made from, sent to models as given. */
+const rawSchemas = new WeakMap<object, JsonSchema>()
+
+/**
+ * A tool `input` from raw JSON Schema (an object schema): the model is sent
+ * it as given (without `$schema`), and the arguments are validated by the
+ * zod schema `z.fromJSONSchema` makes of it. Throws a TypeError for a schema
+ * zod cannot express (`if`/`then`/`else`, `not`, `dependentSchemas`,
+ * `dependentRequired`, `unevaluatedProperties`, a `$ref` outside the
+ * document) or one that is not of type `object`. `Args` types the arguments
+ * `execute` receives. @default Args Record<string, unknown>
+ */
+export function jsonSchema<Args = Record<string, unknown>>(schema: JsonSchema): z.ZodType<Args> {
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) throw new TypeError('Expected jsonSchema() to be given a JSON Schema object')
+  if (schema.type !== 'object') throw new TypeError(`Expected a JSON Schema of type \`object\` (the model sends named arguments), got type \`${String(schema.type ?? 'any')}\``)
+  let made: z.ZodType
+  try {
+    made = z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]) as z.ZodType
+  } catch (error) {
+    throw new TypeError(`This JSON Schema cannot be used as a tool's input: ${error instanceof Error ? error.message : String(error)}`)
+  }
+  const { $schema: _dropped, ...sent } = schema
+  rawSchemas.set(made, sent)
+  return made as z.ZodType<Args>
+}
+
 /** zod schema -> JSON Schema without the `$schema` key, as sent to models. */
-export function toJsonSchema(schema: z.ZodType): JsonSchema {
+export function toJsonSchema(schema: ToolSchema): JsonSchema {
   const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema
   delete json.$schema
   return json

@@ -37,7 +37,7 @@ describe('agents', () => {
     expect(() => runtime.defineAgent({ key: 'ok', version: 1, tools: [addTool, addTool] })).toThrow(/two tools named `add`/)
     expect(() => runtime.getAgent('missing')).toThrow(expect.objectContaining({ code: 'not_found.agent' }))
     expect(() => tool({ name: 'has space', input: z.object({}), execute: () => 1 })).toThrow(TypeError)
-    expect(() => tool({ name: 'x', input: {} as never, execute: () => 1 })).toThrow(/zod schema/)
+    expect(() => tool({ name: 'x', input: {} as never, execute: () => 1 })).toThrow(/zod 4 schema/)
     expect(() => tool({ name: 'x', input: z.object({}), execute: 'no' as never })).toThrow(/execute/)
     await runtime.close()
   })
