@@ -90,6 +90,8 @@ const hearthEntries: Record<string, string> = {
   'hearth-runtime/testing/contracts': 'src/testing/contracts/index.ts',
   'hearth-runtime/sqlite': 'adapters/sqlite/index.ts',
   'hearth-runtime/openai': 'adapters/openai/index.ts',
+  'hearth-runtime/anthropic': 'adapters/anthropic/index.ts',
+  'hearth-runtime/ai-sdk': 'adapters/ai-sdk/index.ts',
   'hearth-runtime/http': 'adapters/http/index.ts',
 }
 
