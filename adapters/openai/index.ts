@@ -4,5 +4,5 @@
  */
 export { openaiProvider } from './openai-provider.js'
 export type { OpenAIProviderOptions } from './openai-provider.js'
-export { openaiContextWindows, openaiPrices } from './pricing.js'
+export { openaiContextWindows, openaiPrices, openaiTablesAsOf } from './pricing.js'
 export { isStrictCompatible } from './strict-schema.js'

@@ -7,12 +7,25 @@ import type { Pricing } from '../../src/model.js'
 import type { Logger } from '../../src/logger.js'
 import { lookUpModel, lookUpPrice as lookUpModelPrice } from '../../src/model-tables.js'
 
+/** When the tables below were last taken from OpenAI's pricing and model pages. */
+export const openaiTablesAsOf = '2026-03'
+
 /**
- * USD per million tokens, Standard tier, text tokens.
- * Source: https://platform.openai.com/docs/pricing, as listed in August 2025.
- * Prices change: check the page and override with `pricing` when they do.
+ * USD per million tokens, Standard tier, text tokens, by model id.
+ * Source: https://platform.openai.com/docs/pricing (the GPT-5.4 family) and
+ * the GPT-5.2 launch page (GPT-5.2, 5.1, the Pro models), as of
+ * {@link openaiTablesAsOf}; the older rows as of August 2025. A `-pro` model
+ * has no cached rate. Prices change: check the page and override with
+ * `pricing` when they do.
  */
 export const openaiPrices: Readonly<Record<string, Pricing>> = Object.freeze({
+  'gpt-5.4': { inputPerMillion: 2.5, cachedInputPerMillion: 0.25, outputPerMillion: 15 },
+  'gpt-5.4-mini': { inputPerMillion: 0.75, cachedInputPerMillion: 0.075, outputPerMillion: 4.5 },
+  'gpt-5.4-nano': { inputPerMillion: 0.2, cachedInputPerMillion: 0.02, outputPerMillion: 1.25 },
+  'gpt-5.2': { inputPerMillion: 1.75, cachedInputPerMillion: 0.175, outputPerMillion: 14 },
+  'gpt-5.2-pro': { inputPerMillion: 21, outputPerMillion: 168 },
+  'gpt-5.1': { inputPerMillion: 1.25, cachedInputPerMillion: 0.125, outputPerMillion: 10 },
+  'gpt-5-pro': { inputPerMillion: 15, outputPerMillion: 120 },
   'gpt-5': { inputPerMillion: 1.25, cachedInputPerMillion: 0.125, outputPerMillion: 10 },
   'gpt-5-mini': { inputPerMillion: 0.25, cachedInputPerMillion: 0.025, outputPerMillion: 2 },
   'gpt-5-nano': { inputPerMillion: 0.05, cachedInputPerMillion: 0.005, outputPerMillion: 0.4 },
@@ -36,6 +49,13 @@ export const openaiPrices: Readonly<Record<string, Pricing>> = Object.freeze({
  * `openaiProvider({ contextWindows })` adds to it or replaces entries.
  */
 export const openaiContextWindows: Readonly<Record<string, number>> = Object.freeze({
+  'gpt-5.4': 400_000,
+  'gpt-5.4-mini': 400_000,
+  'gpt-5.4-nano': 400_000,
+  'gpt-5.2': 400_000,
+  'gpt-5.2-pro': 400_000,
+  'gpt-5.1': 400_000,
+  'gpt-5-pro': 400_000,
   'gpt-5': 400_000,
   'gpt-5-mini': 400_000,
   'gpt-5-nano': 400_000,
@@ -58,12 +78,13 @@ export function lookUpContextWindow(table: Readonly<Record<string, number>>, mod
   return lookUpModel(table, model, priceKeyOf)
 }
 
-const datedSnapshot = /-\d{4}-\d{2}-\d{2}$/
+const datedSnapshot = /-(?:\d{4}-\d{2}-\d{2}|chat-latest)$/
 const vendorPrefix = /^openai\//
 
 /**
  * The name a model is priced under: a dated snapshot (`gpt-4o-mini-2024-07-18`)
- * is priced as its base model, and OpenRouter's `openai/` prefix is dropped.
+ * or a `-chat-latest` alias (`gpt-5.1-chat-latest`) is priced as its base
+ * model, and OpenRouter's `openai/` prefix is dropped.
  */
 export function priceKeyOf(model: string): string {
   return model.replace(vendorPrefix, '').replace(datedSnapshot, '')

@@ -90,6 +90,18 @@ describe('pricing', () => {
     expect(provider.pricing?.('o4-mini-2025-04-16')).toEqual(openaiPrices['o4-mini'])
   })
 
+  it('prices the gpt-5.x family, its -pro models and -chat-latest aliases, and knows their windows', () => {
+    expect(provider.pricing?.('gpt-5.4-mini')).toEqual({ inputPerMillion: 0.75, cachedInputPerMillion: 0.075, outputPerMillion: 4.5 })
+    expect(provider.pricing?.('gpt-5.2-pro')).toEqual({ inputPerMillion: 21, outputPerMillion: 168 })
+    expect(provider.pricing?.('gpt-5.1-chat-latest')).toEqual(openaiPrices['gpt-5.1'])
+    expect(provider.pricing?.('gpt-5.2-2025-12-11')).toEqual(openaiPrices['gpt-5.2'])
+    expect(provider.contextWindow?.('gpt-5.4')).toBe(400_000)
+    expect(provider.contextWindow?.('gpt-4.1-mini-2025-04-14')).toBe(1_047_576)
+    expect(provider.contextWindow?.('llama3.2')).toBeUndefined()
+    expect(openaiProvider({ apiKey: 'sk-test', contextWindows: { 'llama3.2': 131_072 } }).contextWindow?.('llama3.2')).toBe(131_072)
+    expect(() => openaiProvider({ contextWindows: { 'llama3.2': 0 } })).toThrow(/contextWindows\['llama3.2'\]/)
+  })
+
   it('takes prices from the `pricing` option over the table', () => {
     expect(provider.pricing?.('gpt-4o')).toEqual({ inputPerMillion: 2, outputPerMillion: 8 })
     expect(provider.pricing?.('gpt-4o-2024-11-20')).toEqual({ inputPerMillion: 2, outputPerMillion: 8 })
