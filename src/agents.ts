@@ -7,6 +7,7 @@ import { NotFoundError, StateError, ValidationError } from './errors.js'
 import type { JsonSchema, ToolSpec } from './model.js'
 import { checkContext, fixedRequestBytes, type ContextOptions, type ResolvedContext } from './context-window.js'
 import { checkLimits } from './limits.js'
+import { checkToolsetReferences, type ToolsetReference } from './toolsets.js'
 import type { RunLimits } from './store.js'
 import { toJsonSchema, toToolSpec, type Tool } from './tools.js'
 
@@ -42,6 +43,13 @@ export interface AgentDefinition<Schema extends z.ZodType = z.ZodType> {
   limits?: RunLimits
   /** How requests are kept inside the model's context window (see {@link ContextOptions}). @default trim to the route's window, when it is known */
   context?: ContextOptions
+  /**
+   * Toolsets registered with the runtime (`Runtime.open({ toolsets })`) whose
+   * current tools the agent's runs get besides its own: a name, or
+   * `{ name, allow?, deny? }` to take only some of its tools.
+   * @default []
+   */
+  toolsets?: readonly (string | ToolsetReference)[]
 }
 
 /**
@@ -75,6 +83,8 @@ export interface Agent<Output = unknown> {
   readonly context: ResolvedContext
   /** Estimated request bytes of the tools and answer schema, sent with every turn. */
   readonly fixedRequestBytes: number
+  /** The toolsets whose tools the agent's runs get besides its own. */
+  readonly toolsets: readonly ToolsetReference[]
   /** A canonical text of the definition, to detect a redefinition with other content. */
   readonly fingerprint: string
 }
@@ -117,10 +127,11 @@ function compile(definition: AgentDefinition): Agent {
   }
   const limits = checkLimits(definition.limits, `limits of agent ${key}`)
   const context = checkContext(definition.context, `context of agent ${key}`)
+  const toolsets = checkToolsetReferences(definition.toolsets, `toolsets of agent ${key}`)
   const toolSpecs = [...tools.values()].map(toToolSpec)
   const responseFormat = definition.outputSchema === undefined ? undefined : { name: 'output', schema: toJsonSchema(definition.outputSchema) }
   const instructions = definition.instructions ?? ''
-  const fingerprint = JSON.stringify([instructions, toolSpecs, definition.route ?? null, maxTurns, responseFormat ?? null, definition.name ?? null, historyRuns, limits ?? null, context])
+  const fingerprint = JSON.stringify([instructions, toolSpecs, definition.route ?? null, maxTurns, responseFormat ?? null, definition.name ?? null, historyRuns, limits ?? null, context, toolsets])
   return {
     key,
     version,
@@ -137,6 +148,7 @@ function compile(definition: AgentDefinition): Agent {
     limits,
     context,
     fixedRequestBytes: fixedRequestBytes(toolSpecs, responseFormat),
+    toolsets,
     fingerprint,
   }
 }

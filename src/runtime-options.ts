@@ -1,6 +1,7 @@
 /**
  * The options and argument types of the Runtime's methods.
  */
+import type { Toolset } from './toolsets.js'
 import type { AgentDefinition, AgentReference } from './agents.js'
 import { ValidationError } from './errors.js'
 import type { Logger } from './logger.js'
@@ -31,6 +32,13 @@ export interface RuntimeOptions {
    * @default [assistant@1]
    */
   agents?: readonly AgentDefinition[]
+  /**
+   * Toolsets by name (an MCP server's tools: `hearth-runtime/mcp`), which
+   * agents reference in `toolsets`. `open` waits for their first lists
+   * before recovering runs; `close` closes them.
+   * @default {}
+   */
+  toolsets?: Record<string, Toolset>
   /** The agent of a run whose session and request name none. @default the first agent defined */
   defaultAgent?: string
   /** Runs executing at once. @default 16 */

@@ -19,6 +19,7 @@ import { RunLog } from './run-log.js'
 import { createRunRecord } from './run-record.js'
 import { createRunState } from './run-state.js'
 import { initialMessages, Scheduler } from './scheduler.js'
+import { Toolsets } from './toolsets.js'
 import { recoverRuns } from './recovery.js'
 import { RecoveryPasses } from './recovery-passes.js'
 import { RunControl } from './run-control.js'
@@ -63,6 +64,7 @@ export class Runtime {
   readonly #control: RunControl
   #unwatch: (() => void) | undefined
   readonly #passes: RecoveryPasses
+  readonly #toolsets: Toolsets
   #closed = false
 
   private constructor(options: RuntimeOptions) {
@@ -87,7 +89,9 @@ export class Runtime {
     if (options.recovery !== undefined && options.recovery !== 'resume' && options.recovery !== 'fail') {
       throw new TypeError(`Expected \`recovery\` to be 'resume' or 'fail', got \`${String(options.recovery)}\``)
     }
+    this.#toolsets = new Toolsets(options.toolsets, this.#logger)
     this.#scheduler = new Scheduler({
+      extendAgent: (agent) => this.#toolsets.extend(agent),
       store,
       hub: this.#hub,
       concurrency: positiveInteger(options.concurrency, 'concurrency', 16),
@@ -122,7 +126,7 @@ export class Runtime {
     })
     const agents = options.agents ?? []
     if (!Array.isArray(agents)) throw new TypeError('Expected `agents` to be an array of agent definitions')
-    for (const definition of agents.length === 0 ? [builtInAgent] : agents) this.#agents.define(definition)
+    for (const definition of agents.length === 0 ? [builtInAgent] : agents) this.#toolsets.check(this.#agents.define(definition))
     if (options.defaultAgent !== undefined) this.#agents.resolve(options.defaultAgent)
     this.#runTarget = {
       store,
@@ -142,6 +146,7 @@ export class Runtime {
     const runtime = new Runtime(options)
     await runtime.#store.open()
     try {
+      await runtime.#toolsets.ready()
       if (runtime.#execute) {
         await runtime.#ownership.register()
         await runtime.#recover()
@@ -156,6 +161,7 @@ export class Runtime {
     } catch (error) {
       await runtime.#ownership.stop().catch(() => {})
       await runtime.#store.close().catch(() => {})
+      await runtime.#toolsets.close()
       throw error
     }
     return runtime
@@ -173,7 +179,9 @@ export class Runtime {
 
   /** Defines an agent version; redefining `key@version` with other content fails with `state.invalid`. */
   defineAgent<Schema extends ZodType = ZodType>(definition: AgentDefinition<Schema>): Agent<output<Schema>> {
-    return this.#agents.define(definition) as Agent<output<Schema>>
+    const agent = this.#agents.define(definition)
+    this.#toolsets.check(agent)
+    return agent as Agent<output<Schema>>
   }
 
   /** Resolves `key` (latest) or `key@version`. */
@@ -373,6 +381,7 @@ export class Runtime {
     this.#unwatch?.()
     await this.#scheduler.close()
     await this.#passes.settled()
+    await this.#toolsets.close()
     await this.#ownership.stop().catch((error: unknown) => this.#logger.error('hearth: could not remove the owner', error))
     await this.#store.close()
   }
@@ -409,7 +418,7 @@ export class Runtime {
       scheduler: this.#scheduler,
       ownership: this.#ownership,
       mode: this.#options.recovery ?? 'resume',
-      resolve: (run) => ({ agent: this.#agents.resolve(run.personaId), route: resolveRoute(run.routeId, this.#routes, this.#providers) }),
+      resolve: (run) => ({ agent: this.#toolsets.extend(this.#agents.resolve(run.personaId)), route: resolveRoute(run.routeId, this.#routes, this.#providers) }),
       isClosed: () => this.#closed,
       logger: this.#logger,
     })

@@ -69,6 +69,8 @@ export interface SchedulerOptions {
   onDropped?: () => void
   /** Called when a run that ended leaves the scheduler, with its events when all of them are held in memory. */
   onEnded?: (run: Run, events: readonly RunEvent[]) => void
+  /** The agent a stretch executes with: its toolsets' current tools added (see Toolsets). @default the agent as it is */
+  extendAgent?: (agent: Agent) => Agent
 }
 
 class ClosingSignal extends Error {
@@ -269,6 +271,8 @@ export class Scheduler {
     // A run straight from createRun (it has the session's snapshot) starts at once; the claim rides in its first commit.
     const careful = active.careful || this.#blocked.has(run.sessionId) || (this.shared && active.session === undefined)
     if (starting && careful && !(await this.#claimSession(active))) return
+    const extend = this.#options.extendAgent
+    if (extend !== undefined) active.agent = extend(active.agent)
     // The session's state is only for tools: an agent without tools does not read it.
     const snapshot = active.session
     active.session = undefined
