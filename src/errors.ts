@@ -31,6 +31,8 @@ export type ErrorCode =
   | 'tool.cancelled'
   | 'tool.interrupted'
   | 'tool.timeout'
+  | 'mcp.unavailable'
+  | 'mcp.protocol'
   | 'provider.auth'
   | 'provider.rate_limited'
   | 'provider.unavailable'
@@ -73,6 +75,8 @@ export const httpStatusOf: Readonly<Record<ErrorCode, number>> = {
   'tool.cancelled': 500,
   'tool.interrupted': 500,
   'tool.timeout': 500,
+  'mcp.unavailable': 502,
+  'mcp.protocol': 502,
   'provider.auth': 502,
   'provider.rate_limited': 502,
   'provider.unavailable': 502,
@@ -166,6 +170,13 @@ export class ToolError extends HearthError {
     message: string,
     options: HearthErrorOptions = {},
   ) {
+    super(code, message, options)
+  }
+}
+
+/** An MCP server could not serve a tool call (`mcp.unavailable`: not connected, restarting, gone; `mcp.protocol`: it answered outside the protocol). */
+export class McpError extends HearthError {
+  constructor(code: 'mcp.unavailable' | 'mcp.protocol', message: string, options: HearthErrorOptions = {}) {
     super(code, message, options)
   }
 }

@@ -150,7 +150,8 @@ async function executeCall(context: LoopContext, phase: ToolPhase, call: ToolCal
       if (signal.aborted) return
       if (parsed.success && attempt < attempts) continue
       const info = toErrorInfo(error)
-      const code = info.code.startsWith('tool.') ? info.code : 'tool.failed'
+      // A tool's own code (tool.*, or an MCP server's mcp.*) goes to the model; anything else is tool.failed.
+      const code = info.code.startsWith('tool.') || info.code.startsWith('mcp.') ? info.code : 'tool.failed'
       const message = error instanceof Error ? error.message : String(error)
       log.append('tool.result', { tool_call_id: call.id, name: call.name, output: message, is_error: true, error_code: code })
       return

@@ -146,17 +146,21 @@ const rawSchemas = new WeakMap<object, JsonSchema>()
  * zod schema `z.fromJSONSchema` makes of it. Throws a TypeError for a schema
  * zod cannot express (`if`/`then`/`else`, `not`, `dependentSchemas`,
  * `dependentRequired`, `unevaluatedProperties`, a `$ref` outside the
- * document) or one that is not of type `object`. `Args` types the arguments
- * `execute` receives. @default Args Record<string, unknown>
+ * document) or one that is not of type `object`, unless `options.loose`:
+ * then such a schema is still sent as given, and the arguments are only
+ * checked to be an object (for a schema whose owner validates, such as an
+ * MCP server). `Args` types the arguments `execute` receives.
+ * @default Args Record<string, unknown>
  */
-export function jsonSchema<Args = Record<string, unknown>>(schema: JsonSchema): z.ZodType<Args> {
+export function jsonSchema<Args = Record<string, unknown>>(schema: JsonSchema, options: { loose?: boolean } = {}): z.ZodType<Args> {
   if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) throw new TypeError('Expected jsonSchema() to be given a JSON Schema object')
   if (schema.type !== 'object') throw new TypeError(`Expected a JSON Schema of type \`object\` (the model sends named arguments), got type \`${String(schema.type ?? 'any')}\``)
   let made: z.ZodType
   try {
     made = z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]) as z.ZodType
   } catch (error) {
-    throw new TypeError(`This JSON Schema cannot be used as a tool's input: ${error instanceof Error ? error.message : String(error)}`)
+    if (options.loose !== true) throw new TypeError(`This JSON Schema cannot be used as a tool's input: ${error instanceof Error ? error.message : String(error)}`)
+    made = z.looseObject({})
   }
   const { $schema: _dropped, ...sent } = schema
   rawSchemas.set(made, sent)

@@ -92,6 +92,7 @@ const hearthEntries: Record<string, string> = {
   'hearth-runtime/openai': 'adapters/openai/index.ts',
   'hearth-runtime/anthropic': 'adapters/anthropic/index.ts',
   'hearth-runtime/ai-sdk': 'adapters/ai-sdk/index.ts',
+  'hearth-runtime/mcp': 'adapters/mcp/index.ts',
   'hearth-runtime/http': 'adapters/http/index.ts',
 }
 

@@ -34,13 +34,15 @@ const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/]/g, '\
 interface ProviderSubpath {
   name: string
   peer: string
-  factory: string
-  model: string
+  /** A factory call and a model for the loading test; none for a subpath that is not a provider. */
+  factory?: string
+  model?: string
 }
 
 const subpaths: readonly ProviderSubpath[] = [
   { name: 'openai', peer: 'openai', factory: "openaiProvider({ apiKey: 'x', baseURL: 'http://127.0.0.1:9', maxRetries: 0 })", model: 'gpt-4o-mini' },
   { name: 'anthropic', peer: '@anthropic-ai/sdk', factory: "anthropicProvider({ apiKey: 'x', baseURL: 'http://127.0.0.1:9' })", model: 'claude-sonnet-4-5' },
+  { name: 'mcp', peer: '@modelcontextprotocol/sdk' },
 ]
 
 const isPeer = (specifier: string, peer: string): boolean => specifier === peer || specifier.startsWith(`${peer}/`)
@@ -109,6 +111,7 @@ for (const subpath of subpaths) {
       }
     })
 
+    if (subpath.factory === undefined) return
     it(`loads ${subpath.peer} on the first stream(), not at import or in the factory`, async () => {
       const directory = await mkdtemp(join(tmpdir(), `hearth-${subpath.name}-lazy-`))
       try {
@@ -121,3 +124,33 @@ for (const subpath of subpaths) {
     })
   })
 }
+
+// hearth-runtime/mcp loads its SDK when mcpTools() is called, not at import.
+const mcpScript = `
+  import { readFileSync } from 'node:fs'
+  const resolved = () => {
+    let log = ''
+    try {
+      log = readFileSync(process.env.HEARTH_PEER_LOG, 'utf8')
+    } catch {}
+    return log.split('\\n').some((line) => /^@modelcontextprotocol\\/sdk(?:\\/| |$)/.test(line))
+  }
+  const { mcpTools } = await import('./adapters/mcp/index.ts')
+  const afterImport = resolved()
+  const toolset = await mcpTools({ servers: { none: { command: 'hearth-no-such-command' } }, connectTimeoutMs: 2000, logger: { warn() {}, error() {} } })
+  const afterCall = resolved()
+  await toolset.close()
+  console.log(JSON.stringify({ afterImport, afterCall, tools: toolset.tools().length }))
+`
+
+describe('hearth-runtime/mcp loading', () => {
+  it('loads @modelcontextprotocol/sdk when mcpTools() is called, not at import', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'hearth-mcp-lazy-'))
+    try {
+      const { result, stderr } = await runChild(mcpScript, { log: join(directory, 'resolutions.log') })
+      expect(result, stderr).toEqual({ afterImport: false, afterCall: true, tools: 0 })
+    } finally {
+      await rm(directory, { recursive: true, force: true })
+    }
+  })
+})

@@ -65,3 +65,23 @@ for (const subpath of subpaths) {
     })
   })
 }
+
+describe('hearth-runtime/mcp without @modelcontextprotocol/sdk', () => {
+  it('imports, and mcpTools() rejects with dependency.missing and what to install', async () => {
+    const script = `
+      const { mcpTools } = await import('./adapters/mcp/index.ts')
+      let failure = null
+      try {
+        await mcpTools({ servers: { fs: { command: 'node' } } })
+      } catch (error) {
+        failure = { name: error.name, code: error.code, message: error.message }
+      }
+      console.log(JSON.stringify({ imported: true, failure }))
+    `
+    const { result, stderr } = await runChild(script, { hide: ['@modelcontextprotocol/sdk'] })
+    expect(result, stderr).toEqual({
+      imported: true,
+      failure: { name: 'DependencyError', code: 'dependency.missing', message: 'hearth-runtime/mcp needs @modelcontextprotocol/sdk: npm install @modelcontextprotocol/sdk@1' },
+    })
+  })
+})
