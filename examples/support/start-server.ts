@@ -13,6 +13,7 @@ import { createHttpHandler, toNodeListener, type HttpCaller } from 'hearth-runti
 import { sqliteStore } from 'hearth-runtime/sqlite'
 import { assistantAgent } from './demo-agent.js'
 import { demoModel } from './demo-model.js'
+import { loadMcpConfig } from './mcp-config.js'
 
 /** The example server's settings. */
 export interface ServerConfig {
@@ -39,6 +40,8 @@ export interface ServerConfig {
   context: 'trim' | 'summarize'
   /** `HEARTH_CONTEXT_WINDOW`: the model's window in tokens, for a model the provider does not know (a local one). @default undefined: the provider's */
   contextWindow: number | undefined
+  /** `HEARTH_MCP_CONFIG`: a JSON file of MCP servers (`{ "mcpServers": { ... } }`) whose tools the agent gets. @default undefined: none */
+  mcpConfig: string | undefined
 }
 
 /** A started server. */
@@ -99,6 +102,7 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Ser
     controlTimeoutMs,
     context,
     contextWindow: windowText === undefined ? undefined : Number(windowText),
+    mcpConfig: setting(env, 'HEARTH_MCP_CONFIG'),
   }
 }
 
@@ -164,15 +168,27 @@ function listen(server: Server, port: number, host: string): Promise<AddressInfo
   })
 }
 
+/** Runtime.open, closing the MCP servers' toolset when it fails (their processes would outlive it). */
+async function openRuntime(options: Parameters<typeof Runtime.open>[0] & object): Promise<Runtime> {
+  try {
+    return await Runtime.open(options)
+  } catch (error) {
+    await Promise.all(Object.values(options.toolsets ?? {}).map((toolset) => toolset.close?.()))
+    throw error
+  }
+}
+
 /** Opens the runtime on the SQLite file and serves it over HTTP. */
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   if (config.dbPath !== ':memory:') mkdirSync(dirname(resolve(config.dbPath)), { recursive: true })
   const models = await modelSetup(config)
-  const runtime = await Runtime.open({
+  const mcp = config.mcpConfig === undefined ? undefined : await loadMcpConfig(config.mcpConfig)
+  const runtime = await openRuntime({
+    ...(mcp === undefined ? {} : { toolsets: { mcp: mcp.toolset } }),
     store: sqliteStore({ path: config.dbPath }),
     providers: models.providers,
     routes: { default: config.contextWindow === undefined ? models.route : { ...models.route, contextWindow: config.contextWindow } },
-    agents: [{ ...assistantAgent, context: { strategy: config.context } }],
+    agents: [{ ...assistantAgent, context: { strategy: config.context }, ...(mcp === undefined ? {} : { toolsets: ['mcp'] }) }],
     execute: config.execute,
     controlTimeoutMs: config.controlTimeoutMs,
   })
@@ -194,6 +210,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     config.execute
       ? '  role   executes runs; other servers on the same HEARTH_DB share them, and input or cancel may go to any of them'
       : '  role   observer (HEARTH_EXECUTE=false): executes nothing; a server on the same HEARTH_DB executes its runs',
+    ...(mcp === undefined ? [] : [`  mcp    ${mcp.description}`]),
     `  window ${config.context === 'trim' ? 'the oldest runs of a long session are trimmed to fit the model\'s window (HEARTH_CONTEXT=summarize to summarize them)' : 'the oldest runs of a long session are summarized to fit the model\'s window'}`,
     config.apiKey === undefined
       ? '  auth   OFF: anyone who can reach this address can use it (set HEARTH_API_KEY to require a bearer token)'

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -48,6 +48,7 @@ describe('configFromEnvironment', () => {
       controlTimeoutMs: 10_000,
       context: 'trim',
       contextWindow: undefined,
+      mcpConfig: undefined,
     })
   })
 
@@ -63,6 +64,7 @@ describe('configFromEnvironment', () => {
       HEARTH_CONTROL_TIMEOUT_MS: '2500',
       HEARTH_CONTEXT: 'summarize',
       HEARTH_CONTEXT_WINDOW: '32768',
+      HEARTH_MCP_CONFIG: '/tmp/mcp.json',
     })
     expect(config).toEqual({
       dbPath: '/tmp/x.db',
@@ -75,6 +77,7 @@ describe('configFromEnvironment', () => {
       controlTimeoutMs: 2500,
       context: 'summarize',
       contextWindow: 32_768,
+      mcpConfig: '/tmp/mcp.json',
     })
   })
 
@@ -271,6 +274,29 @@ describe('the example server with OPENAI_API_KEY', () => {
       await server.close()
       await openai.close()
     }
+  })
+})
+
+describe('the example server with HEARTH_MCP_CONFIG', () => {
+  it('gives the agent the configured MCP servers’ tools, which /tool calls, and names a bad file', async () => {
+    const file = join(directory, 'mcp.json')
+    const fixture = { command: process.execPath, args: ['--import', 'tsx', 'test/mcp/fixture-server.ts'], cwd: root }
+    await writeFile(file, JSON.stringify({ mcpServers: { fx: fixture } }))
+    const server = await startServer({ ...configFromEnvironment({ HEARTH_MCP_CONFIG: file }), dbPath: join(directory, 'mcp.db'), port: 0 })
+    try {
+      expect(server.banner).toContain('mcp    fx (6 tools)')
+      const api = apiClient(server.url)
+      const { runId } = await startRun(api, '/tool fx__echo {"text": "from the example"}')
+      const run = await waitForRun(api, runId, (details) => details.status === 'completed' || details.status === 'failed')
+      expect(run.status).toBe('completed')
+      expect(run.content).toContain('echo: from the example')
+    } finally {
+      await server.close()
+    }
+    await writeFile(file, '{ "mcpServers": 5 }')
+    await expect(startServer({ ...configFromEnvironment({ HEARTH_MCP_CONFIG: file }), dbPath: join(directory, 'mcp-bad.db'), port: 0 })).rejects.toThrow(/HEARTH_MCP_CONFIG/)
+    await writeFile(file, 'not json')
+    await expect(startServer({ ...configFromEnvironment({ HEARTH_MCP_CONFIG: file }), dbPath: join(directory, 'mcp-bad.db'), port: 0 })).rejects.toThrow(/HEARTH_MCP_CONFIG .* cannot be read as JSON/)
   })
 })
 
