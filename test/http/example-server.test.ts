@@ -284,7 +284,7 @@ describe('the example server with HEARTH_MCP_CONFIG', () => {
     await writeFile(file, JSON.stringify({ mcpServers: { fx: fixture } }))
     const server = await startServer({ ...configFromEnvironment({ HEARTH_MCP_CONFIG: file }), dbPath: join(directory, 'mcp.db'), port: 0 })
     try {
-      expect(server.banner).toContain('mcp    fx (6 tools)')
+      expect(server.banner).toContain('mcp    fx (8 tools)')
       const api = apiClient(server.url)
       const { runId } = await startRun(api, '/tool fx__echo {"text": "from the example"}')
       const run = await waitForRun(api, runId, (details) => details.status === 'completed' || details.status === 'failed')

@@ -5,7 +5,9 @@
  * tools: `echo` (read-only), `add` (structured output), `charge`
  * (unannotated: destructive; appends to $HEARTH_MCP_CHARGES), `fail` (an
  * error result), `crash` (the process exits mid-call), `grow` (adds a tool,
- * so the server sends `tools/list_changed`).
+ * so the server sends `tools/list_changed`), `shrink` (removes `echo`), and
+ * `wait` (never answers; appends `cancelled` to $HEARTH_MCP_CHARGES when the
+ * client cancels it).
  */
 import { appendFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
@@ -19,9 +21,18 @@ import { z } from 'zod'
 
 function fixture(name: string): McpServer {
   const server = new McpServer({ name, version: '1.0.0' })
-  server.registerTool('echo', { description: 'Echoes text', inputSchema: { text: z.string() }, annotations: { readOnlyHint: true } }, async ({ text }) => ({
+  const echo = server.registerTool('echo', { description: 'Echoes text', inputSchema: { text: z.string() }, annotations: { readOnlyHint: true } }, async ({ text }) => ({
     content: [{ type: 'text', text: `echo: ${text}` }],
   }))
+  server.registerTool('shrink', { description: 'Removes echo', inputSchema: {}, annotations: { readOnlyHint: true } }, async () => {
+    echo.remove()
+    return { content: [{ type: 'text', text: 'shrunk' }] }
+  })
+  server.registerTool('wait', { description: 'Waits until cancelled', inputSchema: {}, annotations: { readOnlyHint: true } }, async (_args, extra) => {
+    await new Promise<void>((resolve) => extra.signal.addEventListener('abort', () => resolve()))
+    if (process.env.HEARTH_MCP_CHARGES !== undefined) appendFileSync(process.env.HEARTH_MCP_CHARGES, 'cancelled\n')
+    return { content: [{ type: 'text', text: 'cancelled' }] }
+  })
   server.registerTool(
     'add',
     { description: 'Adds', inputSchema: { a: z.number(), b: z.number() }, outputSchema: { sum: z.number() }, annotations: { destructiveHint: false, idempotentHint: true } },

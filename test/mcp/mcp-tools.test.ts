@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { hearthToolName, mcpTools, type McpToolset } from '../../adapters/mcp/index.js'
 import { sqliteStore } from '../../adapters/sqlite/index.js'
-import { Runtime, silentLogger, type RunEvent } from '../../src/index.js'
+import { Runtime, silentLogger, type RunEvent, type Tool } from '../../src/index.js'
 import { callTools, reply, scriptedModel, type TurnPicker } from '../../src/testing/index.js'
 import { tempDirectory, type TempDirectory } from '../sqlite/temp-dir.js'
 import { startHttpFixture } from './fixture-server.js'
@@ -52,13 +52,13 @@ describe('mcpTools over stdio', () => {
 
   it('lists the server’s tools as server__tool, with their JSON Schema and confirmation from their annotations', () => {
     const byName = new Map(toolset.tools().map((tool) => [tool.name, tool]))
-    expect([...byName.keys()].sort()).toEqual(['fx__add', 'fx__charge', 'fx__crash', 'fx__echo', 'fx__fail', 'fx__grow'])
+    expect([...byName.keys()].sort()).toEqual(['fx__add', 'fx__charge', 'fx__crash', 'fx__echo', 'fx__fail', 'fx__grow', 'fx__shrink', 'fx__wait'])
     expect(byName.get('fx__echo')?.parameters).toMatchObject({ type: 'object', properties: { text: { type: 'string' } }, required: ['text'] })
     // Read-only or non-destructive tools run at once; an unannotated one counts as destructive.
     expect(byName.get('fx__echo')?.needsConfirmation).toBe(false)
     expect(byName.get('fx__add')).toMatchObject({ needsConfirmation: false, idempotent: true })
     expect(byName.get('fx__charge')).toMatchObject({ needsConfirmation: true, idempotent: false })
-    expect(toolset.servers()).toEqual([{ name: 'fx', connected: true, tools: 6 }])
+    expect(toolset.servers()).toEqual([{ name: 'fx', connected: true, tools: 8 }])
   })
 
   it('runs a model’s call to an MCP tool, and returns structured content as JSON and an error result as a failed call', async () => {
@@ -81,6 +81,28 @@ describe('mcpTools over stdio', () => {
     const runtime = await Runtime.open({ logger: silentLogger, model: scriptedModel(calling('fx__grow', {})), toolsets: { mcp: toolset }, agents: [{ key: 'a', version: 1, toolsets: ['mcp'] }] })
     await (await runtime.createRun({ input: 'grow' })).result()
     await waitFor(() => toolset.tools().some((tool) => tool.name === 'fx__extra'), 'fx__extra listed')
+    await runtime.close()
+  })
+
+  it('gives a call to a tool the server no longer lists mcp.unavailable', async () => {
+    const echo = toolset.tools().find((tool) => tool.name === 'fx__echo') as Tool
+    const context = { signal: new AbortController().signal, runId: 'run_x', sessionId: 'thr_x', toolCallId: 'call_x', state: {} }
+    await (toolset.tools().find((tool) => tool.name === 'fx__shrink') as Tool).execute({}, context)
+    await waitFor(() => !toolset.tools().some((tool) => tool.name === 'fx__echo'), 'fx__echo gone')
+    await expect(echo.execute({ text: 'late' }, context)).rejects.toMatchObject({ code: 'mcp.unavailable' })
+  })
+
+  it('sends the server MCP’s cancellation when the run is cancelled mid-call', async () => {
+    const log = temp.file('cancelled.txt')
+    await toolset.close()
+    toolset = await mcpTools({ servers: { fx: stdioServer({ HEARTH_MCP_CHARGES: log }) }, logger: silentLogger })
+    const runtime = await Runtime.open({ logger: silentLogger, model: scriptedModel(calling('fx__wait', {})), toolsets: { mcp: toolset }, agents: [{ key: 'a', version: 1, toolsets: ['mcp'] }] })
+    const run = await runtime.createRun({ input: 'wait' })
+    for await (const event of run.events()) if (event.type === 'tool.call') break
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    await run.cancel()
+    expect((await run.result()).status).toBe('cancelled')
+    await waitFor(() => existsSync(log) && readFileSync(log, 'utf8') === 'cancelled\n', 'the server saw the cancellation')
     await runtime.close()
   })
 
