@@ -129,6 +129,23 @@ describe('RunLog', () => {
     expect(store.commits).toHaveLength(1)
   })
 
+  it.each([
+    ['the session state', (log: RunLog) => log.setSessionState({ cart: ['a'] }, new Date(5).toISOString()), 'sessionState'],
+    ['taken thread messages', (log: RunLog) => log.answerMessages(['msg_1']), 'answerMessages'],
+    ['a control settlement', (log: RunLog) => log.settleControl({ id: 'ctl_1', status: 'applied', settledAt: new Date(5).toISOString() }), 'settleControls'],
+    ['a context summary', (log: RunLog) => log.setContextSummary({ summary: 's', coversThroughRunId: 'run_a', runId: 'run_b', createdAt: new Date(5).toISOString() }), 'contextSummary'],
+    ['a patch', (log: RunLog) => log.patch({ content: 'x' }), 'run'],
+  ] as const)('commits %s pending alone on flush', async (_what, pend, field) => {
+    const { store, log } = await setUp()
+    // The commit may fail in the store (no such message or control): what matters is that it was sent.
+    store.commit = async (commit) => void store.commits.push(commit)
+    pend(log)
+    await log.flush()
+    expect(store.commits).toHaveLength(1)
+    expect(store.commits[0]?.[field]).toBeDefined()
+    expect(store.commits[0]?.events).toBeUndefined()
+  })
+
   it('resolves committed() at once when nothing is pending, and waits for the flush otherwise', async () => {
     const { log, published } = await setUp()
     await log.committed()
