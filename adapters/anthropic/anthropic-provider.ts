@@ -27,6 +27,13 @@ export interface AnthropicProviderOptions {
   maxTokens?: number
   /** Extended thinking: `budgetTokens` (at least 1024, below `maxTokens`) streamed on the reasoning channel. @default off */
   thinking?: { budgetTokens: number }
+  /**
+   * Prompt caching: cache breakpoints on the system prompt, the last tool and
+   * the conversation's last message, so each turn of a run reads the
+   * previous turn's prefix from Anthropic's cache (reads cost a tenth of
+   * input, writes a quarter more). @default false
+   */
+  promptCaching?: boolean
   /** How often the client itself retries; the agent loop retries failed turns itself, visibly, so it does not. @default 0 */
   maxRetries?: number
   /** Milliseconds to wait for the response to start, and then for each next piece of the stream. @default 600000 (10 minutes) */
@@ -99,6 +106,7 @@ function validate(options: AnthropicProviderOptions): void {
   checkTable(options.pricing, 'pricing', checkPrice)
   checkTable(options.contextWindows, 'contextWindows', (entry, where) => positiveInteger(entry, where))
   if (options.extraBody !== undefined && !isPlainObject(options.extraBody)) throw new TypeError('Expected `extraBody` to be an object')
+  if (options.promptCaching !== undefined && typeof options.promptCaching !== 'boolean') throw new TypeError('Expected `promptCaching` to be a boolean')
   const client = options.client as { messages?: { create?: unknown } } | undefined
   if (client !== undefined && typeof client.messages?.create !== 'function') throw new TypeError('Expected `client` to be an Anthropic client from `@anthropic-ai/sdk`')
 }
@@ -135,7 +143,7 @@ export function anthropicProvider(options: AnthropicProviderOptions = {}): Model
       ? undefined
       : { apiKey, baseURL, defaultHeaders: options.defaultHeaders ?? {}, maxRetries: options.maxRetries ?? 0, timeout: options.timeout ?? 600_000 }
   const idleTimeoutMs = options.timeout ?? 600_000
-  const requestOptions = { maxTokens: options.maxTokens ?? defaultMaxTokens, thinkingBudgetTokens: options.thinking?.budgetTokens, extraBody: { ...options.extraBody } }
+  const requestOptions = { maxTokens: options.maxTokens ?? defaultMaxTokens, thinkingBudgetTokens: options.thinking?.budgetTokens, extraBody: { ...options.extraBody }, promptCaching: options.promptCaching === true }
   const prices: Record<string, Pricing> = { ...anthropicPrices, ...options.pricing }
   const windows: Record<string, number> = { ...anthropicContextWindows, ...options.contextWindows }
   const connect = loadOnce(() =>

@@ -15,6 +15,8 @@ export interface MessagesRequestOptions {
   thinkingBudgetTokens: number | undefined
   /** Fields merged into the body. */
   extraBody: Record<string, unknown>
+  /** Cache breakpoints on the system prompt, the last tool and the last message. */
+  promptCaching: boolean
 }
 
 type Role = 'user' | 'assistant'
@@ -68,9 +70,17 @@ export function toMessagesRequest(request: ModelRequest, options: MessagesReques
     system.push(`Answer with one JSON value only, no prose and no code fence, that matches this JSON Schema:\n${JSON.stringify(request.responseFormat.schema)}`)
   }
   const body: MessageCreateParamsStreaming = { model: request.model, max_tokens: options.maxTokens, messages, stream: true }
-  if (system.length > 0) body.system = system.join('\n\n')
+  const cache = { type: 'ephemeral' as const }
+  if (system.length > 0) body.system = options.promptCaching ? [{ type: 'text', text: system.join('\n\n'), cache_control: cache }] : system.join('\n\n')
   if (request.tools.length > 0) {
     body.tools = request.tools.map((tool): Tool => ({ name: tool.name, description: tool.description, input_schema: tool.parameters as Tool['input_schema'] }))
+    if (options.promptCaching) (body.tools[body.tools.length - 1] as Tool).cache_control = cache
+  }
+  const lastBlocks = messages[messages.length - 1]?.content as ContentBlockParam[] | undefined
+  const lastBlock = lastBlocks?.[lastBlocks.length - 1]
+  // The conversation so far is the prefix the next turn repeats: its end is the last breakpoint.
+  if (options.promptCaching && lastBlock !== undefined && lastBlock.type !== 'thinking' && lastBlock.type !== 'redacted_thinking') {
+    ;(lastBlock as { cache_control?: typeof cache }).cache_control = cache
   }
   if (options.thinkingBudgetTokens !== undefined) body.thinking = { type: 'enabled', budget_tokens: options.thinkingBudgetTokens }
   for (const [key, value] of Object.entries(options.extraBody)) {

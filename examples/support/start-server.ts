@@ -141,7 +141,7 @@ async function modelSetup(config: ServerConfig): Promise<{ providers: Record<str
   if (config.anthropic !== undefined) {
     const { apiKey, baseURL, model } = config.anthropic
     const { anthropicProvider } = await import('hearth-runtime/anthropic')
-    const provider = anthropicProvider({ apiKey, ...(baseURL === undefined ? {} : { baseURL }) })
+    const provider = anthropicProvider({ apiKey, promptCaching: true, ...(baseURL === undefined ? {} : { baseURL }) })
     return { providers: { anthropic: provider }, route: { provider: 'anthropic', model }, description: `Anthropic ${model}${baseURL === undefined ? '' : ` at ${baseURL}`}` }
   }
   if (config.openai === undefined) {

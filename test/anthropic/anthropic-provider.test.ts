@@ -94,6 +94,19 @@ describe('the request', () => {
     ])
   })
 
+  it('with promptCaching, marks the system prompt, the last tool and the last message as cache breakpoints', async () => {
+    server.enqueue(toAnthropicReply(reply('ok')), toAnthropicReply(reply('ok')))
+    const conversation: ModelRequest = { model: 'claude-sonnet-4-5', tools: [weather, { ...weather, name: 'get_time' }], messages: [{ role: 'system', content: 'Be terse.' }, { role: 'user', content: 'Hi' }] }
+    await drain(conversation, { promptCaching: true })
+    const body = server.requests[0]?.body
+    expect(body.system).toEqual([{ type: 'text', text: 'Be terse.', cache_control: { type: 'ephemeral' } }])
+    expect(body.tools.map((tool: { cache_control?: unknown }) => tool.cache_control)).toEqual([undefined, { type: 'ephemeral' }])
+    expect(body.messages.at(-1).content.at(-1)).toEqual({ type: 'text', text: 'Hi', cache_control: { type: 'ephemeral' } })
+    await drain(conversation)
+    expect(JSON.stringify(server.requests[1]?.body)).not.toContain('cache_control')
+    expect(() => anthropicProvider({ promptCaching: 'yes' as never })).toThrow(/promptCaching/)
+  })
+
   it('defaults max_tokens to 8192, puts an answer schema in the system prompt, and keeps malformed arguments', async () => {
     server.enqueue(toAnthropicReply(reply('{}')))
     await drain({
