@@ -132,8 +132,10 @@ describe('metrics from the log', () => {
     await ahead.result()
     const done = await queued.result()
     const events = await collect(queued.events())
+    const aheadEvents = await collect(ahead.events())
     expect(events[0]?.type).toBe('run.queued')
-    expect(at(first(events, 'run.started')) - at(events[0])).toBeGreaterThanOrEqual(45)
+    // It waited for the run ahead to end (a wall-clock gap depends on the machine's load; the order does not).
+    expect(at(first(events, 'run.started'))).toBeGreaterThanOrEqual(at(aheadEvents.at(-1)))
     expect(done.metrics.durationMs).toBe(at(events.at(-1)) - at(first(events, 'run.started')))
     await runtime.close()
   })
