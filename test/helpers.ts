@@ -3,7 +3,11 @@ import { expect } from 'vitest'
 import { Runtime, tool, type AgentDefinition, type RunEvent, type RuntimeOptions, type Store } from '../src/index.js'
 import { callTools, reply, scriptedModel, type ScriptedTurn, type ScriptedModelOptions, type TurnPicker } from '../src/testing/index.js'
 
-/** A runtime on the memory store with one scripted provider and one agent. */
+/**
+ * A runtime on the memory store with one scripted provider and one agent. Its
+ * route retries failed turns as the default does, with backoff in
+ * milliseconds instead of seconds, so a test of a failing turn does not wait.
+ */
 export async function openRuntime(
   script: readonly ScriptedTurn[] | TurnPicker,
   options: Partial<RuntimeOptions> & { agent?: Partial<AgentDefinition>; scripted?: ScriptedModelOptions } = {},
@@ -12,7 +16,7 @@ export async function openRuntime(
   const { agent, scripted: _scripted, ...rest } = options
   const runtime = await Runtime.open({
     providers: { scripted: model },
-    routes: { default: { provider: 'scripted', model: 'test-model' } },
+    routes: { default: { provider: 'scripted', model: 'test-model', retry: { baseDelayMs: 1, maxDelayMs: 4 } } },
     agents: [{ key: 'assistant', version: 1, instructions: 'Be brief.', ...agent }],
     ...rest,
   })
