@@ -87,6 +87,49 @@ describe('recovery of a run whose process died', () => {
     await runtime.close()
   })
 
+  it('interrupts an approved call that needs confirmation and never runs it twice; an unanswered one still waits, a denied one is denied', async () => {
+    const paid: string[] = []
+    const pay = tool({ name: 'pay', needsConfirmation: true, input: z.object({ id: z.string() }), execute: ({ id }) => (paid.push(id), 'paid') })
+    for (const answer of ['approved', 'denied', 'none'] as const) {
+      const store = memoryStore()
+      await store.open()
+      await store.registerOwner(deadOwner)
+      const session = makeSession({ orgId: 'default' })
+      await store.insertSession(session)
+      const status = answer === 'none' ? 'waiting_for_input' : 'running'
+      const run = makeRun(session, { personaId: 'shop@1', routeId: 'default', model: 'm', status, input: 'pay', startedAt: new Date().toISOString() })
+      await store.commit({ insertRun: run, ownerId: deadOwner.id })
+      const base = { runId: run.id, sessionId: session.id, createdAt: new Date().toISOString() }
+      const events: RunEvent[] = [
+        { ...base, seq: 1, type: 'run.started', data: { persona_id: 'shop@1', route_id: 'default', model: 'm', model_provider: 'scripted' } },
+        {
+          ...base,
+          seq: 2,
+          type: 'message.completed',
+          data: { role: 'assistant', content: '', tool_calls: [{ id: 'p1', name: 'pay', arguments: '{"id":"o1"}' }], usage: { input_tokens: 5, output_tokens: 2, cached_input_tokens: 0, reasoning_tokens: 0 } },
+        },
+        { ...base, seq: 3, type: 'tool.call', data: { tool_call_id: 'p1', name: 'pay', arguments: { id: 'o1' }, requires_confirmation: true } },
+        { ...base, seq: 4, type: 'run.waiting_for_input', data: { requests: [{ kind: 'tool_confirmation', tool_call_id: 'p1', tool: 'pay', arguments: { id: 'o1' }, prompt: 'Run pay?' }] } },
+      ]
+      if (answer !== 'none') events.push({ ...base, seq: 5, type: 'run.input_received', data: { tool_call_id: 'p1', approved: answer === 'approved', content: '' } })
+      await store.commit({ events })
+      const runtime = await Runtime.open({ ...options(store), providers: { scripted: scriptedModel([callTools({ name: 'pay', arguments: { id: 'o1' } }), reply('Done.')]) }, agents: [{ key: 'shop', version: 1, tools: [pay] }] })
+      const handle = await runtime.run(run.id)
+      if (answer === 'none') {
+        for await (const event of handle.events()) if (event.type === 'run.waiting_for_input' || event.type === 'tool.result') break
+        expect(await runtime.getRun(run.id)).toMatchObject({ status: 'waiting_for_input' })
+        expect((await runtime.readEvents(run.id)).some((event) => event.type === 'tool.result')).toBe(false)
+        await runtime.submitInput(run.id, { approved: false })
+      }
+      const done = await handle.result()
+      expect(done, answer).toMatchObject({ status: 'completed', content: 'Done.' })
+      const results = (await collect(runtime.runEvents(run.id))).filter((event) => event.type === 'tool.result').map((event) => event.data)
+      expect(results, answer).toEqual([expect.objectContaining({ tool_call_id: 'p1', is_error: true, error_code: answer === 'approved' ? 'tool.interrupted' : 'tool.denied' })])
+      await runtime.close()
+    }
+    expect(paid).toEqual([])
+  })
+
   it('discards the deltas of the turn that was streaming and streams it again', async () => {
     const store = memoryStore()
     await store.open()

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { sqliteStore, type SqliteStore } from '../../adapters/sqlite/index.js'
 import type { Commit, Run, Session } from '../../src/store.js'
-import { makeDelta, makeRun, makeSession } from 'hearth-runtime/testing/contracts'
+import { makeDelta, makeMessage, makeRun, makeSession } from 'hearth-runtime/testing/contracts'
 import { tempDirectory, type TempDirectory } from './temp-dir.js'
 
 let temp: TempDirectory
@@ -45,6 +45,7 @@ describe('the SQLite store refuses a bad commit with a code and a message that s
     ['a patch of a run that does not exist', () => ({ run: { id: 'run_none', patch: { status: 'running' } } }), 'storage.failed', () => 'Run run_none does not exist'],
     ['a patch of details only, of a run that does not exist', () => ({ run: { id: 'run_none', patch: { content: 'x' } } }), 'storage.failed', () => 'Run run_none does not exist'],
     ['an empty patch of a run that does not exist', () => ({ run: { id: 'run_none', patch: {} } }), 'storage.failed', () => 'Run run_none does not exist'],
+    ['a context summary of a session that does not exist', () => ({ contextSummary: { sessionId: 'thr_none', summary: { summary: 's', coversThroughRunId: run.id, runId: run.id, createdAt: new Date().toISOString() } } }), 'storage.failed', () => 'Session thr_none does not exist'],
     ['session state of a session that does not exist', () => ({ sessionState: { sessionId: 'thr_none', state: { a: 1 }, updatedAt: new Date().toISOString() } }), 'storage.failed', () => 'Session thr_none does not exist'],
   ]
 
@@ -93,5 +94,44 @@ describe('the SQLite store refuses a bad commit with a code and a message that s
   it('a commit with an empty events list and a patch only patches', async () => {
     await store.commit({ run: { id: run.id, patch: { content: 'kept' } }, events: [] })
     expect(await store.getRun(run.id)).toMatchObject({ content: 'kept', lastSeq: 1 })
+  })
+
+  it('a commit with an owner and no run (session state alone) has nothing to fence, and writes', async () => {
+    await store.commit({ sessionState: { sessionId: session.id, state: { a: 1 }, updatedAt: new Date().toISOString() }, ownerId: 'own_b' })
+    expect((await store.getSession(session.id))?.state).toEqual({ a: 1 })
+  })
+
+  it('inserts a run with an empty events list', async () => {
+    const empty = makeRun(session)
+    await store.commit({ insertRun: empty, events: [] })
+    expect(await store.getRun(empty.id)).toMatchObject({ id: empty.id, lastSeq: 0 })
+  })
+
+  it('keeps SQLite’s error as the cause of a duplicate run or a missing session, and passes other insert failures on unrenamed', async () => {
+    const duplicate = await store.commit({ insertRun: { ...run, lastSeq: 0 } }).catch((error: unknown) => error as Error)
+    expect(duplicate).toMatchObject({ code: 'storage.failed', cause: { code: 'SQLITE_CONSTRAINT_PRIMARYKEY' } })
+    const orphan = await store.commit({ insertRun: makeRun(makeSession()) }).catch((error: unknown) => error as Error)
+    expect(orphan).toMatchObject({ code: 'storage.failed', cause: { code: 'SQLITE_CONSTRAINT_FOREIGNKEY' } })
+    const broken = await store.commit({ insertRun: makeRun(session, { routeId: null as never }) }).catch((error: unknown) => error as Error)
+    expect(broken).toBeInstanceOf(Error)
+    expect(broken.message).not.toMatch(/does not exist|already exists/)
+  })
+
+  it('says which message it refuses and why: named twice, of another session or none, or taken by another run', async () => {
+    const elsewhere = makeSession()
+    await store.insertSession(elsewhere)
+    const foreign = makeMessage(elsewhere)
+    const own = makeMessage(session)
+    await store.insertMessage(foreign)
+    await store.insertMessage(own)
+    const answer = (messageIds: string[]) => store.commit({ events: [makeDelta(run, 2)], answerMessages: { runId: run.id, messageIds } })
+    await expect(answer([own.id, own.id])).rejects.toThrow('A message is named twice in `answerMessages`')
+    await expect(answer([foreign.id])).rejects.toThrow(`Message ${foreign.id} is not a message of session ${session.id}`)
+    await expect(answer(['msg_missing'])).rejects.toThrow(`Message msg_missing is not a message of session ${session.id}`)
+    await expect(store.commit({ answerMessages: { runId: 'run_none', messageIds: [own.id] } })).rejects.toThrow('Run run_none does not exist')
+    const rival = makeRun(session)
+    await store.commit({ insertRun: rival, answerMessages: { runId: rival.id, messageIds: [own.id] } })
+    await expect(answer([own.id])).rejects.toMatchObject({ code: 'storage.conflict', message: `Message ${own.id} was already taken by run ${rival.id}` })
+    expect((await store.getRun(run.id))?.lastSeq).toBe(1)
   })
 })

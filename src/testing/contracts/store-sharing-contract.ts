@@ -129,6 +129,15 @@ export function sharingContractCases(current: () => { store: Store; fixture: Sto
     expect(await holder(store, session)).toBeNull()
   })
 
+  it('ends a queued run that never started (no startedAt) while another run holds the session, which stays held', async () => {
+    const { store, session, runs } = await sessionWithRuns(2)
+    const [first, queued] = runs as [Run, Run]
+    await move(store, first, { status: 'running', startedAt: iso(1) })
+    await move(store, queued, { status: 'cancelled', cancelledAt: iso(2) })
+    expect(await store.getRun(queued.id)).toMatchObject({ status: 'cancelled', startedAt: null })
+    expect(await holder(store, session)).toBe(first.id)
+  })
+
   it('claims a session ahead of a start (claimSession): once, never from another run or past an older queued one', async () => {
     const { store, session, runs } = await sessionWithRuns(3)
     const [oldest, middle, newest] = runs as [Run, Run, Run]
