@@ -112,7 +112,7 @@ describe('the SQLite store refuses a bad commit with a code and a message that s
     expect(duplicate).toMatchObject({ code: 'storage.failed', cause: { code: 'SQLITE_CONSTRAINT_PRIMARYKEY' } })
     const orphan = await store.commit({ insertRun: makeRun(makeSession()) }).catch((error: unknown) => error as Error)
     expect(orphan).toMatchObject({ code: 'storage.failed', cause: { code: 'SQLITE_CONSTRAINT_FOREIGNKEY' } })
-    const broken = await store.commit({ insertRun: makeRun(session, { routeId: null as never }) }).catch((error: unknown) => error as Error)
+    const broken = (await store.commit({ insertRun: makeRun(session, { routeId: null as never }) }).then(() => undefined, (error: unknown) => error)) as Error
     expect(broken).toBeInstanceOf(Error)
     expect(broken.message).not.toMatch(/does not exist|already exists/)
   })
