@@ -243,21 +243,27 @@ export class Scheduler {
   #schedule(active: ActiveRun): void {
     this.#unreserve(active)
     active.executing = true
-    this.#queue.add(() => this.#execute(active)).catch((error: unknown) => {
-      // The run's log broke (the store failed, or another process claimed the run): stop its work here.
-      // A run whose insert failed is not logged: its createRun rejects with the error.
-      const busy = isSessionBusy(error)
-      if (active.log.stored && !busy) this.#options.logger.error(`hearth: run ${active.run.id} stopped on an error`, error)
-      // Another process's run took the session first: recovery takes this run up again, queued, and it
-      // waits for the session (nothing of its start was stored, and no tool ran before the commit).
-      if (busy) this.#blocked.add(active.run.sessionId)
-      this.#dropped = true
-      active.executing = false
-      active.controller.abort(error)
-      active.watch?.abort(error)
-      this.#leave(active)
-      if (active.log.stored) this.#options.onDropped?.()
-    })
+    this.#queue.add(() => this.#execute(active)).catch((error: unknown) => this.#drop(active, error))
+  }
+
+  /**
+   * Stops the work of a run whose log broke here (the store failed, or another
+   * process claimed the run); recovery takes it up again from what was committed.
+   */
+  #drop(active: ActiveRun, error: unknown): void {
+    if (this.#active.get(active.run.id) !== active) return
+    // A run whose insert failed is not logged: its createRun rejects with the error.
+    const busy = isSessionBusy(error)
+    if (active.log.stored && !busy) this.#options.logger.error(`hearth: run ${active.run.id} stopped on an error`, error)
+    // Another process's run took the session first: recovery takes this run up again, queued, and it
+    // waits for the session (nothing of its start was stored, and no tool ran before the commit).
+    if (busy) this.#blocked.add(active.run.sessionId)
+    this.#dropped = true
+    active.executing = false
+    active.controller.abort(error)
+    active.watch?.abort(error)
+    this.#leave(active)
+    if (active.log.stored) this.#options.onDropped?.()
   }
 
   async #execute(active: ActiveRun): Promise<void> {
@@ -392,7 +398,8 @@ export class Scheduler {
     try {
       await log.flush()
     } catch (error) {
-      if (resume) active.executing = false
+      // The answer is not in the store, though this process's state took it: the run goes on from its log.
+      this.#drop(active, error)
       throw error
     }
     if (resume) this.#schedule(active)
@@ -421,7 +428,10 @@ export class Scheduler {
     log.append('run.cancelled', { reason, content: state.partialText }, now)
     log.patch(patch)
     if (settlement !== undefined) log.settleControl(settlement)
-    await log.flush()
+    await log.flush().catch((error: unknown) => {
+      this.#drop(active, error)
+      throw error
+    })
     // An executing loop sees the abort and returns 'aborted'; the lane moves on now.
     this.#leave(active)
   }
