@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { Runtime, tool, type ModelChunk, type ModelProvider, type RunEvent } from '../../src/index.js'
+import { callTools, reply, scriptedModel } from '../../src/testing/index.js'
+import { collect } from '../helpers.js'
+
+const look = tool({ name: 'look', input: z.object({}), execute: () => 'a room' })
+
+async function eventsOf(runtime: Runtime, runId: string): Promise<RunEvent[]> {
+  return collect(runtime.runEvents(runId))
+}
+
+describe('the loop at its edges', () => {
+  it('keeps a stream alive past idleTimeoutMs while chunks keep coming, and ends it once they stop', async () => {
+    // Attempt 1 streams for longer than the idle window, then stalls; attempt 2 streams steadily to the end.
+    const steady = reply('one two three four five six seven eight', { delayMs: 15 })
+    const model = scriptedModel((_request, _index, attempt) => (attempt === 1 ? [...steady.slice(0, 10), { delay: 600_000 }] : steady))
+    const runtime = await Runtime.open({
+      providers: { scripted: model },
+      routes: { default: { provider: 'scripted', model: 'm', firstChunkTimeoutMs: 40, idleTimeoutMs: 40, retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 } } },
+    })
+    const run = await runtime.createRun({ input: 'count' })
+    expect(await run.result()).toMatchObject({ status: 'completed', content: 'one two three four five six seven eight' })
+    expect(model.requests).toHaveLength(2)
+    const retries = (await eventsOf(runtime, run.id)).filter((event) => event.type === 'model.retry')
+    expect(retries.map((event) => event.data.error)).toEqual([{ code: 'provider.timeout', message: 'The provider did not answer in time: it sent nothing for 40 ms mid-stream' }])
+    await runtime.close()
+  })
+
+  it('retries a stream that timed out in a run with a duration limit, on a fresh signal', async () => {
+    const model = scriptedModel((_request, _index, attempt) => (attempt === 1 ? [{ delay: 600_000 }, { text: 'never' }] : reply('second try')))
+    const runtime = await Runtime.open({
+      providers: { scripted: model },
+      routes: { default: { provider: 'scripted', model: 'm', firstChunkTimeoutMs: 40, retry: { baseDelayMs: 1, maxDelayMs: 1 } } },
+    })
+    const run = await runtime.createRun({ input: 'x', limits: { maxDurationMs: 60_000 } })
+    expect(await run.result()).toMatchObject({ status: 'completed', content: 'second try' })
+    const retries = (await eventsOf(runtime, run.id)).filter((event) => event.type === 'model.retry')
+    expect(retries.map((event) => event.data)).toMatchObject([{ attempt: 1, error: { code: 'provider.timeout' } }])
+    await runtime.close()
+  })
+
+  it('fails an attempt whose provider ends its stream quietly when the timeout aborts it, and retries it', async () => {
+    const attempts: number[] = []
+    const quiet: ModelProvider = {
+      async *stream(_request, { signal, attempt }): AsyncIterable<ModelChunk> {
+        attempts.push(attempt)
+        if (attempt === 1) {
+          // Some SDKs end the iteration without an error when their request is aborted.
+          await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))
+          return
+        }
+        yield { type: 'text-delta', text: 'answered' }
+        yield { type: 'finish', reason: 'stop' }
+      },
+    }
+    const runtime = await Runtime.open({ providers: { quiet }, routes: { default: { provider: 'quiet', model: 'm', firstChunkTimeoutMs: 40, retry: { baseDelayMs: 1, maxDelayMs: 1 } } } })
+    const run = await runtime.createRun({ input: 'x' })
+    expect(await run.result()).toMatchObject({ status: 'completed', content: 'answered' })
+    expect(attempts).toEqual([1, 2])
+    expect((await eventsOf(runtime, run.id)).find((event) => event.type === 'model.retry')?.data).toMatchObject({ attempt: 1, error: { code: 'provider.timeout' } })
+    await runtime.close()
+  })
+
+  it('sums the tokens of every turn a fallback served, cache writes included, and prices them by that route', async () => {
+    const main = scriptedModel(() => [{ error: { code: 'provider.unavailable' } }])
+    const backup = scriptedModel([
+      [{ toolCall: { name: 'look', arguments: {} } }, { usage: { inputTokens: 1000, outputTokens: 100, cacheWriteInputTokens: 400 } }],
+      [{ text: 'done' }, { usage: { inputTokens: 2000, outputTokens: 200, cacheWriteInputTokens: 600 } }],
+    ])
+    const runtime = await Runtime.open({
+      providers: { main, backup },
+      routes: {
+        default: { provider: 'main', model: 'm', retry: { maxAttempts: 1 }, fallbacks: ['spare'], pricing: { inputPerMillion: 1, outputPerMillion: 1 } },
+        spare: { provider: 'backup', model: 'b', pricing: { inputPerMillion: 10, outputPerMillion: 20, cacheWritePerMillion: 40 } },
+      },
+      agents: [{ key: 'a', version: 1, tools: [look] }],
+    })
+    const done = await (await runtime.createRun({ input: 'look around', personaId: 'a' })).result()
+    // (3000 - 1000 written) x 10 + 1000 written x 40 + 300 out x 20, per million.
+    expect(done).toMatchObject({ status: 'completed', content: 'done', totalCostUsd: 0.066 })
+    await runtime.close()
+  })
+
+  it('sends a turn’s reasoning blocks back with it, in the order streamed', async () => {
+    const model = scriptedModel([
+      [{ reasoning: 'I should look.', signature: 'sig-1' }, { redactedReasoning: 'opaque' }, ...callTools({ name: 'look', arguments: {}, id: 'l1' })],
+      reply('A room.'),
+    ])
+    const runtime = await Runtime.open({ providers: { scripted: model }, routes: { default: { provider: 'scripted', model: 'm' } }, agents: [{ key: 'a', version: 1, tools: [look] }] })
+    const done = await (await runtime.createRun({ input: 'look', personaId: 'a' })).result()
+    expect(done.status).toBe('completed')
+    const sent = model.requests[1]?.messages.find((message) => message.role === 'assistant')
+    expect(sent).toMatchObject({ reasoningBlocks: [{ type: 'thinking', thinking: 'I should look.', signature: 'sig-1' }, { type: 'redacted_thinking', data: 'opaque' }] })
+    await runtime.close()
+  })
+
+  it('fails a run on an error the loop did not expect, and logs it with the run’s id', async () => {
+    const errors: unknown[][] = []
+    const touchy = tool({
+      name: 'touchy',
+      input: z.object({}),
+      needsConfirmation: () => {
+        throw new TypeError('a bug in the agent')
+      },
+      execute: () => 'never',
+    })
+    const runtime = await Runtime.open({
+      logger: { warn: () => {}, error: (...args: unknown[]) => void errors.push(args) },
+      providers: { scripted: scriptedModel([callTools({ name: 'touchy', arguments: {} }), reply('never')]) },
+      routes: { default: { provider: 'scripted', model: 'm' } },
+      agents: [{ key: 'a', version: 1, tools: [touchy] }],
+    })
+    const run = await runtime.createRun({ input: 'x', personaId: 'a' })
+    expect(await run.result()).toMatchObject({ status: 'failed', error: { code: 'internal.error' } })
+    expect(errors).toHaveLength(1)
+    expect(errors[0]?.[0]).toBe(`hearth: run ${run.id} failed with an unexpected error`)
+    expect(errors[0]?.[1]).toBeInstanceOf(TypeError)
+    await runtime.close()
+  })
+})
