@@ -144,9 +144,9 @@ async function loop(context: LoopContext, guard: LimitGuard): Promise<LoopOutcom
     return 'finished'
   }
   try {
-    if (guard.exceeded !== undefined) return await exceeded(guard.exceeded)
     for (;;) {
-      // `context.signal`, read afresh: a stream's timeout hands the run a new one.
+      // `context.signal`, read afresh: a stream's timeout hands the run a new one. A run that
+      // crossed its duration limit before this stretch (a recovered one) has it aborted already.
       if (context.signal.aborted) return guard.exceeded !== undefined && !guard.outerAborted ? await exceeded(guard.exceeded) : 'aborted'
       const phase = state.toolPhase
       if (phase !== undefined) {

@@ -44,7 +44,7 @@ describe('the loop at its edges', () => {
     const attempts: number[] = []
     const quiet: ModelProvider = {
       async *stream(_request, { signal, attempt }): AsyncIterable<ModelChunk> {
-        attempts.push(attempt)
+        attempts.push(attempt ?? 0)
         if (attempt === 1) {
           // Some SDKs end the iteration without an error when their request is aborted.
           await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))
@@ -116,6 +116,15 @@ describe('the loop at its edges', () => {
     expect(errors).toHaveLength(1)
     expect(errors[0]?.[0]).toBe(`hearth: run ${run.id} failed with an unexpected error`)
     expect(errors[0]?.[1]).toBeInstanceOf(TypeError)
+    await runtime.close()
+  })
+  it('fails a run whose duration limit passes while a tool runs, once the tool phase gives up on the tool', async () => {
+    const slow = tool({ name: 'slow', input: z.object({}), execute: () => new Promise((resolve) => setTimeout(() => resolve('late'), 300)) })
+    const model = scriptedModel([callTools({ name: 'slow', arguments: {}, id: 's1' }), reply('never')])
+    const runtime = await Runtime.open({ providers: { scripted: model }, routes: { default: { provider: 'scripted', model: 'm' } }, agents: [{ key: 'a', version: 1, tools: [slow] }] })
+    const run = await runtime.createRun({ input: 'x', personaId: 'a', limits: { maxDurationMs: 50 } })
+    expect(await run.result()).toMatchObject({ status: 'failed', error: { code: 'run.limit_exceeded', details: { limit: 'maxDurationMs' } } })
+    expect(model.requests).toHaveLength(1)
     await runtime.close()
   })
 })
