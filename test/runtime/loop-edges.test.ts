@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { Runtime, tool, type ModelChunk, type ModelProvider, type RunEvent } from '../../src/index.js'
+import { memoryStore, Runtime, tool, type ModelChunk, type ModelProvider, type RunEvent } from '../../src/index.js'
 import { callTools, reply, scriptedModel } from '../../src/testing/index.js'
 import { collect } from '../helpers.js'
 
@@ -126,5 +126,28 @@ describe('the loop at its edges', () => {
     expect(await run.result()).toMatchObject({ status: 'failed', error: { code: 'run.limit_exceeded', details: { limit: 'maxDurationMs' } } })
     expect(model.requests).toHaveLength(1)
     await runtime.close()
+  })
+  it('fails a run at maxTurns with the limit in its message', async () => {
+    const model = scriptedModel(() => callTools({ name: 'look', arguments: {} }))
+    const runtime = await Runtime.open({ providers: { scripted: model }, routes: { default: { provider: 'scripted', model: 'm' } }, agents: [{ key: 'a', version: 1, tools: [look], maxTurns: 2 }] })
+    expect(await (await runtime.createRun({ input: 'x', personaId: 'a' })).result()).toMatchObject({
+      status: 'failed',
+      error: { code: 'run.max_turns', message: 'The run reached its limit of 2 model turns' },
+    })
+    expect(model.requests).toHaveLength(2)
+    await runtime.close()
+  })
+
+  it('leaves a run that was streaming when the runtime closed running, not failed, and the next runtime finishes it', async () => {
+    const store = memoryStore()
+    const first = await Runtime.open({ store, providers: { scripted: scriptedModel([[{ text: 'part ' }, { delay: 600_000 }, { text: 'never' }]]) }, routes: { default: { provider: 'scripted', model: 'm' } } })
+    const run = await first.createRun({ input: 'x' })
+    for await (const event of run.events()) if (event.type === 'message.delta') break
+    await first.close()
+    await store.open()
+    expect(await store.getRun(run.id)).toMatchObject({ status: 'running', error: null })
+    const second = await Runtime.open({ store, providers: { scripted: scriptedModel([reply('whole answer')]) }, routes: { default: { provider: 'scripted', model: 'm' } } })
+    expect(await second.waitForRun(run.id)).toMatchObject({ status: 'completed', content: 'whole answer' })
+    await second.close()
   })
 })
