@@ -139,17 +139,15 @@ export class GroupCommit {
     return this.#applyEach(commits) ?? this.#commit()
   }
 
-  /** Applies every commit with no savepoint; false when one of them failed. */
+  /** Applies every commit with no savepoint; false when one of them failed. `#errors` stays empty: none failed. */
   #applyAll(commits: Commit[]): boolean {
     const statements = this.#statements
-    const errors = this.#errors
     const count = commits.length
     try {
       for (let index = 0; index < count; index++) applyCommit(statements, commits[index] as Commit)
     } catch {
       return false
     }
-    for (let index = 0; index < count; index++) errors.push(undefined)
     return true
   }
 

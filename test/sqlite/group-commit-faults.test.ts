@@ -40,14 +40,21 @@ afterEach(async () => {
   await temp.cleanup()
 })
 
-/** Makes call number `failing` (from 1) of `name`'s `run` throw a SQLite error with `code`. */
-function failOnCall(name: 'begin' | 'rollback' | 'rollbackToSavepoint', failing: number, code: string): void {
+/**
+ * Makes the calls numbered in `failing` (from 1) of `name`'s `run` throw a SQLite error with `code`;
+ * with `rollsBack`, SQLite has rolled the whole transaction back first, as it does on a full disk.
+ */
+function failOnCall(name: 'begin' | 'rollback' | 'rollbackToSavepoint' | 'insertEvent', failing: number | readonly number[], code: string, rollsBack = false): void {
   const statement = statements[name]
+  const numbers = typeof failing === 'number' ? [failing] : failing
   let calls = 0
   const wrapped = Object.create(statement) as typeof statement
   wrapped.run = (...parameters: unknown[]) => {
     calls++
-    if (calls === failing) throw new Database.SqliteError(`planted failure of ${name}`, code)
+    if (numbers.includes(calls)) {
+      if (rollsBack && database.inTransaction) database.exec('ROLLBACK')
+      throw new Database.SqliteError(`planted failure of ${name}`, code)
+    }
     return statement.run(...parameters)
   }
   Object.defineProperty(statements, name, { value: wrapped })
@@ -71,6 +78,17 @@ describe('the group commit when SQLite refuses its own bookkeeping', () => {
     expect(bad).toMatchObject({ status: 'rejected', reason: { code: 'storage.conflict' } })
     expect(statistics).toEqual({ transactions: 2, commits: 2, rejected: 1, retries: 1 })
     expect(storedSeqs()).toEqual([1])
+  })
+
+  it('rejects every commit of a batch whose BEGIN fails with that error, and writes none of it outside a transaction', async () => {
+    failOnCall('begin', 1, 'SQLITE_IOERR')
+    const settled = Promise.allSettled([group.enqueue({ events: [makeDelta(run, 1)] }), group.enqueue({ events: [makeDelta(run, 2)] })])
+    group.flush()
+    for (const result of await settled) {
+      expect(result).toMatchObject({ status: 'rejected', reason: { code: 'storage.failed', message: expect.stringContaining('planted failure of begin (SQLITE_IOERR)') } })
+    }
+    expect(storedSeqs()).toEqual([])
+    expect(statistics).toMatchObject({ transactions: 0, rejected: 2 })
   })
 
   it('rejects every commit of the batch with storage.busy when the retry cannot begin, and writes none', async () => {
@@ -103,6 +121,26 @@ describe('the group commit when SQLite refuses its own bookkeeping', () => {
     expect(statistics.retries).toBe(0)
     // The transaction the failed rollback left open is SQLite's to end; this test ends it to check the file.
     if (database.inTransaction) database.exec('ROLLBACK')
+    expect(storedSeqs()).toEqual([])
+  })
+
+  it('retries a batch whose optimistic pass SQLite rolled back whole (a full disk), and lands it', async () => {
+    failOnCall('insertEvent', 1, 'SQLITE_FULL', true)
+    const settled = Promise.allSettled([group.enqueue({ events: [makeDelta(run, 1)] }), group.enqueue({ events: [makeDelta(run, 2)] })])
+    group.flush()
+    expect((await settled).map((result) => result.status)).toEqual(['fulfilled', 'fulfilled'])
+    expect(storedSeqs()).toEqual([1, 2])
+    expect(statistics).toMatchObject({ retries: 1, rejected: 0 })
+  })
+
+  it('rejects the whole batch with SQLite’s error when a commit of the retry made SQLite roll everything back', async () => {
+    failOnCall('insertEvent', [1, 2], 'SQLITE_FULL', true)
+    const settled = Promise.allSettled([group.enqueue({ events: [makeDelta(run, 1)] }), group.enqueue({ events: [makeDelta(run, 2)] })])
+    group.flush()
+    for (const result of await settled) {
+      expect(result).toMatchObject({ status: 'rejected', reason: { code: 'storage.failed', message: expect.stringContaining('planted failure of insertEvent (SQLITE_FULL)') } })
+    }
+    expect(database.inTransaction).toBe(false)
     expect(storedSeqs()).toEqual([])
   })
 
