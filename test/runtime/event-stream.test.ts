@@ -26,7 +26,79 @@ async function take(iterator: AsyncIterator<RunEvent>, count: number): Promise<n
   return seqs
 }
 
+describe('EventHub', () => {
+  it('stops calling a listener once it unsubscribed, from events and from pokes', async () => {
+    const { run, hub } = await storeWithRun(0)
+    const seen: string[] = []
+    const offRun = hub.subscribe(run.id, (event) => void seen.push(`run ${event.seq}`))
+    const offAll = hub.subscribe('*', (event) => void seen.push(`all ${event.seq}`))
+    const offPoke = hub.onStoreChange(() => void seen.push('poke'))
+    hub.publish([makeDelta(run, 1)])
+    hub.poke()
+    offRun()
+    offAll()
+    offPoke()
+    hub.publish([makeDelta(run, 2)])
+    hub.poke()
+    expect(seen).toEqual(['run 1', 'all 1', 'poke'])
+  })
+})
+
+/** Counts the store's reads of events, to tell a reader that went back to the log from one that read its buffer. */
+function countReads(store: Awaited<ReturnType<typeof storeWithRun>>['store']): { count: number } {
+  const counter = { count: 0 }
+  const readEvents = store.readEvents.bind(store)
+  store.readEvents = (...args: Parameters<typeof readEvents>) => {
+    counter.count++
+    return readEvents(...args)
+  }
+  return counter
+}
+
 describe('readRunEvents', () => {
+  it('holds at most bufferLimit live events: one more sends the reader back to the log, exactly that many does not', async () => {
+    for (const [published, reads] of [
+      [2, 1],
+      [3, 2],
+    ] as const) {
+      const { store, run, hub } = await storeWithRun(1)
+      const reads_ = countReads(store)
+      const reader = readRunEvents(store, hub, run.id, { bufferLimit: 2 })
+      expect(await take(reader, 1)).toEqual([1])
+      const events = Array.from({ length: published }, (_, index) => makeDelta(run, index + 2))
+      await store.commit({ events })
+      hub.publish(events)
+      expect(await take(reader, published)).toEqual(events.map((event) => event.seq))
+      expect(reads_.count).toBe(reads)
+      await reader.return(undefined)
+    }
+  })
+
+  it('waits for a run executed elsewhere without reading the store again until something changes', async () => {
+    const { store, run, hub } = await storeWithRun(1)
+    const reads = countReads(store)
+    const reader = readRunEvents(store, hub, run.id)
+    expect(await take(reader, 1)).toEqual([1])
+    const next = reader.next()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(reads.count).toBe(1)
+    await store.commit({ events: [makeDelta(run, 2)] })
+    hub.publish([makeDelta(run, 2)])
+    expect((await next).value?.seq).toBe(2)
+    await reader.return(undefined)
+  })
+
+  it('takes a poke that comes while it is not waiting, and reads the store for it', async () => {
+    const { store, run, hub } = await storeWithRun(1)
+    hub.watching = true
+    const reader = readRunEvents(store, hub, run.id)
+    expect(await take(reader, 1)).toEqual([1])
+    await store.commit({ events: [makeDelta(run, 2)] })
+    expect(() => hub.poke()).not.toThrow()
+    expect(await take(reader, 1)).toEqual([2])
+    await reader.return(undefined)
+  })
+
   it('reads a long log page by page, from a fractional afterSeq rounded down', async () => {
     const { store, run, hub } = await storeWithRun(600)
     const reader = readRunEvents(store, hub, run.id, { afterSeq: 2.7 })
