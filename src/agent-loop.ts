@@ -98,8 +98,8 @@ function complete(context: LoopContext, content: string, output: Json | undefine
 function finalContent(context: LoopContext): { content: string; output?: Json } | { error: { code: ErrorCode; message: string } } {
   const state = context.log.state
   if (state.stopContent !== undefined) return { content: state.stopContent }
-  const last = state.messages[state.messages.length - 1]
-  const text = last?.role === 'assistant' ? last.content : ''
+  // The loop ends on a final turn: the last message is the model's answer.
+  const text = (state.messages[state.messages.length - 1] as Message).content
   const schema = context.agent.outputSchema
   if (schema === undefined) return { content: text }
   let value: unknown
@@ -185,5 +185,6 @@ async function loop(context: LoopContext, guard: LimitGuard): Promise<LoopOutcom
 /** True when the latest assistant message asked for no tools. */
 function isFinalTurn(state: RunState): boolean {
   const last = state.messages[state.messages.length - 1]
-  return last?.role === 'assistant' && (last.toolCalls === undefined || last.toolCalls.length === 0)
+  // A turn's tool calls are on its message only when it made some.
+  return last?.role === 'assistant' && last.toolCalls === undefined
 }

@@ -173,6 +173,39 @@ describe('recovery of a run whose process died', () => {
     await runtime.close()
   })
 
+  it('starts a dead owner’s queued runs of one session oldest first', async () => {
+    const store = memoryStore()
+    await store.open()
+    await store.registerOwner(deadOwner)
+    const session = makeSession({ orgId: 'default' })
+    await store.insertSession(session)
+    const older = makeRun(session, { personaId: 'shop@1', input: 'older' })
+    const newer = makeRun(session, { personaId: 'shop@1', input: 'newer' })
+    // Inserted newest first, so that only the ids tell the order.
+    await store.commit({ insertRun: newer, ownerId: deadOwner.id })
+    await store.commit({ insertRun: older, ownerId: deadOwner.id })
+    const runtime = await Runtime.open({ ...options(store), providers: { scripted: scriptedModel([reply('ok', { delayMs: 5 })]) } })
+    const [first, second] = await Promise.all([runtime.waitForRun(older.id), runtime.waitForRun(newer.id)])
+    expect([first.status, second.status]).toEqual(['completed', 'completed'])
+    expect(Date.parse(second.startedAt as string)).toBeGreaterThanOrEqual(Date.parse(first.completedAt as string))
+    await runtime.close()
+  })
+
+  it("logs a run it could not fail under recovery: 'fail' when the store refuses the commit", async () => {
+    const { store, run } = await crashedStore()
+    const commit = store.commit.bind(store)
+    store.commit = async (entry) => {
+      if (entry.events?.some((event) => event.type === 'run.failed')) throw new Error('disk full')
+      return commit(entry)
+    }
+    const errors: unknown[][] = []
+    const runtime = await Runtime.open({ ...options(store, 'fail'), logger: { warn: () => {}, error: (...args: unknown[]) => void errors.push(args) } })
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(errors.find((entry) => String(entry[0]).startsWith('hearth: could not fail'))).toEqual([`hearth: could not fail interrupted run ${run.id}`, expect.objectContaining({ message: 'disk full' })])
+    expect((await store.getRun(run.id))?.status).toBe('running')
+    await runtime.close()
+  })
+
   it('an observer never executes: its runs wait for an executing runtime', async () => {
     const store = memoryStore()
     const observer = await Runtime.open({ ...options(store), execute: false, providers: { scripted: scriptedModel([reply('from the executor')]) } })

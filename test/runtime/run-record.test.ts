@@ -53,6 +53,12 @@ describe('what a finished run’s record holds', () => {
     await runtime.close()
   })
 
+  it('keeps the reasoning of every turn, a blank line between them', async () => {
+    const runtime = await open(scriptedModel([[{ reasoning: 'First, look.' }, ...callTools({ name: 'lookup', arguments: { id: 'a' } })], [{ reasoning: 'Now answer.' }, { text: 'Found.' }]]))
+    expect(await (await runtime.createRun({ input: 'x', personaId: 'plain' })).result()).toMatchObject({ status: 'completed', reasoningContent: 'First, look.\n\nNow answer.' })
+    await runtime.close()
+  })
+
   it('says why a final answer misses the output schema: not JSON, or not its shape', async () => {
     const runtime = await open(scriptedModel((request) => reply(request.messages.at(-1)?.content === 'prose' ? 'just words' : '{"answer": 7}')))
     expect(await (await runtime.createRun({ input: 'prose', personaId: 'strict' })).result()).toMatchObject({

@@ -124,4 +124,18 @@ describe('one active run per session, between two runtimes on one store', () => 
     // The run that lost the session was stored queued: its first event says so.
     expect(y?.first).toBe('run.queued')
   })
+  it('cancels its own queued run of a session another runtime holds when a newer run interrupts, as well as the other’s run', async () => {
+    const store = memoryStore()
+    const owner = await open(options(store, 'owner'))
+    const other = await open(options(store, 'other'))
+    const session = await owner.createSession()
+    const waiting = await owner.createRun(session.id, { input: 'wait', personaId: 'desk' })
+    await until(owner, waiting.id, 'run.waiting_for_input')
+    const queued = await other.createRun(session.id, { input: 'queued', personaId: 'slow' })
+    const newer = await other.createRun(session.id, { input: 'now', personaId: 'slow', multitask: 'interrupt' })
+    expect(await newer.result()).toMatchObject({ status: 'completed', content: 'other done' })
+    expect(await other.getRun(queued.id)).toMatchObject({ status: 'cancelled' })
+    expect((await collect(other.runEvents(queued.id))).at(-1)).toMatchObject({ type: 'run.cancelled', data: { reason: 'Interrupted by a newer run' } })
+    expect(await owner.getRun(waiting.id)).toMatchObject({ status: 'cancelled' })
+  })
 })
