@@ -150,4 +150,23 @@ describe('the loop at its edges', () => {
     expect(await second.waitForRun(run.id)).toMatchObject({ status: 'completed', content: 'whole answer' })
     await second.close()
   })
+  it('leaves a run whose tool was running when the runtime closed running, and the next runtime finishes it', async () => {
+    const store = memoryStore()
+    let entered!: () => void
+    const inTool = new Promise<void>((resolve) => (entered = resolve))
+    // Idempotent, and deaf to the abort: it finishes its work after close began.
+    const fetchPage = tool({ name: 'fetch_page', input: z.object({}), idempotent: true, execute: () => (entered(), new Promise((resolve) => setTimeout(() => resolve('page'), 30))) })
+    const routes = { default: { provider: 'scripted', model: 'm' } }
+    const agents = [{ key: 'a', version: 1, tools: [fetchPage] }]
+    const script = () => scriptedModel([callTools({ name: 'fetch_page', arguments: {}, id: 'f1' }), reply('read it')])
+    const first = await Runtime.open({ store, providers: { scripted: script() }, routes, agents })
+    const run = await first.createRun({ input: 'x', personaId: 'a' })
+    await inTool
+    await first.close()
+    await store.open()
+    expect(await store.getRun(run.id)).toMatchObject({ status: 'running', error: null })
+    const second = await Runtime.open({ store, providers: { scripted: script() }, routes, agents })
+    expect(await second.waitForRun(run.id)).toMatchObject({ status: 'completed', content: 'read it' })
+    await second.close()
+  })
 })

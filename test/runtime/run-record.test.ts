@@ -1,7 +1,7 @@
 import { hostname } from 'node:os'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { memoryStore, Runtime, silentLogger, tool, type RunEvent } from '../../src/index.js'
+import { memoryStore, Runtime, tool, type RunEvent } from '../../src/index.js'
 import { callTools, reply, scriptedModel, type ScriptedModel } from '../../src/testing/index.js'
 import { makeRun, makeSession } from 'hearth-runtime/testing/contracts'
 import { collect } from '../helpers.js'
@@ -9,10 +9,12 @@ import { collect } from '../helpers.js'
 const lookup = tool({ name: 'lookup', input: z.object({ id: z.string() }), idempotent: true, execute: ({ id }) => `found ${id}` })
 const answer = z.object({ answer: z.string() })
 
+const logged: unknown[][] = []
+
 function open(model: ScriptedModel, store = memoryStore()) {
   return Runtime.open({
     store,
-    logger: silentLogger,
+    logger: { warn: () => {}, error: (...args: unknown[]) => void logged.push(args) },
     providers: { scripted: model },
     routes: { default: { provider: 'scripted', model: 'm' } },
     agents: [
@@ -43,6 +45,8 @@ describe('what a finished run’s record holds', () => {
     const failed = await (await runtime.createRun({ input: 'fail', personaId: 'plain' })).result()
     expect(failed).toMatchObject({ status: 'failed', error: { code: 'provider.bad_request' }, completedAt: null, cancelledAt: null, reasoningContent: null })
     expect(failed.failedAt).not.toBeNull()
+    // A provider's refusal is the run's outcome, not a fault of hearth's: nothing is logged.
+    expect(logged).toEqual([])
 
     const thinking = await runtime.createRun({ input: 'think', personaId: 'plain' })
     for await (const event of thinking.events()) if (event.type === 'message.delta' && event.data.content === 'let me think') break
