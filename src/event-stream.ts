@@ -42,6 +42,11 @@ export class EventHub {
     }
   }
 
+  /** How many readers listen: to `runId`'s events (`'*'`: the global feed), and to store changes. For diagnostics and tests of unsubscribing. */
+  listenerCount(runId: string): { events: number; storeChanges: number } {
+    return { events: this.#emitter.listenerCount(runId), storeChanges: this.#pokes.size }
+  }
+
   /** Calls `listener` for each committed event of `runId` (`'*'`: of every run). Returns the unsubscribe. */
   subscribe(runId: string, listener: (event: RunEvent) => void): () => void {
     this.#emitter.on(runId, listener)

@@ -88,6 +88,34 @@ describe('readRunEvents', () => {
     await reader.return(undefined)
   })
 
+  it('stops at once when the signal aborts while it replays, from the store or from the events a live run holds', async () => {
+    const { store, run, hub } = await storeWithRun(3)
+    const fromStore = new AbortController()
+    const reader = readRunEvents(store, hub, run.id, { signal: fromStore.signal })
+    expect(await take(reader, 1)).toEqual([1])
+    fromStore.abort()
+    expect((await reader.next()).done).toBe(true)
+
+    const held = [makeDelta(run, 1), makeDelta(run, 2), makeDelta(run, 3)]
+    const fromHeld = new AbortController()
+    const live = readRunEvents(store, hub, run.id, { signal: fromHeld.signal }, { isLive: () => true, committed: () => held })
+    expect(await take(live, 1)).toEqual([1])
+    fromHeld.abort()
+    expect((await live.next()).done).toBe(true)
+  })
+
+  it('leaves no listener on the hub once a reader ended, returned or threw', async () => {
+    const { store, run, hub } = await storeWithRun(1)
+    hub.watching = true
+    const reader = readRunEvents(store, hub, run.id)
+    expect(await take(reader, 1)).toEqual([1])
+    expect(hub.listenerCount(run.id)).toEqual({ events: 1, storeChanges: 1 })
+    await reader.return(undefined)
+    await expect(take(readRunEvents(store, hub, 'run_none'), 1)).rejects.toMatchObject({ code: 'not_found.run' })
+    expect(hub.listenerCount(run.id)).toEqual({ events: 0, storeChanges: 0 })
+    expect(hub.listenerCount('run_none').events).toBe(0)
+  })
+
   it('takes a poke that comes while it is not waiting, and reads the store for it', async () => {
     const { store, run, hub } = await storeWithRun(1)
     hub.watching = true
@@ -110,7 +138,7 @@ describe('readRunEvents', () => {
     const { store, run, hub } = await storeWithRun(3)
     await store.commit({ run: { id: run.id, patch: { status: 'completed' } } })
     expect(await take(readRunEvents(store, hub, run.id, { afterSeq: 3 }), 10)).toEqual([])
-    await expect(take(readRunEvents(store, hub, 'run_none'), 1)).rejects.toMatchObject({ code: 'not_found.run' })
+    await expect(take(readRunEvents(store, hub, 'run_none'), 1)).rejects.toMatchObject({ code: 'not_found.run', message: 'Run run_none does not exist' })
   })
 
   it('follows live events published after the replay, skipping ones it has, and ends after the terminal one', async () => {
@@ -203,6 +231,18 @@ describe('readAllEvents', () => {
     hub.publish(Array.from({ length: 5 }, (_, index) => makeDelta(run, index + 1)))
     expect(await take(feed, 3)).toEqual([3, 4, 5])
     await feed.return?.()
+  })
+
+  it('drops only events it has not delivered once it holds bufferLimit of them', async () => {
+    const hub = new EventHub()
+    const { run } = await storeWithRun(0)
+    const feed = readAllEvents(hub, { bufferLimit: 3 })
+    hub.publish([makeDelta(run, 1), makeDelta(run, 2)])
+    expect(await take(feed, 2)).toEqual([1, 2])
+    hub.publish([makeDelta(run, 3), makeDelta(run, 4), makeDelta(run, 5)])
+    expect(await take(feed, 3)).toEqual([3, 4, 5])
+    await feed.return?.()
+    expect(hub.listenerCount('*').events).toBe(0)
   })
 
   it('stays in order past its compaction of consumed events', async () => {
