@@ -81,8 +81,8 @@ async function recoverPass(context: RecoveryContext): Promise<void> {
     const run = await store.getRun(runId)
     if (run !== undefined && !isTerminalStatus(run.status)) runs.push(run)
   }
-  // The active run of a session before the ones queued behind it; the claim lists runs oldest first, and sort is stable.
-  runs.sort((a, b) => Number(a.status === 'queued') - Number(b.status === 'queued'))
+  // In the claim's order, oldest first: a session's running or waiting run comes before the runs queued
+  // behind it, since the store starts no run past an older queued one.
   for (const run of runs) {
     if (context.isClosed()) return
     let resolved

@@ -191,6 +191,56 @@ describe('recovery of a run whose process died', () => {
     await runtime.close()
   })
 
+  it('takes up a session’s running run before its queued one, so the queued one claims the session once, after it', async () => {
+    const store = memoryStore()
+    await store.open()
+    await store.registerOwner(deadOwner)
+    const session = makeSession({ orgId: 'default' })
+    await store.insertSession(session)
+    const running = makeRun(session, { personaId: 'shop@1', routeId: 'default', model: 'm', status: 'running', input: 'first', startedAt: new Date().toISOString() })
+    await store.commit({ insertRun: running, ownerId: deadOwner.id })
+    await store.commit({ events: [{ runId: running.id, sessionId: session.id, seq: 1, createdAt: new Date().toISOString(), type: 'run.started', data: { persona_id: 'shop@1', route_id: 'default', model: 'm', model_provider: 'scripted' } }] })
+    const queued = makeRun(session, { personaId: 'shop@1', input: 'second' })
+    await store.commit({ insertRun: queued, ownerId: deadOwner.id })
+    const claims: string[] = []
+    const claimSession = store.claimSession.bind(store)
+    store.claimSession = (runId) => (claims.push(runId), claimSession(runId))
+    const runtime = await Runtime.open({ ...options(store), providers: { scripted: scriptedModel([reply('ok', { delayMs: 5 })]) } })
+    const [first, second] = await Promise.all([runtime.waitForRun(running.id), runtime.waitForRun(queued.id)])
+    expect([first.status, second.status]).toEqual(['completed', 'completed'])
+    expect(claims).toEqual([queued.id])
+    await runtime.close()
+  })
+
+  it('reads a long log whole, page after page, to take a run up', async () => {
+    const store = memoryStore()
+    await store.open()
+    await store.registerOwner(deadOwner)
+    const session = makeSession({ orgId: 'default' })
+    await store.insertSession(session)
+    const run = makeRun(session, { personaId: 'shop@1', routeId: 'default', model: 'm', status: 'running', input: 'x', startedAt: new Date().toISOString() })
+    await store.commit({ insertRun: run, ownerId: deadOwner.id })
+    const at = new Date().toISOString()
+    const events: RunEvent[] = [{ runId: run.id, sessionId: session.id, seq: 1, createdAt: at, type: 'run.started', data: { persona_id: 'shop@1', route_id: 'default', model: 'm', model_provider: 'scripted' } }]
+    const base = { runId: run.id, sessionId: session.id, createdAt: at }
+    for (let seq = 2; seq <= 1500; seq++) events.push({ ...base, seq, type: 'message.delta', data: { content: 'x', channel: 'text' } })
+    // The turn's end and its tool's result lie past the first page.
+    events.push(
+      { ...base, seq: 1501, type: 'message.completed', data: { role: 'assistant', content: '', tool_calls: [{ id: 'c1', name: 'lookup', arguments: '{"id":"o1"}' }], usage: { input_tokens: 1, output_tokens: 1, cached_input_tokens: 0, reasoning_tokens: 0 } } },
+      { ...base, seq: 1502, type: 'tool.call', data: { tool_call_id: 'c1', name: 'lookup', arguments: { id: 'o1' }, requires_confirmation: false } },
+      { ...base, seq: 1503, type: 'tool.result', data: { tool_call_id: 'c1', name: 'lookup', output: 'found o1', is_error: false } },
+    )
+    await store.commit({ events })
+    const model = scriptedModel([reply('never'), reply('done')])
+    const runtime = await Runtime.open({ ...options(store), providers: { scripted: model } })
+    expect(await runtime.waitForRun(run.id)).toMatchObject({ status: 'completed', content: 'done' })
+    const stored = await collect(runtime.runEvents(run.id))
+    expect(stored[1503]).toMatchObject({ seq: 1504, type: 'run.resumed', data: { discard_after_seq: 1503 } })
+    expect(model.requests).toHaveLength(1)
+    expect(stored.map((event) => event.seq)).toEqual(stored.map((_, index) => index + 1))
+    await runtime.close()
+  })
+
   it("logs a run it could not fail under recovery: 'fail' when the store refuses the commit", async () => {
     const { store, run } = await crashedStore()
     const commit = store.commit.bind(store)
