@@ -212,6 +212,75 @@ describe('recovery of a run whose process died', () => {
     await runtime.close()
   })
 
+  it("fails a run that was streaming, with no tool call open, under recovery: 'fail'", async () => {
+    const store = memoryStore()
+    await store.open()
+    await store.registerOwner(deadOwner)
+    const session = makeSession({ orgId: 'default' })
+    await store.insertSession(session)
+    const run = makeRun(session, { personaId: 'shop@1', routeId: 'default', model: 'm', status: 'running', input: 'x', startedAt: new Date().toISOString() })
+    await store.commit({ insertRun: run, ownerId: deadOwner.id })
+    const base = { runId: run.id, sessionId: session.id, createdAt: new Date().toISOString() }
+    await store.commit({
+      events: [
+        { ...base, seq: 1, type: 'run.started', data: { persona_id: 'shop@1', route_id: 'default', model: 'm', model_provider: 'scripted' } },
+        { ...base, seq: 2, type: 'message.delta', data: { content: 'half', channel: 'text' } },
+      ],
+    })
+    const runtime = await Runtime.open(options(store, 'fail'))
+    expect(await runtime.waitForRun(run.id)).toMatchObject({
+      status: 'failed',
+      error: { code: 'run.interrupted', message: 'The process executing this run stopped' },
+    })
+    await runtime.close()
+  })
+
+  it('asks again for a confirmation the crash left unanswered, and interrupts a started call of a tool the agent no longer has', async () => {
+    const store = memoryStore()
+    await store.open()
+    await store.registerOwner(deadOwner)
+    const session = makeSession({ orgId: 'default' })
+    await store.insertSession(session)
+    const run = makeRun(session, { personaId: 'desk@1', routeId: 'default', model: 'm', status: 'running', input: 'x', startedAt: new Date().toISOString() })
+    await store.commit({ insertRun: run, ownerId: deadOwner.id })
+    const base = { runId: run.id, sessionId: session.id, createdAt: new Date().toISOString() }
+    await store.commit({
+      events: [
+        { ...base, seq: 1, type: 'run.started', data: { persona_id: 'desk@1', route_id: 'default', model: 'm', model_provider: 'scripted' } },
+        {
+          ...base,
+          seq: 2,
+          type: 'message.completed',
+          data: {
+            role: 'assistant',
+            content: '',
+            tool_calls: [
+              { id: 'p1', name: 'pay', arguments: '{"id":"o7"}' },
+              { id: 'g1', name: 'gone', arguments: '{}' },
+            ],
+            usage: { input_tokens: 1, output_tokens: 1, cached_input_tokens: 0, reasoning_tokens: 0 },
+          },
+        },
+        // The process died after announcing both calls, before it asked for the confirmation.
+        { ...base, seq: 3, type: 'tool.call', data: { tool_call_id: 'p1', name: 'pay', arguments: { id: 'o7' }, requires_confirmation: true } },
+        { ...base, seq: 4, type: 'tool.call', data: { tool_call_id: 'g1', name: 'gone', arguments: {}, requires_confirmation: false } },
+      ],
+    })
+    const pay = tool({ name: 'pay', needsConfirmation: true, input: z.object({ id: z.string() }), execute: ({ id }) => `paid ${id}` })
+    const runtime = await Runtime.open({ ...options(store), agents: [{ key: 'desk', version: 1, tools: [pay] }], providers: { scripted: scriptedModel([reply('never'), reply('Paid.')]) } })
+    for await (const event of runtime.runEvents(run.id)) if (event.type === 'run.waiting_for_input') break
+    const waiting = await runtime.getRun(run.id)
+    expect(waiting).toMatchObject({ status: 'waiting_for_input', pendingInput: [{ tool_call_id: 'p1' }] })
+    await runtime.submitInput(run.id, { content: 'yes' })
+    expect(await runtime.waitForRun(run.id)).toMatchObject({ status: 'completed', content: 'Paid.' })
+    const results = (await collect(runtime.runEvents(run.id))).filter((event) => event.type === 'tool.result').map((event) => event.data)
+    expect(results).toMatchObject([
+      { tool_call_id: 'g1', error_code: 'tool.interrupted', output: 'Interrupted: the process executing this call stopped' },
+      { tool_call_id: 'p1', output: 'paid o7', is_error: false },
+    ])
+    await runtime.close()
+  })
+
   it('reads a long log whole, page after page, to take a run up', async () => {
     const store = memoryStore()
     await store.open()

@@ -188,13 +188,16 @@ describe('input and cancel for a run another process holds', () => {
 
   it('refuses a run whose agent this runtime does not define, though it claimed it', async () => {
     const { store, run, owner } = await twoRuntimes()
-    const stranger = await open({ ...options(store, 'unused'), agents: [{ key: 'other', version: 1 }] })
+    const errors: unknown[][] = []
+    const logger = { warn: () => {}, error: (...args: unknown[]) => void errors.push(args) }
+    const stranger = await open({ ...options(store, 'unused'), agents: [{ key: 'other', version: 1 }], logger })
     await becomeZombie(store, owner)
     await expect(stranger.submitInput(run.id, { content: 'yes' })).rejects.toMatchObject({
       code: 'state.invalid',
       message: `Run ${run.id} is waiting_for_input and this runtime cannot execute it: its agent or route is not defined here`,
       details: { owner_id: stranger.ownerId },
     })
+    expect(errors.map((entry) => entry[0])).toContain(`hearth: run ${run.id} cannot be recovered here: Agent desk@1 is not defined`)
   })
 
   it('keeps the old answers for a finished run, another org\'s run and an unknown one, and claims none of them', async () => {
