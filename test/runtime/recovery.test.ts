@@ -325,6 +325,24 @@ describe('recovery of a run whose process died', () => {
     await runtime.close()
   })
 
+  it('logs a recovered run whose resume the store refused, and takes it up again', async () => {
+    const { store, run } = await crashedStore()
+    const commit = store.commit.bind(store)
+    let refused = false
+    store.commit = async (entry) => {
+      if (!refused && entry.events?.some((event) => event.type === 'run.resumed')) {
+        refused = true
+        throw new Error('disk full')
+      }
+      return commit(entry)
+    }
+    const errors: unknown[][] = []
+    const runtime = await Runtime.open({ ...options(store), leaseMs: 150, logger: { warn: () => {}, error: (...args: unknown[]) => void errors.push(args) } })
+    expect(await runtime.waitForRun(run.id).then(() => runtime.waitForRun(run.id))).toMatchObject({ status: 'completed' })
+    expect(errors.map((entry) => entry[0])).toContain(`hearth: run ${run.id} stopped on an error`)
+    await runtime.close()
+  })
+
   it('an observer never executes: its runs wait for an executing runtime', async () => {
     const store = memoryStore()
     const observer = await Runtime.open({ ...options(store), execute: false, providers: { scripted: scriptedModel([reply('from the executor')]) } })
