@@ -119,6 +119,19 @@ describe('a run without input', () => {
     await runtime.close()
   })
 
+  it('keeps an agent’s instructions first and puts the messages in the user’s turn', async () => {
+    const model = gatedModel()
+    const runtime = await Runtime.open({ model: model.provider, agents: [{ key: 'polite', version: 1, instructions: 'Be polite.' }] })
+    const session = await runtime.createSession({ agent: 'polite' })
+    await runtime.addMessage(session.id, { content: 'Hi.' })
+    expect(await (await runtime.createRun(session.id, {})).result()).toMatchObject({ status: 'completed', input: 'Hi.' })
+    expect(model.requests[0]?.messages.map((message) => [message.role, message.content])).toEqual([
+      ['system', 'Be polite.'],
+      ['user', 'Hi.'],
+    ])
+    await runtime.close()
+  })
+
   it('is refused on a thread with no messages (state.invalid), and needs input without a session (validation.invalid)', async () => {
     const { runtime } = await openGated()
     const session = await runtime.createSession()

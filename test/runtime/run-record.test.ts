@@ -57,6 +57,20 @@ describe('what a finished run’s record holds', () => {
     await runtime.close()
   })
 
+  it('sums every turn’s usage into the run’s metrics and prices cache writes', async () => {
+    const usage = { inputTokens: 100, outputTokens: 10, cachedInputTokens: 40, cacheWriteInputTokens: 20, reasoningTokens: 5 }
+    const runtime = await Runtime.open({
+      providers: { scripted: scriptedModel([[...callTools({ name: 'lookup', arguments: { id: 'a' } }), { usage }], [{ text: 'Found.' }, { usage }]]) },
+      routes: { default: { provider: 'scripted', model: 'm', pricing: { inputPerMillion: 1, cachedInputPerMillion: 0.5, cacheWritePerMillion: 2, outputPerMillion: 4 } } },
+      agents: [{ key: 'plain', version: 1, tools: [lookup] }],
+    })
+    const done = await (await runtime.createRun({ input: 'x', personaId: 'plain' })).result()
+    expect(done.metrics).toMatchObject({ inputTokens: 200, outputTokens: 20, totalTokens: 220, cachedInputTokens: 80, reasoningTokens: 10 })
+    // Per turn: 40 uncached x 1 + 40 cached x 0.5 + 20 written x 2 + 10 out x 4 = 140; two turns, per million.
+    expect(done.totalCostUsd).toBe(0.00028)
+    await runtime.close()
+  })
+
   it('keeps the reasoning of every turn, a blank line between them', async () => {
     const runtime = await open(scriptedModel([[{ reasoning: 'First, look.' }, ...callTools({ name: 'lookup', arguments: { id: 'a' } })], [{ reasoning: 'Now answer.' }, { text: 'Found.' }]]))
     expect(await (await runtime.createRun({ input: 'x', personaId: 'plain' })).result()).toMatchObject({ status: 'completed', reasoningContent: 'First, look.\n\nNow answer.' })
