@@ -64,6 +64,18 @@ describe('run limits', () => {
     await runtime.close()
   })
 
+  it('counts the time after an answer: a run that crosses its duration limit after it resumed reports all its execution', async () => {
+    const slow = tool({ name: 'slow', needsConfirmation: true, input: z.object({}), execute: () => new Promise((resolve) => setTimeout(() => resolve('late'), 400)) })
+    const runtime = await open([callTools({ name: 'slow', arguments: {} }), reply('never')], { tools: [slow], limits: { maxDurationMs: 100 } })
+    const run = await runtime.createRun({ input: 'go' })
+    for await (const event of run.events()) if (event.type === 'run.waiting_for_input') break
+    await runtime.submitInput(run.id, { content: 'yes' })
+    const done = await run.result()
+    expect(done).toMatchObject({ status: 'failed', error: { code: 'run.limit_exceeded', details: { limit: 'maxDurationMs', max: 100 } } })
+    expect((done.error?.details as { used: number }).used).toBeGreaterThanOrEqual(100)
+    await runtime.close()
+  })
+
   it('checks limits as options', async () => {
     const runtime = await open([reply('x')])
     await expect(runtime.createRun({ input: 'go', limits: { maxTotalTokens: 0 } })).rejects.toMatchObject({ code: 'validation.invalid', message: 'Expected `limits.maxTotalTokens` to be a positive integer, got `0`' })

@@ -65,20 +65,20 @@ describe('the loop at its edges', () => {
   it('sums the tokens of every turn a fallback served, cache writes included, and prices them by that route', async () => {
     const main = scriptedModel(() => [{ error: { code: 'provider.unavailable' } }])
     const backup = scriptedModel([
-      [{ toolCall: { name: 'look', arguments: {} } }, { usage: { inputTokens: 1000, outputTokens: 100, cacheWriteInputTokens: 400 } }],
-      [{ text: 'done' }, { usage: { inputTokens: 2000, outputTokens: 200, cacheWriteInputTokens: 600 } }],
+      [{ toolCall: { name: 'look', arguments: {} } }, { usage: { inputTokens: 1000, outputTokens: 100, cachedInputTokens: 200, cacheWriteInputTokens: 400 } }],
+      [{ text: 'done' }, { usage: { inputTokens: 2000, outputTokens: 200, cachedInputTokens: 300, cacheWriteInputTokens: 600 } }],
     ])
     const runtime = await Runtime.open({
       providers: { main, backup },
       routes: {
         default: { provider: 'main', model: 'm', retry: { maxAttempts: 1 }, fallbacks: ['spare'], pricing: { inputPerMillion: 1, outputPerMillion: 1 } },
-        spare: { provider: 'backup', model: 'b', pricing: { inputPerMillion: 10, outputPerMillion: 20, cacheWritePerMillion: 40 } },
+        spare: { provider: 'backup', model: 'b', pricing: { inputPerMillion: 10, cachedInputPerMillion: 1, outputPerMillion: 20, cacheWritePerMillion: 40 } },
       },
       agents: [{ key: 'a', version: 1, tools: [look] }],
     })
     const done = await (await runtime.createRun({ input: 'look around', personaId: 'a' })).result()
-    // (3000 - 1000 written) x 10 + 1000 written x 40 + 300 out x 20, per million.
-    expect(done).toMatchObject({ status: 'completed', content: 'done', totalCostUsd: 0.066 })
+    // (3000 - 500 cached - 1000 written) x 10 + 500 cached x 1 + 1000 written x 40 + 300 out x 20, per million.
+    expect(done).toMatchObject({ status: 'completed', content: 'done', totalCostUsd: 0.0615 })
     await runtime.close()
   })
 

@@ -113,4 +113,19 @@ describe('a model turn at its edges', () => {
     expect(typesOf(await collect(run.events()))).not.toContain('model.retry')
     await runtime.close()
   })
+  it('drops the reasoning of an attempt that failed, after a retry and after a fallback', async () => {
+    const flaky = scriptedModel((_request, _index, attempt) => (attempt === 1 ? [{ reasoning: 'wrong turn' }, { error: { code: 'provider.unavailable' } }] : [{ reasoning: 'right turn' }, { text: 'ok' }]))
+    const runtime = await Runtime.open({ providers: { flaky }, routes: { default: { provider: 'flaky', model: 'm', retry: { baseDelayMs: 1, maxDelayMs: 1 } } } })
+    expect(await (await runtime.createRun({ input: 'x' })).result()).toMatchObject({ status: 'completed', reasoningContent: 'right turn' })
+    await runtime.close()
+
+    const failing = scriptedModel(() => [{ reasoning: 'wrong route' }, { error: { code: 'provider.unavailable' } }])
+    const spare = scriptedModel([[{ reasoning: 'spare route' }, { text: 'ok' }]])
+    const withFallback = await Runtime.open({
+      providers: { failing, spare },
+      routes: { default: { provider: 'failing', model: 'm', retry: { maxAttempts: 1 }, fallbacks: ['spare'] }, spare: { provider: 'spare', model: 's' } },
+    })
+    expect(await (await withFallback.createRun({ input: 'x' })).result()).toMatchObject({ status: 'completed', reasoningContent: 'spare route' })
+    await withFallback.close()
+  })
 })

@@ -33,6 +33,10 @@ describe('what a finished run’s record holds', () => {
     expect(done.completedAt).not.toBeNull()
     const completed = (await collect(run.events())).at(-1) as RunEvent
     expect(completed).toMatchObject({ type: 'run.completed', data: { content: 'Done.', metrics: { input_tokens: 7, output_tokens: 3, total_tokens: 10 } } })
+    // A provider that writes nothing to its cache leaves the field out.
+    const turn = (await collect(run.events())).find((event) => event.type === 'message.completed')
+    expect(turn?.data).toMatchObject({ usage: { input_tokens: 7, output_tokens: 3 } })
+    expect(turn?.data).not.toHaveProperty('usage.cache_write_input_tokens')
     await runtime.close()
   })
 
