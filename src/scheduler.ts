@@ -32,8 +32,6 @@ export interface ActiveRun {
   ready: boolean
   /** True while a loop stretch is queued or executing. */
   executing: boolean
-  /** True while it counts against the global limit before reaching the queue (its insert is being committed). */
-  reserved: boolean
   /**
    * Start only once the store gave the run its session (`claimSession`):
    * set for a recovered queued run, whose session another process may hold.
@@ -93,8 +91,6 @@ export class Scheduler {
   readonly #queue: PQueue
   readonly #lanes = new Map<string, Lane>()
   readonly #active = new Map<string, ActiveRun>()
-  /** Runs about to enter the global queue, so concurrent createRun calls see each other. */
-  #reserved = 0
   /**
    * Sessions another process's run holds (or an older queued run of theirs
    * waits for): their next run starts only after claiming the session in the
@@ -161,7 +157,7 @@ export class Scheduler {
     if (this.#blocked.has(sessionId)) return (lane?.queue.length ?? 0) + 1
     if (lane !== undefined && (lane.active !== undefined || lane.queue.length > 0)) return lane.queue.length + 1
     const queue = this.#queue
-    const ahead = queue.pending + queue.size + this.#reserved
+    const ahead = queue.pending + queue.size
     return ahead >= this.#options.concurrency ? ahead - this.#options.concurrency + 1 : 0
   }
 
@@ -172,7 +168,7 @@ export class Scheduler {
       release = resolve
     })
     const controller = new AbortController()
-    const active: ActiveRun = { run, log, agent, route, controller, ready: false, executing: false, reserved: false, careful: false, session: undefined, done, release }
+    const active: ActiveRun = { run, log, agent, route, controller, ready: false, executing: false, careful: false, session: undefined, done, release }
     this.#active.set(run.id, active)
     return active
   }
@@ -180,10 +176,6 @@ export class Scheduler {
   /** Puts a run in its session's lane (at the front with `first`). Starts it once it is ready and first. */
   enqueue(active: ActiveRun, first = false): void {
     const lane = this.#lane(active.run.sessionId)
-    if (lane.active === undefined && lane.queue.length === 0 && !active.ready) {
-      active.reserved = true
-      this.#reserved++
-    }
     if (first) lane.queue.unshift(active)
     else lane.queue.push(active)
     this.#pump(lane)
@@ -234,14 +226,7 @@ export class Scheduler {
     this.#schedule(next)
   }
 
-  #unreserve(active: ActiveRun): void {
-    if (!active.reserved) return
-    active.reserved = false
-    this.#reserved--
-  }
-
   #schedule(active: ActiveRun): void {
-    this.#unreserve(active)
     active.executing = true
     this.#queue.add(() => this.#execute(active)).catch((error: unknown) => this.#drop(active, error))
   }
@@ -353,7 +338,6 @@ export class Scheduler {
   }
 
   #leave(active: ActiveRun): void {
-    this.#unreserve(active)
     if (this.#active.get(active.run.id) !== active) return
     this.#active.delete(active.run.id)
     const { log } = active

@@ -79,9 +79,11 @@ describe('recovery of a run whose process died', () => {
 
   it("fails the run with run.interrupted under recovery: 'fail', closing its open calls", async () => {
     const { store, run } = await crashedStore()
-    const runtime = await Runtime.open(options(store, 'fail'))
+    const priced = { default: { provider: 'scripted', model: 'm', pricing: { inputPerMillion: 1_000_000, outputPerMillion: 1_000_000 } } }
+    const runtime = await Runtime.open({ ...options(store, 'fail'), routes: priced, creditsPerUsd: 10 })
     const done = await (await runtime.run(run.id)).result()
-    expect(done).toMatchObject({ status: 'failed', error: { code: 'run.interrupted' } })
+    // The turn it had streamed is paid for: 7 tokens at 1 USD, 10 credits a USD.
+    expect(done).toMatchObject({ status: 'failed', error: { code: 'run.interrupted' }, totalCostUsd: 7, creditsUsed: 70 })
     const events = await collect(runtime.runEvents(run.id))
     expect(events.filter((event) => event.type === 'tool.result').map((event) => event.data.error_code)).toEqual(['tool.interrupted', 'tool.interrupted'])
     await runtime.close()
@@ -278,6 +280,34 @@ describe('recovery of a run whose process died', () => {
       { tool_call_id: 'g1', error_code: 'tool.interrupted', output: 'Interrupted: the process executing this call stopped' },
       { tool_call_id: 'p1', output: 'paid o7', is_error: false },
     ])
+    await runtime.close()
+  })
+
+  it('keeps a recovered waiting run the holder of its session: a new run of the session waits behind it', async () => {
+    const paid: string[] = []
+    const pay = tool({ name: 'pay', needsConfirmation: true, input: z.object({ id: z.string() }), execute: ({ id }) => (paid.push(id), 'paid') })
+    const store = memoryStore()
+    await store.open()
+    await store.registerOwner(deadOwner)
+    const session = makeSession({ orgId: 'default' })
+    await store.insertSession(session)
+    const run = makeRun(session, { personaId: 'desk@1', routeId: 'default', model: 'm', status: 'waiting_for_input', input: 'x', startedAt: new Date().toISOString() })
+    await store.commit({ insertRun: run, ownerId: deadOwner.id })
+    const base = { runId: run.id, sessionId: session.id, createdAt: new Date().toISOString() }
+    await store.commit({
+      events: [
+        { ...base, seq: 1, type: 'run.started', data: { persona_id: 'desk@1', route_id: 'default', model: 'm', model_provider: 'scripted' } },
+        { ...base, seq: 2, type: 'message.completed', data: { role: 'assistant', content: '', tool_calls: [{ id: 'p1', name: 'pay', arguments: '{"id":"o9"}' }], usage: { input_tokens: 1, output_tokens: 1, cached_input_tokens: 0, reasoning_tokens: 0 } } },
+        { ...base, seq: 3, type: 'tool.call', data: { tool_call_id: 'p1', name: 'pay', arguments: { id: 'o9' }, requires_confirmation: true } },
+        { ...base, seq: 4, type: 'run.waiting_for_input', data: { requests: [{ kind: 'tool_confirmation', tool_call_id: 'p1', tool: 'pay', arguments: { id: 'o9' }, prompt: 'Pay?' }] } },
+      ],
+    })
+    const runtime = await Runtime.open({ ...options(store), agents: [{ key: 'desk', version: 1, tools: [pay] }], providers: { scripted: scriptedModel([reply('next')]) } })
+    const next = await runtime.createRun(session.id, { input: 'another', personaId: 'desk' })
+    expect((await collect(runtime.runEvents(next.id, { signal: AbortSignal.timeout(50) })))[0]).toMatchObject({ type: 'run.queued', data: { position: 1 } })
+    await runtime.submitInput(run.id, { content: 'no' })
+    expect(await runtime.waitForRun(next.id)).toMatchObject({ status: 'completed' })
+    expect(paid).toEqual([])
     await runtime.close()
   })
 

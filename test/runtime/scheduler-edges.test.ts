@@ -107,7 +107,10 @@ describe('the scheduler at its edges', () => {
     await runtime.cancelRun(waiting.id)
     expect((await busy.result()).content).toBe('first done')
     await sleep(20)
-    expect((await collect(runtime.runEvents(waiting.id))).map((event) => event.type)).toEqual(['run.queued', 'run.cancelled'])
+    const events = await collect(runtime.runEvents(waiting.id))
+    expect(events.map((event) => event.type)).toEqual(['run.queued', 'run.cancelled'])
+    // One run ahead of it in the runtime's queue of one slot.
+    expect(events[0]?.data).toEqual({ position: 1 })
     expect(model.requests).toHaveLength(1)
     expect(errors).toEqual([])
     await runtime.close()
