@@ -237,9 +237,7 @@ export class Scheduler {
    */
   #drop(active: ActiveRun, error: unknown): void {
     if (this.#active.get(active.run.id) !== active) return
-    // A run whose insert failed is not logged: its createRun rejects with the error.
     const busy = isSessionBusy(error)
-    if (active.log.stored && !busy) this.#options.logger.error(`hearth: run ${active.run.id} stopped on an error`, error)
     // Another process's run took the session first: recovery takes this run up again, queued, and it
     // waits for the session (nothing of its start was stored, and no tool ran before the commit).
     if (busy) this.#blocked.add(active.run.sessionId)
@@ -248,7 +246,14 @@ export class Scheduler {
     active.controller.abort(error)
     active.watch?.abort(error)
     this.#leave(active)
-    if (active.log.stored) this.#options.onDropped?.()
+    const reported = (): void => {
+      if (!busy) this.#options.logger.error(`hearth: run ${active.run.id} stopped on an error`, error)
+      this.#options.onDropped?.()
+    }
+    // A run that failed before its insert landed is stored once it lands, and taken up again then;
+    // one whose insert failed is not logged: its createRun rejects with the error.
+    if (active.log.stored) reported()
+    else active.log.committed().then(reported, () => {})
   }
 
   async #execute(active: ActiveRun): Promise<void> {

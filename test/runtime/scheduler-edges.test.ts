@@ -207,4 +207,20 @@ describe('the scheduler at its edges', () => {
     expect(await second.waitForRun(run.id)).toMatchObject({ status: 'completed', content: 'ok' })
     await second.close()
   })
+  it('drops a run whose start could not read the store, says so, and takes it up again at once', async () => {
+    let failReads = 1
+    class FlakyReads extends MemoryStore {
+      override async listRuns(query: Parameters<MemoryStore['listRuns']>[0]) {
+        if (query.sessionId !== undefined && failReads-- > 0) throw new StorageError('storage.failed', 'disk read error')
+        return super.listRuns(query)
+      }
+    }
+    const { errors, options: runtimeOptions } = options(new FlakyReads())
+    // A lease far longer than the test: only the drop itself can bring the run back this soon.
+    const runtime = await Runtime.open({ ...runtimeOptions, leaseMs: 600_000 })
+    const run = await runtime.createRun((await runtime.createSession()).id, { input: 'x' })
+    expect(await runtime.waitForRun(run.id).then(() => runtime.waitForRun(run.id))).toMatchObject({ status: 'completed', content: 'ok' })
+    expect(errors.map((entry) => entry[0])).toEqual([`hearth: run ${run.id} stopped on an error`])
+    await runtime.close()
+  })
 })
