@@ -223,4 +223,35 @@ describe('the scheduler at its edges', () => {
     expect(errors.map((entry) => entry[0])).toEqual([`hearth: run ${run.id} stopped on an error`])
     await runtime.close()
   })
+  it('takes only "yes" or "approve" as approval, says which calls wait when an answer names another, and clears the request at once', async () => {
+    let release: (() => void) | undefined
+    const slowConfirm = tool({ name: 'confirm', input: z.object({}), needsConfirmation: true, execute: () => new Promise<string>((resolve) => (release = () => resolve('confirmed'))) })
+    const model = scriptedModel((request) => (request.messages.at(-1)?.role === 'tool' ? reply('after') : callTools({ name: 'confirm', arguments: {}, id: 'k1' })))
+    const runtime = await Runtime.open({ ...options(memoryStore(), model).options, agents: [{ key: 'shop', version: 1, tools: [slowConfirm] }] })
+    const session = await runtime.createSession()
+    for (const [content, approved] of [
+      ['yes, but no', false],
+      ['I approve', false],
+      [' Approve ', true],
+    ] as const) {
+      const run = await runtime.createRun(session.id, { input: content })
+      await until(runtime, run.id, 'run.waiting_for_input')
+      await expect(runtime.submitInput(run.id, { content, toolCallId: 'nope' })).rejects.toMatchObject({
+        code: 'validation.invalid',
+        message: `Run ${run.id} has no open request for tool call nope`,
+        details: { open: ['k1'] },
+      })
+      await runtime.submitInput(run.id, { content })
+      const answer = (await collect(runtime.runEvents(run.id, { signal: AbortSignal.timeout(30) }))).find((event) => event.type === 'run.input_received')
+      expect(answer?.data).toMatchObject({ approved })
+      expect(await runtime.getRun(run.id)).toMatchObject({ pendingInput: [] })
+      if (approved) {
+        expect((await runtime.getRun(run.id)).status).toBe('running')
+        while (release === undefined) await sleep(1)
+        release()
+      }
+      await runtime.waitForRun(run.id)
+    }
+    await runtime.close()
+  })
 })
