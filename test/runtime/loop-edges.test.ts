@@ -169,4 +169,10 @@ describe('the loop at its edges', () => {
     expect(await second.waitForRun(run.id)).toMatchObject({ status: 'completed', content: 'read it' })
     await second.close()
   })
+  it('waits for ever for a first chunk and between chunks when both timeouts are 0', async () => {
+    const model = scriptedModel([[{ delay: 40 }, { text: 'slow ' }, { delay: 40 }, { text: 'answer' }]])
+    const runtime = await Runtime.open({ providers: { scripted: model }, routes: { default: { provider: 'scripted', model: 'm', firstChunkTimeoutMs: 0, idleTimeoutMs: 0, retry: { maxAttempts: 1 } } } })
+    expect(await (await runtime.createRun({ input: 'x' })).result()).toMatchObject({ status: 'completed', content: 'slow answer' })
+    await runtime.close()
+  })
 })
