@@ -72,7 +72,9 @@ describe('run limits', () => {
     await runtime.submitInput(run.id, { content: 'yes' })
     const done = await run.result()
     expect(done).toMatchObject({ status: 'failed', error: { code: 'run.limit_exceeded', details: { limit: 'maxDurationMs', max: 100 } } })
-    expect((done.error?.details as { used: number }).used).toBeGreaterThanOrEqual(100)
+    // The limit's timer fired after the answer, so it reports about its 100 ms (a timer rounds by a millisecond;
+    // a loaded machine only adds); counting only the stretch before the wait would report a few.
+    expect((done.error?.details as { used: number }).used).toBeGreaterThanOrEqual(95)
     await runtime.close()
   })
 

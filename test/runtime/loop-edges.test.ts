@@ -13,17 +13,19 @@ async function eventsOf(runtime: Runtime, runId: string): Promise<RunEvent[]> {
 describe('the loop at its edges', () => {
   it('keeps a stream alive past idleTimeoutMs while chunks keep coming, and ends it once they stop', async () => {
     // Attempt 1 streams for longer than the idle window, then stalls; attempt 2 streams steadily to the end.
-    const steady = reply('one two three four five six seven eight', { delayMs: 15 })
-    const model = scriptedModel((_request, _index, attempt) => (attempt === 1 ? [...steady.slice(0, 10), { delay: 600_000 }] : steady))
+    // Chunks 20 ms apart for 300 ms, well past the 150 ms window, with a wide margin for a loaded machine.
+    const text = Array.from({ length: 20 }, (_, index) => `w${index} `).join('')
+    const steady = reply(text, { delayMs: 20 })
+    const model = scriptedModel((_request, _index, attempt) => (attempt === 1 ? [...steady.slice(0, 30), { delay: 600_000 }] : steady))
     const runtime = await Runtime.open({
       providers: { scripted: model },
-      routes: { default: { provider: 'scripted', model: 'm', firstChunkTimeoutMs: 40, idleTimeoutMs: 40, retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 } } },
+      routes: { default: { provider: 'scripted', model: 'm', firstChunkTimeoutMs: 150, idleTimeoutMs: 150, retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 } } },
     })
     const run = await runtime.createRun({ input: 'count' })
-    expect(await run.result()).toMatchObject({ status: 'completed', content: 'one two three four five six seven eight' })
+    expect(await run.result()).toMatchObject({ status: 'completed', content: text })
     expect(model.requests).toHaveLength(2)
     const retries = (await eventsOf(runtime, run.id)).filter((event) => event.type === 'model.retry')
-    expect(retries.map((event) => event.data.error)).toEqual([{ code: 'provider.timeout', message: 'The provider did not answer in time: it sent nothing for 40 ms mid-stream' }])
+    expect(retries.map((event) => event.data.error)).toEqual([{ code: 'provider.timeout', message: 'The provider did not answer in time: it sent nothing for 150 ms mid-stream' }])
     await runtime.close()
   })
 
