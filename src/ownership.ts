@@ -56,9 +56,9 @@ function pidAlive(pid: number): boolean {
   return state !== 'Z' && state !== 'X'
 }
 
-/** True when `owner` can no longer be executing runs: on this host with its process gone or a zombie, or past its lease. */
-export function isOwnerDead(owner: Owner, leaseMs: number, nowMs: number): boolean {
-  if (owner.host === host && !pidAlive(owner.pid)) return true
+/** True when `owner` can no longer be executing runs: on this host with its process gone or a zombie (unless `pidChecks` is false), or past its lease. */
+export function isOwnerDead(owner: Owner, leaseMs: number, nowMs: number, pidChecks = true): boolean {
+  if (pidChecks && owner.host === host && !pidAlive(owner.pid)) return true
   return nowMs - Date.parse(owner.heartbeatAt) > leaseMs
 }
 
@@ -104,7 +104,7 @@ export class Ownership {
     const now = Date.now()
     const owners = (await store.listOwners?.()) ?? []
     const others = owners.filter((owner) => owner.id !== this.ownerId)
-    const dead = others.filter((owner) => isOwnerDead(owner, this.#leaseMs, now)).map((owner) => owner.id)
+    const dead = others.filter((owner) => isOwnerDead(owner, this.#leaseMs, now, store.pidChecks !== false)).map((owner) => owner.id)
     this.othersAlive = dead.length < others.length
     const claimed = await store.claimRuns(this.ownerId, dead)
     if (options.includeOwn !== true) return claimed

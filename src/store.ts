@@ -323,6 +323,15 @@ export interface Store {
   // Optional: sharing one store between processes. Without these, a runtime
   // assumes it is the only one executing runs on the store.
 
+  /**
+   * Whether an owner on this host whose process is gone counts as dead at
+   * once (true: the processes sharing the store share this machine's
+   * process table, as with a SQLite file), or only once its lease has run
+   * out (false: owners may run on other machines, or in containers whose
+   * pids mean nothing here, as with PostgreSQL).
+   * @default true
+   */
+  readonly pidChecks?: boolean
   /** Records an executing process. */
   registerOwner?(owner: Owner): Promise<void>
   /** Updates an owner's `heartbeatAt`. Returns false when the owner is gone (removed by another process). */

@@ -9,7 +9,7 @@
 import { StorageError } from '../../src/errors.js'
 import type { RunEvent } from '../../src/events.js'
 import type { Commit, Run, RunPatch } from '../../src/store.js'
-import { endedAtOf, runDetailValues, runPatchColumns, runsValues } from './records.js'
+import { endedAtOf, runDetailValues, runPatchColumns, runsValues } from '../sql/records.js'
 import { sqliteCodeOf } from './storage-errors.js'
 import { eventsPerInsert, type Statements } from './statements.js'
 

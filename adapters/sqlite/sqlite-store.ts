@@ -29,7 +29,7 @@ import {
   type MessageRow,
   type RunRow,
   type SessionRow,
-} from './records.js'
+} from '../sql/records.js'
 import { Statements } from './statements.js'
 import { toStorageError } from './storage-errors.js'
 
@@ -173,7 +173,7 @@ export class SqliteStore implements Store {
   async listSessions(query: SessionQuery): Promise<Session[]> {
     return this.#read('Cannot list the sessions of', (statements) => {
       const { statement, parameters } = statements.listSessions(query)
-      return (statement.all(...parameters) as SessionRow[]).map(sessionFromRow)
+      return (statement.all(...parameters) as SessionRow[]).map((row) => sessionFromRow(row))
     })
   }
 
@@ -215,7 +215,7 @@ export class SqliteStore implements Store {
   async listRuns(query: RunQuery): Promise<Run[]> {
     return this.#read('Cannot list the runs of', (statements) => {
       const { statement, parameters } = statements.listRuns(query)
-      return (statement.all(...parameters) as RunRow[]).map(runFromRow)
+      return (statement.all(...parameters) as RunRow[]).map((row) => runFromRow(row))
     })
   }
 
@@ -266,7 +266,7 @@ export class SqliteStore implements Store {
   async listMessages(query: MessageQuery): Promise<ThreadMessage[]> {
     return this.#read('Cannot list the messages of', (statements) => {
       const { statement, parameters } = statements.listMessages(query)
-      return (statement.all(...parameters) as MessageRow[]).map(messageFromRow)
+      return (statement.all(...parameters) as MessageRow[]).map((row) => messageFromRow(row))
     })
   }
 

@@ -7,7 +7,7 @@ import type { MessageQuery, RunQuery, SessionQuery } from '../../src/store.js'
 import { ControlStatements } from './controls.js'
 import type { SqliteDatabase, SqliteStatement } from './database-types.js'
 import { SessionClaims } from './session-claims.js'
-import { messageColumns, runDetailColumns, runPatchSql, runSelectList, runsColumns, sessionColumns } from './records.js'
+import { messageColumns, runDetailColumns, runPatchSql, runSelectList, runsColumns, sessionColumns } from '../sql/records.js'
 
 const placeholders = (count: number): string => Array.from({ length: count }, () => '?').join(', ')
 

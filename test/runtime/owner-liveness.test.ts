@@ -43,5 +43,8 @@ describe('an owner on this host whose process is a zombie', () => {
     }
     expect(processState(zombie.pid)).toBeUndefined()
     expect(isOwnerDead(owner(zombie.pid), lease, Date.now())).toBe(true)
+    // A store whose owners may live in other machines' or containers' pid spaces (PostgreSQL) asks the lease alone.
+    expect(isOwnerDead(owner(zombie.pid), lease, Date.now(), false)).toBe(false)
+    expect(isOwnerDead(owner(zombie.pid), lease, Date.now() + lease + 1, false)).toBe(true)
   })
 })

@@ -1,7 +1,11 @@
 /**
- * The mapping between hearth's records and the rows of the SQLite store:
- * camelCase fields to snake_case columns, nested values to JSON text. Every
- * read parses fresh objects, so a caller never shares one with the store.
+ * The mapping between hearth's records and the rows of the SQL stores
+ * (SQLite and PostgreSQL, which share their tables' shape): camelCase fields
+ * to snake_case columns, nested values to JSON text. Every read parses fresh
+ * objects, so a caller never shares one with the store. A store whose text
+ * columns cannot hold every JavaScript string (PostgreSQL's refuse `\u0000`
+ * and lone surrogates) passes `freeTextAsJson`: the free text of sessions,
+ * runs and messages (titles, inputs, contents) is then kept as JSON text too.
  */
 import { StorageError } from '../../src/errors.js'
 import type { RunEvent } from '../../src/events.js'
@@ -40,14 +44,14 @@ export interface EventRow {
 export const sessionColumns = ['id', 'org_id', 'user_id', 'type', 'agent', 'title', 'metadata', 'state', 'created_by', 'created_at', 'updated_at', 'active_run_id', 'context_summary'] as const
 
 /** The values of a session's row, in the order of {@link sessionColumns}. */
-export function sessionValues(session: Session): unknown[] {
+export function sessionValues(session: Session, freeTextAsJson = false): unknown[] {
   return [
     session.id,
     session.orgId,
     session.userId,
     session.type,
     session.agent,
-    session.title,
+    freeTextAsJson ? jsonOrNull(session.title) : session.title,
     JSON.stringify(session.metadata),
     JSON.stringify(session.state),
     jsonOrNull(session.createdBy),
@@ -59,14 +63,14 @@ export function sessionValues(session: Session): unknown[] {
 }
 
 /** A session from its row. */
-export function sessionFromRow(row: SessionRow): Session {
+export function sessionFromRow(row: SessionRow, freeTextAsJson = false): Session {
   return {
     id: row.id,
     orgId: row.org_id,
     userId: row.user_id,
     type: row.type as Session['type'],
     agent: row.agent,
-    title: row.title,
+    title: freeTextAsJson ? (parseOrNull(row.title) as string | null) : row.title,
     metadata: JSON.parse(row.metadata),
     state: JSON.parse(row.state),
     createdBy: parseOrNull(row.created_by) as Session['createdBy'],
@@ -91,47 +95,54 @@ export interface MessageRow {
 export const messageColumns = ['id', 'session_id', 'role', 'content', 'run_id', 'created_at'] as const
 
 /** The values of a message's row, in the order of {@link messageColumns}. */
-export function messageValues(message: ThreadMessage): unknown[] {
-  return [message.id, message.sessionId, message.role, message.content, message.runId, message.createdAt]
+export function messageValues(message: ThreadMessage, freeTextAsJson = false): unknown[] {
+  return [message.id, message.sessionId, message.role, freeTextAsJson ? JSON.stringify(message.content) : message.content, message.runId, message.createdAt]
 }
 
 /** A message from its row. */
-export function messageFromRow(row: MessageRow): ThreadMessage {
-  return { id: row.id, sessionId: row.session_id, role: row.role as ThreadMessage['role'], content: row.content, runId: row.run_id, createdAt: row.created_at }
+export function messageFromRow(row: MessageRow, freeTextAsJson = false): ThreadMessage {
+  const content = freeTextAsJson ? (JSON.parse(row.content) as string) : row.content
+  return { id: row.id, sessionId: row.session_id, role: row.role as ThreadMessage['role'], content, runId: row.run_id, createdAt: row.created_at }
 }
 
-/** Where each field of a run is kept: table (`runs` or `run_details`), column, and whether the value is JSON text. */
+/**
+ * How a run field is kept: as it is (0), as JSON text (1), or as free text:
+ * as it is, or as JSON text in a store that passes `freeTextAsJson` (2).
+ */
+type Encoding = 0 | 1 | 2
+
+/** Where each field of a run is kept: table (`runs` or `run_details`), column, and its {@link Encoding}. */
 const runFields = {
-  id: ['runs', 'id', false],
-  sessionId: ['runs', 'session_id', false],
-  orgId: ['runs', 'org_id', false],
-  status: ['runs', 'status', false],
-  lastSeq: ['runs', 'last_seq', false],
-  createdAt: ['runs', 'created_at', false],
-  traceId: ['run_details', 'trace_id', false],
-  personaId: ['run_details', 'persona_id', false],
-  routeId: ['run_details', 'route_id', false],
-  model: ['run_details', 'model', false],
-  modelProvider: ['run_details', 'model_provider', false],
-  input: ['run_details', 'input', false],
-  messageIds: ['run_details', 'message_ids', true],
-  content: ['run_details', 'content', false],
-  output: ['run_details', 'output', true],
-  reasoningContent: ['run_details', 'reasoning_content', false],
-  messages: ['run_details', 'messages', true],
-  metrics: ['run_details', 'metrics', true],
-  totalCostUsd: ['run_details', 'total_cost_usd', false],
-  cacheHitRate: ['run_details', 'cache_hit_rate', false],
-  creditsUsed: ['run_details', 'credits_used', false],
-  error: ['run_details', 'error', true],
-  limits: ['run_details', 'limits', true],
-  pendingInput: ['run_details', 'pending_input', true],
-  createdBy: ['run_details', 'created_by', true],
-  startedAt: ['run_details', 'started_at', false],
-  completedAt: ['run_details', 'completed_at', false],
-  failedAt: ['run_details', 'failed_at', false],
-  cancelledAt: ['run_details', 'cancelled_at', false],
-} as const satisfies Record<keyof Run, readonly ['runs' | 'run_details', string, boolean]>
+  id: ['runs', 'id', 0],
+  sessionId: ['runs', 'session_id', 0],
+  orgId: ['runs', 'org_id', 0],
+  status: ['runs', 'status', 0],
+  lastSeq: ['runs', 'last_seq', 0],
+  createdAt: ['runs', 'created_at', 0],
+  traceId: ['run_details', 'trace_id', 0],
+  personaId: ['run_details', 'persona_id', 0],
+  routeId: ['run_details', 'route_id', 0],
+  model: ['run_details', 'model', 0],
+  modelProvider: ['run_details', 'model_provider', 0],
+  input: ['run_details', 'input', 2],
+  messageIds: ['run_details', 'message_ids', 1],
+  content: ['run_details', 'content', 2],
+  output: ['run_details', 'output', 1],
+  reasoningContent: ['run_details', 'reasoning_content', 2],
+  messages: ['run_details', 'messages', 1],
+  metrics: ['run_details', 'metrics', 1],
+  totalCostUsd: ['run_details', 'total_cost_usd', 0],
+  cacheHitRate: ['run_details', 'cache_hit_rate', 0],
+  creditsUsed: ['run_details', 'credits_used', 0],
+  error: ['run_details', 'error', 1],
+  limits: ['run_details', 'limits', 1],
+  pendingInput: ['run_details', 'pending_input', 1],
+  createdBy: ['run_details', 'created_by', 1],
+  startedAt: ['run_details', 'started_at', 0],
+  completedAt: ['run_details', 'completed_at', 0],
+  failedAt: ['run_details', 'failed_at', 0],
+  cancelledAt: ['run_details', 'cancelled_at', 0],
+} as const satisfies Record<keyof Run, readonly ['runs' | 'run_details', string, Encoding]>
 
 type RunField = keyof typeof runFields
 
@@ -171,19 +182,19 @@ export function runsValues(run: Run): unknown[] {
 }
 
 /** The values of a run's `run_details` row: `run_id`, then the order of {@link runDetailColumns}. */
-export function runDetailValues(run: Run): unknown[] {
+export function runDetailValues(run: Run, freeTextAsJson = false): unknown[] {
   const values: unknown[] = [run.id]
-  for (const field of detailFields) values.push(encodeRunField(field, run[field]))
+  for (const field of detailFields) values.push(encodeRunField(field, run[field], freeTextAsJson))
   return values
 }
 
 /** A run from a row read with {@link runSelectList}. */
-export function runFromRow(row: RunRow): Run {
+export function runFromRow(row: RunRow, freeTextAsJson = false): Run {
   const run: Record<string, unknown> = {}
   for (const field of runFieldNames) {
-    const [, column, json] = runFields[field]
+    const [, column, encoding] = runFields[field]
     const value = row[column]
-    run[field] = json ? parseOrNull(value as string | null) : value
+    run[field] = encoding === 1 || (encoding === 2 && freeTextAsJson) ? parseOrNull(value as string | null) : value
   }
   return run as unknown as Run
 }
@@ -201,7 +212,7 @@ export interface RunPatchColumns {
  * alone; a field that is not a patchable field of a run fails the commit.
  * A patch that sets `status` sets `ended_at` too (last among the `runs` values).
  */
-export function runPatchColumns(patch: RunPatch): RunPatchColumns {
+export function runPatchColumns(patch: RunPatch, freeTextAsJson = false): RunPatchColumns {
   let key = ''
   const runsValues: unknown[] = []
   const detailValues: unknown[] = []
@@ -212,7 +223,7 @@ export function runPatchColumns(patch: RunPatch): RunPatchColumns {
       throw new StorageError('storage.failed', `A run patch cannot set \`${field}\``)
     }
     key += key === '' ? field : `,${field}`
-    const encoded = encodeRunField(field as RunField, value)
+    const encoded = encodeRunField(field as RunField, value, freeTextAsJson)
     if (runFields[field as RunField][0] === 'runs') runsValues.push(encoded)
     else detailValues.push(encoded)
   }
@@ -220,19 +231,26 @@ export function runPatchColumns(patch: RunPatch): RunPatchColumns {
   return { key, runsValues, detailValues }
 }
 
-/** The UPDATEs of a patch whose fields are `key` (see {@link runPatchColumns}); undefined where a table is untouched. */
-export function runPatchSql(key: string): { runs: string | undefined; details: string | undefined } {
+/**
+ * The UPDATEs of a patch whose fields are `key` (see {@link runPatchColumns});
+ * undefined where a table is untouched. Parameters are `?`, or with
+ * `numbered` PostgreSQL's `$1`, `$2`, ... (the run id last in each); `tables`
+ * prefixes the table names (a quoted schema and a dot).
+ */
+export function runPatchSql(key: string, numbered = false, tables = ''): { runs: string | undefined; details: string | undefined } {
   const runs: string[] = []
   const details: string[] = []
   for (const field of key.split(',')) {
     const [table, column] = runFields[field as RunField]
-    ;(table === 'runs' ? runs : details).push(`${column} = ?`)
+    ;(table === 'runs' ? runs : details).push(column)
   }
-  if (runs.includes('status = ?')) runs.push('ended_at = ?')
-  return {
-    runs: runs.length === 0 ? undefined : `UPDATE runs SET ${runs.join(', ')} WHERE id = ?`,
-    details: details.length === 0 ? undefined : `UPDATE run_details SET ${details.join(', ')} WHERE run_id = ?`,
+  if (runs.includes('status')) runs.push('ended_at')
+  const update = (table: string, columns: string[], idColumn: string): string | undefined => {
+    if (columns.length === 0) return undefined
+    const sets = columns.map((column, index) => `${column} = ${numbered ? `$${index + 1}` : '?'}`)
+    return `UPDATE ${tables}${table} SET ${sets.join(', ')} WHERE ${idColumn} = ${numbered ? `$${columns.length + 1}` : '?'}`
   }
+  return { runs: update('runs', runs, 'id'), details: update('run_details', details, 'run_id') }
 }
 
 /** An event from its row. */
@@ -247,8 +265,9 @@ export function eventFromRow(row: EventRow, runId: string): RunEvent {
   } as RunEvent
 }
 
-function encodeRunField(field: RunField, value: unknown): unknown {
-  return runFields[field][2] ? jsonOrNull(value) : value
+function encodeRunField(field: RunField, value: unknown, freeTextAsJson = false): unknown {
+  const encoding = runFields[field][2]
+  return encoding === 1 || (encoding === 2 && freeTextAsJson) ? jsonOrNull(value) : value
 }
 
 function jsonOrNull(value: unknown): string | null {

@@ -1,0 +1,219 @@
+/**
+ * Applies one `Commit` on a connection inside the caller's transaction (or
+ * savepoint), statement by statement: the path of commits that do more than
+ * append events (a new run, a status change, session state, messages,
+ * control settlements). It throws on the first problem and leaves the cleanup
+ * to the caller's rollback, so a failed commit writes nothing. Event-only
+ * commits, the bulk of a busy store, take the batched path of
+ * `group-commit.ts` instead; both check seqs, sessions and owners alike.
+ */
+import { StorageError, sessionBusyError } from '../../src/errors.js'
+import type { RunEvent } from '../../src/events.js'
+import { isTerminalStatus, type Commit, type Run, type RunPatch, type RunStatus } from '../../src/store.js'
+import { endedAtOf, runDetailValues, runPatchColumns, runsValues } from '../sql/records.js'
+import type { PgQueryable } from './pg-types.js'
+import { pgCodeOf } from './storage-errors.js'
+import type { Statements } from './statements.js'
+
+/**
+ * Checks that `events` all belong to `runId` and follow each other densely
+ * from the first; throws otherwise. Needs no database.
+ */
+export function checkEventOrder(runId: string, events: readonly RunEvent[]): void {
+  const first = (events[0] as RunEvent).seq
+  for (let index = 0; index < events.length; index++) {
+    const event = events[index] as RunEvent
+    if (event.runId !== runId) throw new StorageError('storage.failed', `All events of a commit must belong to one run (${runId}), got one of ${event.runId}`)
+    if (event.seq !== first + index || !Number.isInteger(event.seq)) {
+      throw new StorageError('storage.conflict', `Event seq ${event.seq} of run ${runId} does not follow seq ${first + index - 1}`)
+    }
+  }
+}
+
+/**
+ * Why a seq advance from `first - 1` found no row to update, read off the
+ * hot path: the run is missing, owned by another, of another session, or
+ * ahead of the events.
+ */
+export async function seqRefusal(client: PgQueryable, sql: Statements, runId: string, events: readonly RunEvent[], fence: string | undefined): Promise<StorageError> {
+  const row = (await client.query<{ last_seq: number; owner_id: string | null; session_id: string }>(sql.getSeqAndOwner, [runId])).rows[0]
+  if (row === undefined) return missingRun(runId)
+  if (fence !== undefined && row.owner_id !== fence) return notOwner(runId, row.owner_id, fence)
+  const first = (events[0] as RunEvent).seq
+  if (row.last_seq !== first - 1) return new StorageError('storage.conflict', `Event seq ${first} of run ${runId} is not the next one (${row.last_seq + 1})`)
+  const stray = events.find((event) => event.sessionId !== row.session_id) as RunEvent
+  return new StorageError('storage.failed', `Event seq ${stray.seq} of run ${runId} names session ${stray.sessionId}, but the run belongs to ${row.session_id}`)
+}
+
+/** Writes `commit` with `client`; throws a `StorageError` (or a `pg` error) when it cannot. */
+export async function applyCommit(client: PgQueryable, sql: Statements, commit: Commit): Promise<void> {
+  const inserted = commit.insertRun
+  if (inserted !== undefined) await insertRun(client, sql, inserted, commit.ownerId)
+  const events = commit.events
+  const runId = commit.run?.id ?? events?.[0]?.runId ?? inserted?.id
+  // With insertRun, ownerId names the new run's owner; otherwise it fences the writes to the run.
+  const fence = inserted === undefined ? commit.ownerId : undefined
+  let sessionId: string | undefined
+  if (events !== undefined && events.length > 0) sessionId = await advanceSeq(client, sql, runId as string, events, fence)
+  else if (fence !== undefined && runId !== undefined) await checkOwner(client, sql, runId, fence)
+  const run = commit.run
+  if (run !== undefined) {
+    await patchRun(client, sql, run.id, run.patch)
+    const { status, startedAt } = run.patch
+    const starts = startedAt !== undefined && startedAt !== null
+    if (status !== undefined || starts) {
+      const session =
+        sessionId !== undefined && run.id === runId
+          ? sessionId
+          : run.id === inserted?.id
+            ? inserted.sessionId
+            : ((await client.query<{ session_id: string }>(sql.getRunSession, [run.id])).rows[0]?.session_id as string)
+      await afterStatus(client, sql, run.id, session, status, starts)
+    }
+  }
+  if (sessionId !== undefined) await insertEvents(client, sql, runId as string, sessionId, events as readonly RunEvent[])
+  const sessionState = commit.sessionState
+  if (sessionState !== undefined) {
+    const { rowCount } = await client.query(sql.updateSessionState, [JSON.stringify(sessionState.state), sessionState.updatedAt, sessionState.sessionId])
+    if (rowCount === 0) throw new StorageError('storage.failed', `Session ${sessionState.sessionId} does not exist`)
+  }
+  const summary = commit.contextSummary
+  if (summary !== undefined && (await client.query(sql.updateContextSummary, [JSON.stringify(summary.summary), summary.sessionId])).rowCount === 0) {
+    throw new StorageError('storage.failed', `Session ${summary.sessionId} does not exist`)
+  }
+  if (commit.answerMessages !== undefined) await answerMessages(client, sql, commit.answerMessages)
+  if (commit.settleControls !== undefined) {
+    for (const settlement of commit.settleControls) {
+      const error = settlement.error === undefined ? null : JSON.stringify({ code: settlement.error.code, message: settlement.error.message })
+      if ((await client.query(sql.settleControl, [settlement.status, error, settlement.settledAt, settlement.id])).rowCount === 1) continue
+      const status = (await client.query<{ status: string }>(sql.controlStatus, [settlement.id])).rows[0]?.status
+      if (status === undefined) throw new StorageError('storage.failed', `Control request ${settlement.id} does not exist`)
+      throw new StorageError('storage.conflict', `Control request ${settlement.id} is ${status}, not accepted`)
+    }
+  }
+}
+
+/**
+ * After a run's patch: claims or frees its session as the new `status` says
+ * (see the SQLite store's `session-claims.ts`, which this mirrors). Throws
+ * the session-busy conflict.
+ */
+async function afterStatus(client: PgQueryable, sql: Statements, runId: string, sessionId: string, status: RunStatus | undefined, starts: boolean): Promise<void> {
+  if (status === 'running' || status === 'waiting_for_input') {
+    const blocker = await takeSession(client, sql, runId, sessionId)
+    if (blocker !== undefined) throw sessionBusyError(sessionId, runId, blocker)
+    return
+  }
+  const blocker = starts ? await sessionBlocker(client, sql, runId, sessionId) : undefined
+  if (blocker !== undefined) throw sessionBusyError(sessionId, runId, blocker)
+  if (status !== undefined && isTerminalStatus(status)) await client.query(sql.releaseSession, [sessionId, runId])
+}
+
+/** Takes the session for the run; returns the run in the way, or undefined when the run holds it now. */
+export async function takeSession(client: PgQueryable, sql: Statements, runId: string, sessionId: string): Promise<string | undefined> {
+  if ((await client.query(sql.claimSession, [runId, sessionId])).rowCount === 1) return undefined
+  return sessionBlocker(client, sql, runId, sessionId)
+}
+
+/** The run that holds the session (other than `runId`), else the oldest queued run of the session older than `runId`. */
+export async function sessionBlocker(client: PgQueryable, sql: Statements, runId: string, sessionId: string): Promise<string | undefined> {
+  const holder = (await client.query<{ active_run_id: string | null }>(sql.sessionHolder, [sessionId])).rows[0]?.active_run_id
+  if (holder !== null && holder !== undefined) return holder === runId ? undefined : holder
+  return (await client.query<{ id: string }>(sql.olderQueued, [sessionId, runId])).rows[0]?.id
+}
+
+async function answerMessages(client: PgQueryable, sql: Statements, { runId, messageIds }: NonNullable<Commit['answerMessages']>): Promise<void> {
+  if (new Set(messageIds).size !== messageIds.length) throw new StorageError('storage.failed', 'A message is named twice in `answerMessages`')
+  for (const id of messageIds) {
+    if ((await client.query(sql.answerMessage, [runId, id])).rowCount === 1) continue
+    const sessionId = (await client.query<{ session_id: string }>(sql.getRunSession, [runId])).rows[0]?.session_id
+    if (sessionId === undefined) throw missingRun(runId)
+    const message = (await client.query<{ session_id: string; run_id: string | null }>(sql.getMessageOwner, [id])).rows[0]
+    if (message === undefined || message.session_id !== sessionId) {
+      throw new StorageError('storage.failed', `Message ${id} is not a message of session ${sessionId}`)
+    }
+    throw new StorageError('storage.conflict', `Message ${id} was already taken by run ${String(message.run_id)}`)
+  }
+}
+
+async function insertRun(client: PgQueryable, sql: Statements, run: Run, ownerId: string | undefined): Promise<void> {
+  if (run.lastSeq !== 0) throw new StorageError('storage.failed', `A new run must have lastSeq 0, run ${run.id} has ${run.lastSeq}`)
+  try {
+    await client.query(sql.insertRun, [...runsValues(run), ownerId ?? null, endedAtOf(run)])
+    await client.query(sql.insertRunDetails, runDetailValues(run, true))
+  } catch (error) {
+    const code = pgCodeOf(error)
+    if (code === '23505') throw new StorageError('storage.failed', `Run ${run.id} already exists`, { cause: error })
+    if (code === '23503') throw new StorageError('storage.failed', `Session ${run.sessionId} of run ${run.id} does not exist`, { cause: error })
+    throw error
+  }
+}
+
+async function patchRun(client: PgQueryable, sql: Statements, runId: string, patch: RunPatch): Promise<void> {
+  const { key, runsValues, detailValues } = runPatchColumns(patch, true)
+  if (key === '') {
+    if ((await client.query(sql.getRunSession, [runId])).rowCount === 0) throw missingRun(runId)
+    return
+  }
+  const statements = sql.runPatch(key)
+  if (statements.runs !== undefined && (await client.query(statements.runs, [...runsValues, runId])).rowCount === 0) throw missingRun(runId)
+  if (statements.details !== undefined && (await client.query(statements.details, [...detailValues, runId])).rowCount === 0) throw missingRun(runId)
+}
+
+async function advanceSeq(client: PgQueryable, sql: Statements, runId: string, events: readonly RunEvent[], fence: string | undefined): Promise<string> {
+  checkEventOrder(runId, events)
+  const first = (events[0] as RunEvent).seq
+  const row = (await client.query<{ session_id: string }>(sql.advanceSeq, [first - 1 + events.length, runId, first - 1, fence ?? null])).rows[0]
+  if (row !== undefined) return row.session_id
+  throw await seqRefusal(client, sql, runId, events, fence)
+}
+
+async function checkOwner(client: PgQueryable, sql: Statements, runId: string, fence: string): Promise<void> {
+  const row = (await client.query<{ owner_id: string | null }>(sql.runOwner, [runId])).rows[0]
+  if (row === undefined) throw missingRun(runId)
+  if (row.owner_id !== fence) throw notOwner(runId, row.owner_id, fence)
+}
+
+/** The columns of `events` as arrays, for one `unnest` insert. */
+export interface EventColumns {
+  runIds: string[]
+  seqs: number[]
+  types: string[]
+  data: string[]
+  times: string[]
+}
+
+/** Empty event columns. */
+export function eventColumns(): EventColumns {
+  return { runIds: [], seqs: [], types: [], data: [], times: [] }
+}
+
+/** Adds `events` to `columns`. */
+export function addEvents(columns: EventColumns, runId: string, events: readonly RunEvent[]): void {
+  for (const event of events) {
+    columns.runIds.push(runId)
+    columns.seqs.push(event.seq)
+    columns.types.push(event.type)
+    columns.data.push(JSON.stringify(event.data))
+    columns.times.push(event.createdAt)
+  }
+}
+
+async function insertEvents(client: PgQueryable, sql: Statements, runId: string, sessionId: string, events: readonly RunEvent[]): Promise<void> {
+  const stray = events.find((event) => event.sessionId !== sessionId)
+  if (stray !== undefined) {
+    throw new StorageError('storage.failed', `Event seq ${stray.seq} of run ${runId} names session ${stray.sessionId}, but the run belongs to ${sessionId}`)
+  }
+  const columns = eventColumns()
+  addEvents(columns, runId, events)
+  await client.query(sql.insertEvents, [columns.runIds, columns.seqs, columns.types, columns.data, columns.times])
+}
+
+function notOwner(runId: string, owner: string | null, writer: string): StorageError {
+  const holder = owner === null ? 'no owner' : `owner ${owner}`
+  return new StorageError('storage.conflict', `Run ${runId} has ${holder}, not ${writer}: another process claimed it, so ${writer} can no longer write to it`)
+}
+
+function missingRun(runId: string): StorageError {
+  return new StorageError('storage.failed', `Run ${runId} does not exist`)
+}

@@ -1,0 +1,209 @@
+/**
+ * The SQL of the PostgreSQL store, written once per store for its schema.
+ * Statements whose shape depends on the call (a run patch's fields, a list's
+ * filters) are built on use and cached by shape; there are few shapes.
+ */
+import type { MessageQuery, RunQuery, SessionQuery } from '../../src/store.js'
+import { messageColumns, runDetailColumns, runPatchSql, runSelectList, runsColumns, sessionColumns } from '../sql/records.js'
+import { quoteIdentifier } from './migrations.js'
+
+const numbered = (count: number, from = 1): string => Array.from({ length: count }, (_, index) => `$${from + index}`).join(', ')
+
+/** A statement and its parameters. */
+export interface Query {
+  text: string
+  values: unknown[]
+}
+
+const unfinished = "status IN ('queued', 'running', 'waiting_for_input')"
+
+/** Every SQL text of one store. */
+export class Statements {
+  /** The quoted schema and a dot, e.g. `"hearth".`. */
+  readonly prefix: string
+
+  readonly insertSession: string
+  readonly getSession: string
+  readonly updateSessionState: string
+  readonly updateContextSummary: string
+  readonly deleteSession: string
+
+  readonly insertRun: string
+  readonly insertRunDetails: string
+  readonly getRun: string
+  /** The seq check and advance of every event-only commit of a batch at once: arrays of run ids, expected seqs, new seqs, sessions and fences. Returns the ids that advanced. */
+  readonly advanceSeqs: string
+  /** One run's seq check: last seq, run id, expected seq, fence (or null). Returns the session id. */
+  readonly advanceSeq: string
+  readonly getSeqAndOwner: string
+  /** Inserts events from arrays: run ids, seqs, types, data, times. */
+  readonly insertEvents: string
+  readonly readEvents: string
+  readonly notify: string
+  /** One notification: the channel, the payload. */
+  readonly notifyOne: string
+
+  readonly insertMessage: string
+  readonly getMessage: string
+  readonly answerMessage: string
+  readonly getMessageOwner: string
+  readonly getRunSession: string
+
+  readonly registerOwner: string
+  readonly heartbeat: string
+  readonly listOwners: string
+  readonly removeOwner: string
+  readonly removeOwners: string
+  readonly anyClaimable: string
+  readonly claimRuns: string
+  readonly runOwner: string
+
+  readonly claimSession: string
+  readonly releaseSession: string
+  readonly sessionHolder: string
+  readonly olderQueued: string
+  readonly unfinishedRunSession: string
+
+  readonly insertControl: string
+  readonly getControl: string
+  readonly openControls: string
+  readonly markControl: string
+  readonly settleControl: string
+  readonly controlStatus: string
+
+  readonly prune: string
+  readonly readMeta: string
+
+  readonly #runPatches = new Map<string, { runs: string | undefined; details: string | undefined }>()
+
+  constructor(schema: string) {
+    const s = `${quoteIdentifier(schema)}.`
+    this.prefix = s
+    this.insertSession = `INSERT INTO ${s}sessions (${sessionColumns.join(', ')}) VALUES (${numbered(sessionColumns.length)})`
+    this.getSession = `SELECT * FROM ${s}sessions WHERE id = $1`
+    this.updateSessionState = `UPDATE ${s}sessions SET state = $1, updated_at = $2 WHERE id = $3`
+    this.updateContextSummary = `UPDATE ${s}sessions SET context_summary = $1 WHERE id = $2`
+    this.deleteSession = `DELETE FROM ${s}sessions WHERE id = $1`
+
+    this.insertRun = `INSERT INTO ${s}runs (${runsColumns.join(', ')}, owner_id, ended_at) VALUES (${numbered(runsColumns.length + 2)})`
+    this.insertRunDetails = `INSERT INTO ${s}run_details (run_id, ${runDetailColumns.join(', ')}) VALUES (${numbered(runDetailColumns.length + 1)})`
+    this.getRun = `SELECT ${runSelectList} FROM ${s}runs r JOIN ${s}run_details d ON d.run_id = r.id WHERE r.id = $1`
+    this.advanceSeqs =
+      `UPDATE ${s}runs r SET last_seq = v.last FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[]) AS v(id, expected, last, session, fence) ` +
+      'WHERE r.id = v.id AND r.last_seq = v.expected AND r.session_id = v.session AND (v.fence IS NULL OR r.owner_id = v.fence) RETURNING r.id'
+    this.advanceSeq = `UPDATE ${s}runs SET last_seq = $1 WHERE id = $2 AND last_seq = $3 AND ($4::text IS NULL OR owner_id = $4) RETURNING session_id`
+    this.getSeqAndOwner = `SELECT last_seq, owner_id, session_id FROM ${s}runs WHERE id = $1`
+    this.insertEvents = `INSERT INTO ${s}events (run_id, seq, type, data, created_at) SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[])`
+    this.readEvents =
+      `SELECT e.seq, e.type, e.data, e.created_at, r.session_id FROM ${s}events e JOIN ${s}runs r ON r.id = e.run_id ` +
+      'WHERE e.run_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3'
+    this.notify = 'SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload'
+    this.notifyOne = 'SELECT pg_notify($1, $2)'
+
+    this.insertMessage = `INSERT INTO ${s}messages (${messageColumns.join(', ')}) VALUES (${numbered(messageColumns.length)})`
+    this.getMessage = `SELECT * FROM ${s}messages WHERE id = $1`
+    this.answerMessage = `UPDATE ${s}messages SET run_id = $1 WHERE id = $2 AND run_id IS NULL AND session_id = (SELECT session_id FROM ${s}runs WHERE id = $1)`
+    this.getMessageOwner = `SELECT session_id, run_id FROM ${s}messages WHERE id = $1`
+    this.getRunSession = `SELECT session_id FROM ${s}runs WHERE id = $1`
+
+    this.registerOwner =
+      `INSERT INTO ${s}owners (id, pid, host, started_at, heartbeat_at) VALUES ($1, $2, $3, $4, $5) ` +
+      'ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, host = excluded.host, started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at'
+    this.heartbeat = `UPDATE ${s}owners SET heartbeat_at = $1 WHERE id = $2`
+    this.listOwners = `SELECT id, pid, host, started_at, heartbeat_at FROM ${s}owners ORDER BY started_at, id`
+    this.removeOwner = `DELETE FROM ${s}owners WHERE id = $1`
+    this.removeOwners = `DELETE FROM ${s}owners WHERE id = ANY($1::text[])`
+    const claimable = `${unfinished} AND (owner_id IS NULL OR owner_id = ANY($1::text[]) OR NOT EXISTS (SELECT 1 FROM ${s}owners o WHERE o.id = owner_id))`
+    this.anyClaimable = `SELECT 1 FROM ${s}runs WHERE ${claimable} LIMIT 1`
+    // SKIP LOCKED: a run another transaction is writing (its owner is alive after all, or another
+    // runtime claims it this moment) is left for a later claim instead of waited for.
+    this.claimRuns =
+      `WITH claimable AS (SELECT id FROM ${s}runs WHERE ${claimable} ORDER BY id FOR UPDATE SKIP LOCKED) ` +
+      `UPDATE ${s}runs r SET owner_id = $2 FROM claimable WHERE r.id = claimable.id RETURNING r.id`
+    this.runOwner = `SELECT owner_id FROM ${s}runs WHERE id = $1`
+
+    this.olderQueued = `SELECT id FROM ${s}runs WHERE session_id = $1 AND status = 'queued' AND id < $2 ORDER BY id LIMIT 1`
+    this.claimSession =
+      `UPDATE ${s}sessions SET active_run_id = $1 WHERE id = $2 AND active_run_id IS NULL ` +
+      `AND NOT EXISTS (SELECT 1 FROM ${s}runs WHERE session_id = $2 AND status = 'queued' AND id < $1)`
+    this.releaseSession = `UPDATE ${s}sessions SET active_run_id = NULL WHERE id = $1 AND active_run_id = $2`
+    this.sessionHolder = `SELECT active_run_id FROM ${s}sessions WHERE id = $1`
+    this.unfinishedRunSession = `SELECT session_id FROM ${s}runs WHERE id = $1 AND ${unfinished}`
+
+    this.insertControl =
+      `INSERT INTO ${s}controls (id, run_id, action, status, error, created_at, settled_at) SELECT $1, $2, $3, $4, $5, $6, $7 ` +
+      `WHERE EXISTS (SELECT 1 FROM ${s}runs WHERE id = $2 AND ${unfinished})`
+    this.getControl = `SELECT * FROM ${s}controls WHERE id = $1`
+    this.openControls = `SELECT c.* FROM ${s}controls c JOIN ${s}runs r ON r.id = c.run_id WHERE c.status IN ('pending', 'accepted') AND r.owner_id = $1 ORDER BY c.id`
+    this.markControl = `UPDATE ${s}controls SET status = $1, settled_at = $2 WHERE id = $3 AND status = 'pending'`
+    this.settleControl = `UPDATE ${s}controls SET status = $1, error = $2, settled_at = $3 WHERE id = $4 AND status = 'accepted'`
+    this.controlStatus = `SELECT status FROM ${s}controls WHERE id = $1`
+
+    this.prune =
+      `DELETE FROM ${s}runs WHERE id IN (SELECT id FROM ${s}runs WHERE status IN ('completed', 'failed', 'cancelled') AND ended_at < $1 ORDER BY ended_at LIMIT $2)`
+    this.readMeta = `SELECT value FROM ${s}meta WHERE key = $1`
+  }
+
+  /** The UPDATEs of a run patch with the fields `key` (see `runPatchColumns`). */
+  runPatch(key: string): { runs: string | undefined; details: string | undefined } {
+    let statements = this.#runPatches.get(key)
+    if (statements === undefined) {
+      statements = runPatchSql(key, true, this.prefix)
+      this.#runPatches.set(key, statements)
+    }
+    return statements
+  }
+
+  /** The SELECT of a run list. */
+  listRuns(query: RunQuery): Query {
+    const ascending = query.order === 'asc'
+    const where: string[] = []
+    const values: unknown[] = []
+    const parameter = (value: unknown): string => {
+      values.push(value)
+      return `$${values.length}`
+    }
+    if (query.orgId !== undefined) where.push(`r.org_id = ${parameter(query.orgId)}`)
+    if (query.sessionId !== undefined) where.push(`r.session_id = ${parameter(query.sessionId)}`)
+    if (query.statuses !== undefined) where.push(`r.status = ANY(${parameter([...query.statuses])}::text[])`)
+    if (query.before !== undefined) where.push(`r.id ${ascending ? '>' : '<'} ${parameter(query.before)}`)
+    const filter = where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`
+    const limit = parameter(Math.min(query.limit, Number.MAX_SAFE_INTEGER))
+    const text = `SELECT ${runSelectList} FROM ${this.prefix}runs r JOIN ${this.prefix}run_details d ON d.run_id = r.id${filter} ORDER BY r.id ${ascending ? 'ASC' : 'DESC'} LIMIT ${limit}`
+    return { text, values }
+  }
+
+  /** The SELECT of a message list. */
+  listMessages(query: MessageQuery): Query {
+    const ascending = query.order === 'asc'
+    let text = `SELECT * FROM ${this.prefix}messages WHERE session_id = $1${query.unanswered === true ? ' AND run_id IS NULL' : ''}`
+    const values: unknown[] = [query.sessionId]
+    if (query.before !== undefined) {
+      values.push(query.before)
+      text += ascending ? ' AND id > $2' : ' AND id < $2'
+    }
+    values.push(query.limit)
+    return { text: `${text} ORDER BY id ${ascending ? 'ASC' : 'DESC'} LIMIT $${values.length}`, values }
+  }
+
+  /** The SELECT of a session list. */
+  listSessions(query: SessionQuery): Query {
+    let text = `SELECT * FROM ${this.prefix}sessions WHERE org_id = $1`
+    const values: unknown[] = [query.orgId]
+    if (query.userId !== undefined) {
+      values.push(query.userId)
+      text += ` AND user_id = $${values.length}`
+    }
+    if (query.before !== undefined) {
+      values.push(query.before)
+      text += ` AND id < $${values.length}`
+    }
+    values.push(query.limit)
+    return { text: `${text} ORDER BY id DESC LIMIT $${values.length}`, values }
+  }
+
+  /** The UPDATE of a session patch with the given columns (values, then the id). */
+  updateSession(columns: readonly string[]): string {
+    return `UPDATE ${this.prefix}sessions SET ${columns.map((column, index) => `${column} = $${index + 1}`).join(', ')} WHERE id = $${columns.length + 1} RETURNING *`
+  }
+}
