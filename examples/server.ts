@@ -1,11 +1,13 @@
 /**
- * The example server: a hearth Runtime on a SQLite file, served over HTTP and
+ * The example server: a hearth Runtime on a SQLite file (or PostgreSQL), served over HTTP and
  * SSE by hearth-runtime/http. `npm start` runs it.
  *
  *   HEARTH_DB       the SQLite file (default ./data/hearth.db, its directory is created)
+ *   HEARTH_DATABASE_URL  a postgres:// URL: keep everything in PostgreSQL instead; every server on it is one service
+ *   HEARTH_LEASE_MS  how long a silent server keeps its runs before another takes them over (default 10000)
  *   PORT, HOST      where to listen (default 8787 on 127.0.0.1)
  *   HEARTH_API_KEY  require `Authorization: Bearer <key>` (the key maps to org `default`)
- *   HEARTH_EXECUTE  `false`: serve as an observer that executes nothing (another server on HEARTH_DB executes)
+ *   HEARTH_EXECUTE  `false`: serve as an observer that executes nothing (another server on the same store executes)
  *   HEARTH_CONTROL_TIMEOUT_MS  how long input or cancel waits for the server that executes the run (default 10000)
  *   HEARTH_CONTEXT  `summarize`: summarize the oldest runs of a long session instead of trimming them (default trim)
  *   HEARTH_CONTEXT_WINDOW  the model's context window in tokens, for a model the provider does not know

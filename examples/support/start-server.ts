@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net'
 import { dirname, resolve } from 'node:path'
 import { Runtime, type ModelProvider, type Route } from 'hearth-runtime'
 import { createHttpHandler, toNodeListener, type HttpCaller } from 'hearth-runtime/http'
+import { postgresStore } from 'hearth-runtime/postgres'
 import { sqliteStore } from 'hearth-runtime/sqlite'
 import { assistantAgent } from './demo-agent.js'
 import { demoModel } from './demo-model.js'
@@ -17,8 +18,16 @@ import { loadMcpConfig } from './mcp-config.js'
 
 /** The example server's settings. */
 export interface ServerConfig {
-  /** The SQLite file (`HEARTH_DB`); its directory is created when missing. @default './data/hearth.db' */
+  /** The SQLite file (`HEARTH_DB`); its directory is created when missing. Unused with `databaseUrl`. @default './data/hearth.db' */
   dbPath: string
+  /**
+   * `HEARTH_DATABASE_URL`: a PostgreSQL database to keep everything in
+   * instead of the SQLite file; every server on the same database serves and
+   * executes the same runs, as one service. @default undefined (SQLite)
+   */
+  databaseUrl: string | undefined
+  /** `HEARTH_LEASE_MS`: how long a silent server keeps its runs before another takes them over. @default 10000 */
+  leaseMs: number
   /** `PORT`; 0 picks a free one. @default 8787 */
   port: number
   /** `HOST`. @default '127.0.0.1' */
@@ -88,8 +97,18 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Ser
   if (windowText !== undefined && (!/^[0-9]{1,9}$/.test(windowText) || Number(windowText) < 1)) {
     throw new TypeError(`Expected HEARTH_CONTEXT_WINDOW to be a positive number of tokens, got \`${windowText}\``)
   }
+  const leaseText = setting(env, 'HEARTH_LEASE_MS') ?? '10000'
+  if (!/^[0-9]{1,9}$/.test(leaseText) || Number(leaseText) < 100) {
+    throw new TypeError(`Expected HEARTH_LEASE_MS to be a number of milliseconds of at least 100, got \`${leaseText}\``)
+  }
+  const databaseUrl = setting(env, 'HEARTH_DATABASE_URL')
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new TypeError(`Expected HEARTH_DATABASE_URL to be a postgres:// URL, got \`${databaseUrl.replace(/:[^:@/]*@/, ':***@')}\``)
+  }
   return {
     dbPath: setting(env, 'HEARTH_DB') ?? './data/hearth.db',
+    databaseUrl,
+    leaseMs: Number(leaseText),
     port,
     host: setting(env, 'HOST') ?? '127.0.0.1',
     apiKey: setting(env, 'HEARTH_API_KEY'),
@@ -104,6 +123,11 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Ser
     contextWindow: windowText === undefined ? undefined : Number(windowText),
     mcpConfig: setting(env, 'HEARTH_MCP_CONFIG'),
   }
+}
+
+/** A database URL with its password hidden, for the banner. */
+function redactUrl(url: string): string {
+  return url.replace(/:[^:@/]*@/, ':***@')
 }
 
 function digest(text: string): Buffer {
@@ -180,12 +204,13 @@ async function openRuntime(options: Parameters<typeof Runtime.open>[0] & object)
 
 /** Opens the runtime on the SQLite file and serves it over HTTP. */
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
-  if (config.dbPath !== ':memory:') mkdirSync(dirname(resolve(config.dbPath)), { recursive: true })
+  if (config.databaseUrl === undefined && config.dbPath !== ':memory:') mkdirSync(dirname(resolve(config.dbPath)), { recursive: true })
   const models = await modelSetup(config)
   const mcp = config.mcpConfig === undefined ? undefined : await loadMcpConfig(config.mcpConfig)
   const runtime = await openRuntime({
     ...(mcp === undefined ? {} : { toolsets: { mcp: mcp.toolset } }),
-    store: sqliteStore({ path: config.dbPath }),
+    store: config.databaseUrl === undefined ? sqliteStore({ path: config.dbPath }) : postgresStore({ connectionString: config.databaseUrl }),
+    leaseMs: config.leaseMs,
     providers: models.providers,
     routes: { default: config.contextWindow === undefined ? models.route : { ...models.route, contextWindow: config.contextWindow } },
     agents: [{ ...assistantAgent, context: { strategy: config.context }, ...(mcp === undefined ? {} : { toolsets: ['mcp'] }) }],
@@ -202,14 +227,17 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     throw error
   }
   const url = `http://${urlHost(config.host)}:${address.port}`
+  const storeName = config.databaseUrl === undefined ? 'HEARTH_DB' : 'HEARTH_DATABASE_URL'
   const banner = [
     `hearth is serving ${url}`,
-    `  store  SQLite ${config.dbPath} (db_id ${runtime.store.id})`,
+    config.databaseUrl === undefined
+      ? `  store  SQLite ${config.dbPath} (db_id ${runtime.store.id})`
+      : `  store  PostgreSQL ${redactUrl(config.databaseUrl)} (db_id ${runtime.store.id})`,
     `  model  ${models.description}`,
     `  agent  ${assistantAgent.key}@${assistantAgent.version} with the tools add and send_email (send_email asks for confirmation)`,
     config.execute
-      ? '  role   executes runs; other servers on the same HEARTH_DB share them, and input or cancel may go to any of them'
-      : '  role   observer (HEARTH_EXECUTE=false): executes nothing; a server on the same HEARTH_DB executes its runs',
+      ? `  role   executes runs; other servers on the same ${storeName} share them, and input or cancel may go to any of them`
+      : `  role   observer (HEARTH_EXECUTE=false): executes nothing; a server on the same ${storeName} executes its runs`,
     ...(mcp === undefined ? [] : [`  mcp    ${mcp.description}`]),
     `  window ${config.context === 'trim' ? 'the oldest runs of a long session are trimmed to fit the model\'s window (HEARTH_CONTEXT=summarize to summarize them)' : 'the oldest runs of a long session are summarized to fit the model\'s window'}`,
     config.apiKey === undefined

@@ -39,6 +39,8 @@ describe('configFromEnvironment', () => {
   it('has the documented defaults', () => {
     expect(configFromEnvironment({})).toEqual({
       dbPath: './data/hearth.db',
+      databaseUrl: undefined,
+      leaseMs: 10_000,
       port: 8787,
       host: '127.0.0.1',
       apiKey: undefined,
@@ -65,9 +67,13 @@ describe('configFromEnvironment', () => {
       HEARTH_CONTEXT: 'summarize',
       HEARTH_CONTEXT_WINDOW: '32768',
       HEARTH_MCP_CONFIG: '/tmp/mcp.json',
+      HEARTH_DATABASE_URL: 'postgres://app:secret@db.internal:5432/hearth',
+      HEARTH_LEASE_MS: '3000',
     })
     expect(config).toEqual({
       dbPath: '/tmp/x.db',
+      databaseUrl: 'postgres://app:secret@db.internal:5432/hearth',
+      leaseMs: 3000,
       port: 0,
       host: '0.0.0.0',
       apiKey: 'k',
@@ -102,6 +108,9 @@ describe('configFromEnvironment', () => {
     expect(() => configFromEnvironment({ HEARTH_PROVIDER: 'anthropic', OPENAI_API_KEY: 'sk' })).toThrow(/ANTHROPIC_API_KEY is not set/)
     expect(() => configFromEnvironment({ HEARTH_CONTEXT_WINDOW: '0' })).toThrow(/HEARTH_CONTEXT_WINDOW/)
     expect(() => configFromEnvironment({ HEARTH_CONTROL_TIMEOUT_MS: 'soon' })).toThrow(TypeError)
+    expect(() => configFromEnvironment({ HEARTH_LEASE_MS: '50' })).toThrow(/HEARTH_LEASE_MS/)
+    // The password of a URL that is not postgres:// stays out of the message.
+    expect(() => configFromEnvironment({ HEARTH_DATABASE_URL: 'mysql://app:secret@db/x' })).toThrow(/HEARTH_DATABASE_URL.*mysql:\/\/app:\*\*\*@db\/x/)
   })
 })
 
