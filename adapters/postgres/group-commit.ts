@@ -14,6 +14,7 @@
 import type { StorageError } from '../../src/errors.js'
 import type { RunEvent } from '../../src/events.js'
 import type { Commit } from '../../src/store.js'
+import { checkOut } from './checkout.js'
 import { addEvents, applyCommit, checkEventOrder, eventColumns, seqRefusal } from './apply-commit.js'
 import { changePayloads } from './notifications.js'
 import type { PgPool, PgPoolClient } from './pg-types.js'
@@ -117,7 +118,7 @@ export class PostgresGroupCommit {
     statistics.commits += batch.length
     let client: PgPoolClient
     try {
-      client = await this.#pool.connect()
+      client = await checkOut(this.#pool)
     } catch (error) {
       this.#rejectAll(batch, error)
       return

@@ -32,6 +32,10 @@ export interface PgQueryable {
 export interface PgPoolClient extends PgQueryable {
   /** Gives the client back to its pool; with an error (or `true`), the pool destroys it instead. */
   release(error?: Error | boolean): void
+  /** Listens for the connection's errors while checked out (a server restart between two queries). */
+  on?(event: 'error', listener: (error: Error) => void): unknown
+  /** Stops listening. */
+  off?(event: 'error', listener: (error: Error) => void): unknown
 }
 
 /** A pool of connections: the subset of `pg.Pool` the store calls. */

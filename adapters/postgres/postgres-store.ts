@@ -20,6 +20,7 @@ import { migrate } from './migrations.js'
 import { ChangeListener, type ListenConnection } from './notifications.js'
 import { resolveOptions, type PostgresConnection, type PostgresStoreOptions, type ResolvedPostgresStoreOptions } from './options.js'
 import type { PgModule, PgPool, PgPoolClient } from './pg-types.js'
+import { checkOut } from './checkout.js'
 import { Statements } from './statements.js'
 import { pgCodeOf, toStorageError } from './storage-errors.js'
 
@@ -158,7 +159,7 @@ export class PostgresStore implements Store {
     const onPoolError = (error: Error): void => options.logger.warn(`hearth: a connection to ${this.#name} was lost`, error)
     pool.on('error', onPoolError)
     try {
-      const client = await pool.connect()
+      const client = await checkOut(pool)
       try {
         await migrate(client, options.schema, undefined, this.#name)
         if (this.#id === undefined) {
@@ -475,7 +476,7 @@ export class PostgresStore implements Store {
   }
 
   async #transaction<T>(pool: PgPool, work: (client: PgPoolClient) => Promise<T>): Promise<T> {
-    const client = await pool.connect()
+    const client = await checkOut(pool)
     try {
       await client.query('BEGIN')
       const result = await work(client)

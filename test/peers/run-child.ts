@@ -23,11 +23,13 @@ export interface ChildOptions {
   hide?: string[]
   /** A file that gets a line `<specifier> <importer URL>` per bare specifier resolved; the child finds it in HEARTH_PEER_LOG. */
   log?: string
+  /** More environment variables for the child. @default {} */
+  env?: Record<string, string>
 }
 
 /** Runs `script` and parses the last line it printed as JSON (the line itself when it is not JSON). */
 export async function runChild(script: string, options: ChildOptions = {}): Promise<ChildResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, HEARTH_HIDE_PEERS: (options.hide ?? []).join(',') }
+  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, HEARTH_HIDE_PEERS: (options.hide ?? []).join(',') }
   delete env.HEARTH_PEER_LOG
   if (options.log !== undefined) env.HEARTH_PEER_LOG = options.log
   const child = spawn(process.execPath, ['--import', 'tsx', '--import', hooks, '--input-type=module', '-e', script], { cwd: root, env })

@@ -1,0 +1,23 @@
+/**
+ * Checking a client out of the pool safely. A checked-out `pg` client whose
+ * connection dies between two queries (a server restart, a terminated
+ * backend) emits `error`, and an `error` event without a listener would
+ * crash the process; the pool listens only while the client is idle. So a
+ * listener stays attached until the client goes back: the next query fails
+ * instead, and the caller handles that.
+ */
+import type { PgPool, PgPoolClient } from './pg-types.js'
+
+/** A client from `pool`, with an `error` listener until `release`. */
+export async function checkOut(pool: PgPool): Promise<PgPoolClient> {
+  const client = await pool.connect()
+  const ignore = (): void => {}
+  client.on?.('error', ignore)
+  return {
+    query: (text, values) => client.query(text, values),
+    release(error) {
+      client.off?.('error', ignore)
+      client.release(error)
+    },
+  }
+}
