@@ -75,11 +75,18 @@ export function recoverRuns(context: RecoveryContext): Promise<void> {
 
 async function recoverPass(context: RecoveryContext): Promise<void> {
   const { store, scheduler } = context
-  const claimed = (await context.ownership.claim({ includeOwn: scheduler.takeDropped() })).filter((runId) => scheduler.get(runId) === undefined)
+  const includeOwn = scheduler.takeDropped()
   const runs: Run[] = []
-  for (const runId of claimed) {
-    const run = await store.getRun(runId)
-    if (run !== undefined && !isTerminalStatus(run.status)) runs.push(run)
+  try {
+    const claimed = (await context.ownership.claim({ includeOwn })).filter((runId) => scheduler.get(runId) === undefined)
+    for (const runId of claimed) {
+      const run = await store.getRun(runId)
+      if (run !== undefined && !isTerminalStatus(run.status)) runs.push(run)
+    }
+  } catch (error) {
+    // The store is down (a server restart): the next pass must look for the dropped runs again, or they would stay unexecuted.
+    if (includeOwn) scheduler.keepDropped()
+    throw error
   }
   // In the claim's order, oldest first: a session's running or waiting run comes before the runs queued
   // behind it, since the store starts no run past an older queued one.

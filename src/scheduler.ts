@@ -119,6 +119,11 @@ export class Scheduler {
     return dropped
   }
 
+  /** Gives back what {@link takeDropped} took: the pass that was to look for the dropped runs failed (the store was down). */
+  keepDropped(): void {
+    this.#dropped = true
+  }
+
   /** The run if this runtime holds it. */
   get(runId: string): ActiveRun | undefined {
     return this.#active.get(runId)

@@ -39,6 +39,8 @@ interface Entry {
   reject: (error: StorageError) => void
 }
 
+const noop = (): void => {}
+
 /** Deadlocks and serialization failures are tried again this many times before the batch is rejected. */
 const maxRetries = 3
 
@@ -67,6 +69,8 @@ export class PostgresGroupCommit {
   readonly #instanceId: string
   #queue: Entry[] = []
   #draining: Promise<void> | undefined
+  /** The promise of the commit queued last. */
+  #last: Promise<void> | undefined
 
   /**
    * `action` opens error messages; commits are announced on `channel` as
@@ -91,12 +95,23 @@ export class PostgresGroupCommit {
     const promise = new Promise<void>((resolve, reject) => {
       this.#queue.push({ commit, resolve, reject })
     })
+    this.#last = promise
     // setImmediate, as in the SQLite store: the commits of every callback of this poll phase join the batch.
     this.#draining ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#drain())
     return promise
   }
 
-  /** Resolves once every commit queued so far has settled. */
+  /**
+   * Resolves once every commit queued so far has settled (landed or not),
+   * however many are queued after this call: batches commit in order, so the
+   * last one queued settles last.
+   */
+  settled(): Promise<void> {
+    const last = this.#last
+    return last === undefined ? Promise.resolve() : last.then(noop, noop)
+  }
+
+  /** Resolves once nothing is queued or under way (for closing). */
   async idle(): Promise<void> {
     while (this.#draining !== undefined) await this.#draining
   }
@@ -161,7 +176,7 @@ export class PostgresGroupCommit {
     const sql = this.#sql
     const errors: (StorageError | undefined)[] = new Array(batch.length)
     const changes = new Map<string, number | undefined>()
-    await client.query('BEGIN')
+    await client.query(sql.begin)
     // The event-only commits waiting to be written together (indexes into batch), and their runs.
     let group: number[] = []
     const grouped = new Set<string>()

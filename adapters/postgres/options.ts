@@ -63,6 +63,17 @@ export interface PostgresStoreOptions {
    * @default 5000
    */
   maxReconnectDelayMs?: number
+  /**
+   * How long (ms) the server lets a transaction of this store sit idle
+   * before it ends the session. A transaction idles when its process stops
+   * in the middle of it (a long GC pause, a SIGSTOP, a partition), and until
+   * it ends, the rows it locked stay locked: the runs it was writing cannot
+   * be taken over. Keep it at or below the runtime's `leaseMs`, so that the
+   * locks are gone by the time the lease says the owner is dead. The store's
+   * own transactions never idle: they send their statements back to back.
+   * @default 5000
+   */
+  idleInTransactionTimeoutMs?: number
   /** Where the store reports what it cannot throw to a caller (a lost listening connection, a `watch` listener that threw). @default consoleLogger */
   logger?: Logger
 }
@@ -77,6 +88,7 @@ export interface ResolvedPostgresStoreOptions {
   id: string | undefined
   poolSize: number
   maxReconnectDelayMs: number
+  idleInTransactionTimeoutMs: number
   logger: Logger
 }
 
@@ -106,7 +118,7 @@ export function resolveOptions(connection: unknown, options: unknown = {}): Reso
   }
   if (pool !== undefined && !isPool(pool)) throw new TypeError(`Expected \`pool\` to be a pg Pool, got \`${describeValue(pool)}\``)
   if (typeof options !== 'object' || options === null) throw new TypeError(`Expected \`options\` to be an object, got \`${describeValue(options)}\``)
-  const { listenConnectionString, schema = 'hearth', channel, id, poolSize = 10, maxReconnectDelayMs = 5000 } = options as Record<string, unknown>
+  const { listenConnectionString, schema = 'hearth', channel, id, poolSize = 10, maxReconnectDelayMs = 5000, idleInTransactionTimeoutMs = 5000 } = options as Record<string, unknown>
   if (listenConnectionString !== undefined && (typeof listenConnectionString !== 'string' || listenConnectionString.trim() === '')) {
     throw new TypeError(`Expected \`listenConnectionString\` to be a non-empty string, got \`${describeValue(listenConnectionString)}\``)
   }
@@ -124,6 +136,9 @@ export function resolveOptions(connection: unknown, options: unknown = {}): Reso
   if (typeof maxReconnectDelayMs !== 'number' || !Number.isInteger(maxReconnectDelayMs) || maxReconnectDelayMs < 1 || maxReconnectDelayMs > 0x7fffffff) {
     throw new TypeError(`Expected \`maxReconnectDelayMs\` to be an integer from 1 to 2147483647, got \`${describeValue(maxReconnectDelayMs)}\``)
   }
+  if (typeof idleInTransactionTimeoutMs !== 'number' || !Number.isInteger(idleInTransactionTimeoutMs) || idleInTransactionTimeoutMs < 1 || idleInTransactionTimeoutMs > 0x7fffffff) {
+    throw new TypeError(`Expected \`idleInTransactionTimeoutMs\` to be an integer from 1 to 2147483647, got \`${describeValue(idleInTransactionTimeoutMs)}\``)
+  }
   return {
     connectionString: connectionString as string | undefined,
     pool: pool as PgPool | undefined,
@@ -133,6 +148,7 @@ export function resolveOptions(connection: unknown, options: unknown = {}): Reso
     id: id as string | undefined,
     poolSize,
     maxReconnectDelayMs,
+    idleInTransactionTimeoutMs,
     logger: resolveLogger((options as Record<string, unknown>).logger),
   }
 }

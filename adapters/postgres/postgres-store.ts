@@ -97,7 +97,7 @@ export class PostgresStore implements Store {
   constructor(connection: PostgresConnection, options: PostgresStoreOptions = {}) {
     this.#options = resolveOptions(connection, options)
     this.#id = this.#options.id
-    this.#sql = new Statements(this.#options.schema)
+    this.#sql = new Statements(this.#options.schema, this.#options.idleInTransactionTimeoutMs)
     this.#name = `the PostgreSQL schema ${this.#options.schema}`
     this.#changes = new ChangeListener({
       connect: () => this.#listenConnection(),
@@ -328,7 +328,7 @@ export class PostgresStore implements Store {
   /** Sets an owner's `heartbeatAt`; false when its row is gone (another process removed it). */
   async heartbeat(ownerId: string, at: string): Promise<boolean> {
     // Not announced: a beat changes nothing another process acts on.
-    return this.#write('Cannot beat the heart of an owner in', async (pool) => ((await pool.query(this.#sql.heartbeat, [at, ownerId])).rowCount ?? 0) > 0, false)
+    return this.#write('Cannot beat the heart of an owner in', async (pool) => ((await pool.query(this.#sql.heartbeat, [at, ownerId])).rowCount ?? 0) > 0, false, false)
   }
 
   /** Every owner, oldest first. */
@@ -478,7 +478,7 @@ export class PostgresStore implements Store {
   async #transaction<T>(pool: PgPool, work: (client: PgPoolClient) => Promise<T>): Promise<T> {
     const client = await checkOut(pool)
     try {
-      await client.query('BEGIN')
+      await client.query(this.#sql.begin)
       const result = await work(client)
       await client.query('COMMIT')
       client.release()
@@ -501,13 +501,15 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * A write outside `commit`: pending commits go first, so writes apply in
-   * call order; then other processes are told (unless `announce` is false).
+   * A write outside `commit`: the commits asked for before it settle first,
+   * so writes apply in call order (never waiting for commits asked for after
+   * it: under load the group commit is never idle); then other processes are
+   * told, unless `announce` is false. A heartbeat neither waits nor tells.
    */
-  async #write<T>(action: string, work: (pool: PgPool) => Promise<T>, announce = true): Promise<T> {
+  async #write<T>(action: string, work: (pool: PgPool) => Promise<T>, announce = true, ordered = true): Promise<T> {
     const connection = this.#connection
     if (connection === undefined) throw this.#notOpen()
-    if (connection.group.pending) await connection.group.idle()
+    if (ordered && connection.group.pending) await connection.group.settled()
     try {
       const result = await work(connection.pool)
       if (announce) await connection.pool.query(this.#sql.notifyOne, [this.#options.channel, `${this.#instanceId} *`])

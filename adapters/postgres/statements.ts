@@ -73,12 +73,16 @@ export class Statements {
 
   readonly prune: string
   readonly readMeta: string
+  /** BEGIN, with the idle-in-transaction timeout for this transaction (one round trip). */
+  readonly begin: string
 
   readonly #runPatches = new Map<string, { runs: string | undefined; details: string | undefined }>()
 
-  constructor(schema: string) {
+  /** `idleTimeoutMs`: the transactions' `idle_in_transaction_session_timeout`. */
+  constructor(schema: string, idleTimeoutMs = 5000) {
     const s = `${quoteIdentifier(schema)}.`
     this.prefix = s
+    this.begin = `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${Math.trunc(idleTimeoutMs)}`
     this.insertSession = `INSERT INTO ${s}sessions (${sessionColumns.join(', ')}) VALUES (${numbered(sessionColumns.length)})`
     this.getSession = `SELECT * FROM ${s}sessions WHERE id = $1`
     this.updateSessionState = `UPDATE ${s}sessions SET state = $1, updated_at = $2 WHERE id = $3`

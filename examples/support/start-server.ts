@@ -209,7 +209,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const mcp = config.mcpConfig === undefined ? undefined : await loadMcpConfig(config.mcpConfig)
   const runtime = await openRuntime({
     ...(mcp === undefined ? {} : { toolsets: { mcp: mcp.toolset } }),
-    store: config.databaseUrl === undefined ? sqliteStore({ path: config.dbPath }) : postgresStore({ connectionString: config.databaseUrl }),
+    store: config.databaseUrl === undefined ? sqliteStore({ path: config.dbPath }) : postgresStore({ connectionString: config.databaseUrl }, { idleInTransactionTimeoutMs: Math.min(5000, config.leaseMs) }),
     leaseMs: config.leaseMs,
     providers: models.providers,
     routes: { default: config.contextWindow === undefined ? models.route : { ...models.route, contextWindow: config.contextWindow } },

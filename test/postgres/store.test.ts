@@ -51,6 +51,7 @@ describe('postgresStore options', () => {
     expect(() => postgresStore(connect, { id: '' })).toThrow(/`id` to be a non-empty string/)
     expect(() => postgresStore(connect, { maxReconnectDelayMs: 0 })).toThrow(/maxReconnectDelayMs/)
     expect(() => postgresStore(connect, { listenConnectionString: '' })).toThrow(/listenConnectionString/)
+    expect(() => postgresStore(connect, { idleInTransactionTimeoutMs: 1.5 })).toThrow(/idleInTransactionTimeoutMs/)
     expect(postgresStore(connect).channel).toBe('hearth_changes')
     expect(postgresStore(connect, { schema: 'tenant_a' }).channel).toBe('tenant_a_changes')
   })
