@@ -6,6 +6,8 @@
 import { benchCore, printComparisons } from './core.js'
 import { formatHttpSse, benchHttpSse } from './http-sse.js'
 import { benchImportCost } from './import-cost.js'
+import { benchPostgresRuntime, formatPostgresRuntime } from './postgres-runtime.js'
+import { benchPgReachable, benchPgUrl, benchPostgresStore } from './postgres-store.js'
 import { benchSqliteStore } from './sqlite-store.js'
 import { benchSqliteRuntime, printSqliteRuntime } from './sqlite-runtime.js'
 import { benchStalledReaders, formatStalledReaders } from './stalled-readers.js'
@@ -29,3 +31,13 @@ printSqliteRuntime('\nThe runtime on SQLite beside the memory store, and its per
 console.log(`\n${formatHttpSse(await benchHttpSse())}`)
 
 console.log(`\n${formatStalledReaders(await benchStalledReaders())}`)
+
+if (await benchPgReachable()) {
+  const postgres = await benchPostgresStore()
+  console.log(
+    `\nPostgreSQL store, 200 concurrent runs x 30 events, one commit per event: ${postgres.storeEventsPerSecond} events/s in ${postgres.storeTransactions} transactions; raw pg (one transaction per step of all runs: one UPDATE, one INSERT) ${postgres.floorEventsPerSecond} events/s; store/floor ${postgres.ratio.toFixed(2)}`,
+  )
+  console.log(`\n${formatPostgresRuntime(await benchPostgresRuntime())}`)
+} else {
+  console.log(`\nPostgreSQL: skipped, no server at ${benchPgUrl} (set HEARTH_BENCH_PG_URL)`)
+}

@@ -89,6 +89,7 @@ const hearthEntries: Record<string, string> = {
   'hearth-runtime/testing': 'src/testing/index.ts',
   'hearth-runtime/testing/contracts': 'src/testing/contracts/index.ts',
   'hearth-runtime/sqlite': 'adapters/sqlite/index.ts',
+  'hearth-runtime/postgres': 'adapters/postgres/index.ts',
   'hearth-runtime/openai': 'adapters/openai/index.ts',
   'hearth-runtime/anthropic': 'adapters/anthropic/index.ts',
   'hearth-runtime/ai-sdk': 'adapters/ai-sdk/index.ts',

@@ -13,7 +13,7 @@ import { isTerminalStatus, type Commit, type Run, type RunPatch, type RunStatus 
 import { endedAtOf, runDetailValues, runPatchColumns, runsValues } from '../sql/records.js'
 import type { PgQueryable } from './pg-types.js'
 import { pgCodeOf } from './storage-errors.js'
-import type { Statements } from './statements.js'
+import type { SessionStep, Statements } from './statements.js'
 
 /**
  * Checks that `events` all belong to `runId` and follow each other densely
@@ -45,8 +45,13 @@ export async function seqRefusal(client: PgQueryable, sql: Statements, runId: st
   return new StorageError('storage.failed', `Event seq ${stray.seq} of run ${runId} names session ${stray.sessionId}, but the run belongs to ${row.session_id}`)
 }
 
-/** Writes `commit` with `client`; throws a `StorageError` (or a `pg` error) when it cannot. */
-export async function applyCommit(client: PgQueryable, sql: Statements, commit: Commit): Promise<void> {
+/**
+ * Writes `commit` with `client`; throws a `StorageError` (or a `pg` error)
+ * when it cannot. With `deferred`, its events are added there for the
+ * caller to insert with others later in the same transaction, instead of
+ * inserted now.
+ */
+export async function applyCommit(client: PgQueryable, sql: Statements, commit: Commit, deferred?: EventColumns): Promise<void> {
   const inserted = commit.insertRun
   if (inserted !== undefined) await insertRun(client, sql, inserted, commit.ownerId)
   const events = commit.events
@@ -54,14 +59,23 @@ export async function applyCommit(client: PgQueryable, sql: Statements, commit: 
   // With insertRun, ownerId names the new run's owner; otherwise it fences the writes to the run.
   const fence = inserted === undefined ? commit.ownerId : undefined
   let sessionId: string | undefined
-  if (events !== undefined && events.length > 0) sessionId = await advanceSeq(client, sql, runId as string, events, fence)
-  else if (fence !== undefined && runId !== undefined) await checkOwner(client, sql, runId, fence)
   const run = commit.run
+  // A status change with its events (a run starting or ending): the seq advance, the patch and the session's claim or
+  // release in one statement. The rest, field by field.
+  let merged: Merged | undefined
+  if (events !== undefined && events.length > 0) {
+    merged = run !== undefined && run.id === runId && inserted === undefined ? await advanceSeqAndPatch(client, sql, run.id, events, fence, run.patch) : undefined
+    sessionId = merged?.sessionId ?? (await advanceSeq(client, sql, runId as string, events, fence))
+  } else if (fence !== undefined && runId !== undefined) await checkOwner(client, sql, runId, fence)
   if (run !== undefined) {
-    await patchRun(client, sql, run.id, run.patch)
+    if (merged === undefined) await patchRun(client, sql, run.id, run.patch)
     const { status, startedAt } = run.patch
     const starts = startedAt !== undefined && startedAt !== null
-    if (status !== undefined || starts) {
+    if (merged !== undefined && merged.session === 'claim' && !merged.claimed) {
+      // Not claimed: held by this run already (fine), or by another run, or an older run is queued.
+      const blocker = await sessionBlocker(client, sql, run.id, merged.sessionId)
+      if (blocker !== undefined) throw sessionBusyError(merged.sessionId, run.id, blocker)
+    } else if (merged?.session !== 'release' && merged?.session !== 'claim' && (status !== undefined || starts)) {
       const session =
         sessionId !== undefined && run.id === runId
           ? sessionId
@@ -71,7 +85,7 @@ export async function applyCommit(client: PgQueryable, sql: Statements, commit: 
       await afterStatus(client, sql, run.id, session, status, starts)
     }
   }
-  if (sessionId !== undefined) await insertEvents(client, sql, runId as string, sessionId, events as readonly RunEvent[])
+  if (sessionId !== undefined) await insertEvents(client, sql, runId as string, sessionId, events as readonly RunEvent[], deferred)
   const sessionState = commit.sessionState
   if (sessionState !== undefined) {
     const { rowCount } = await client.query(sql.updateSessionState, [JSON.stringify(sessionState.state), sessionState.updatedAt, sessionState.sessionId])
@@ -160,6 +174,33 @@ async function patchRun(client: PgQueryable, sql: Statements, runId: string, pat
   if (statements.details !== undefined && (await client.query(statements.details, [...detailValues, runId])).rowCount === 0) throw missingRun(runId)
 }
 
+/** What {@link advanceSeqAndPatch} did. */
+interface Merged {
+  sessionId: string
+  /** What it did to the session: claimed it (or tried: `claimed`), freed it, or nothing (left to `afterStatus`). */
+  session: SessionStep
+  claimed: boolean
+}
+
+/**
+ * The seq advance, the whole of `patch` and, for a run that starts running
+ * or waiting, the session's claim (for one that ends, its release), in one
+ * statement. Undefined (having written nothing) when the patch sets nothing.
+ */
+async function advanceSeqAndPatch(client: PgQueryable, sql: Statements, runId: string, events: readonly RunEvent[], fence: string | undefined, patch: RunPatch): Promise<Merged | undefined> {
+  const { key, runsValues, detailValues } = runPatchColumns(patch, true)
+  if (key === '') return undefined
+  checkEventOrder(runId, events)
+  const { status, startedAt } = patch
+  const session: SessionStep =
+    status === 'running' || status === 'waiting_for_input' ? 'claim' : status !== undefined && isTerminalStatus(status) && (startedAt === undefined || startedAt === null) ? 'release' : 'none'
+  const first = (events[0] as RunEvent).seq
+  const values = [...runsValues, runId, first - 1 + events.length, first - 1, fence ?? null, ...detailValues]
+  const row = (await client.query<{ session_id: string; claimed: number }>(sql.advanceSeqAndPatch(key, session), values)).rows[0]
+  if (row === undefined) throw await seqRefusal(client, sql, runId, events, fence)
+  return { sessionId: row.session_id, session, claimed: row.claimed === 1 }
+}
+
 async function advanceSeq(client: PgQueryable, sql: Statements, runId: string, events: readonly RunEvent[], fence: string | undefined): Promise<string> {
   checkEventOrder(runId, events)
   const first = (events[0] as RunEvent).seq
@@ -199,10 +240,14 @@ export function addEvents(columns: EventColumns, runId: string, events: readonly
   }
 }
 
-async function insertEvents(client: PgQueryable, sql: Statements, runId: string, sessionId: string, events: readonly RunEvent[]): Promise<void> {
+async function insertEvents(client: PgQueryable, sql: Statements, runId: string, sessionId: string, events: readonly RunEvent[], deferred: EventColumns | undefined): Promise<void> {
   const stray = events.find((event) => event.sessionId !== sessionId)
   if (stray !== undefined) {
     throw new StorageError('storage.failed', `Event seq ${stray.seq} of run ${runId} names session ${stray.sessionId}, but the run belongs to ${sessionId}`)
+  }
+  if (deferred !== undefined) {
+    addEvents(deferred, runId, events)
+    return
   }
   const columns = eventColumns()
   addEvents(columns, runId, events)

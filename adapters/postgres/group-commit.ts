@@ -4,8 +4,10 @@
  * Commits that only append events (the bulk of a busy runtime) are checked
  * and written together: one UPDATE advances every run's seq (checking seq,
  * session and owner, the fence), one INSERT writes every event, whatever the
- * batch's size. Any other commit runs statement by statement in a SAVEPOINT
- * of its own, so a failing one rejects only its own promise. The transaction
+ * batch's size. Any other commit runs statement by statement; when one
+ * fails, the transaction is rolled back and the batch applied again with
+ * each commit in a SAVEPOINT of its own, so a failing one rejects only its
+ * own promise. The transaction
  * ends with one `NOTIFY` per 7 kB of changed run ids and seqs (see
  * `notifications.ts`), delivered by the server only if it commits. Every
  * promise settles only after COMMIT, so an event is stored before anyone can
@@ -176,6 +178,8 @@ export class PostgresGroupCommit {
     const sql = this.#sql
     const errors: (StorageError | undefined)[] = new Array(batch.length)
     const changes = new Map<string, number | undefined>()
+    // The optimistic pass inserts the events of its other commits with one INSERT at the end (a round trip saved per commit).
+    const deferred = careful ? undefined : eventColumns()
     await client.query(sql.begin)
     // The event-only commits waiting to be written together (indexes into batch), and their runs.
     let group: number[] = []
@@ -202,6 +206,13 @@ export class PostgresGroupCommit {
         continue
       }
       await writeGroup()
+      if (!careful) {
+        // Optimistic, without a savepoint (two round trips saved per commit): a failure aborts the
+        // transaction, and the batch is applied again commit by commit, each in a savepoint.
+        await applyCommit(client, sql, commit, deferred)
+        if (runId !== undefined) changes.set(runId, commit.events?.at(-1)?.seq ?? changes.get(runId))
+        continue
+      }
       await client.query('SAVEPOINT hearth_commit')
       try {
         await applyCommit(client, sql, commit)
@@ -214,6 +225,9 @@ export class PostgresGroupCommit {
       }
     }
     await writeGroup()
+    if (deferred !== undefined && deferred.runIds.length > 0) {
+      await client.query(sql.insertEvents, [deferred.runIds, deferred.seqs, deferred.types, deferred.data, deferred.times])
+    }
     if (changes.size > 0) await client.query(sql.notify, [this.#channel, changePayloads(this.#instanceId, changes)])
     const result = await client.query('COMMIT')
     // A transaction that an error aborted answers COMMIT with ROLLBACK, not an error.

@@ -17,6 +17,9 @@ export interface Query {
 
 const unfinished = "status IN ('queued', 'running', 'waiting_for_input')"
 
+/** What a merged status commit does to the run's session: claims it, frees it, or nothing. */
+export type SessionStep = 'claim' | 'release' | 'none'
+
 /** Every SQL text of one store. */
 export class Statements {
   /** The quoted schema and a dot, e.g. `"hearth".`. */
@@ -77,6 +80,7 @@ export class Statements {
   readonly begin: string
 
   readonly #runPatches = new Map<string, { runs: string | undefined; details: string | undefined }>()
+  readonly #seqPatches = new Map<string, string>()
 
   /** `idleTimeoutMs`: the transactions' `idle_in_transaction_session_timeout`. */
   constructor(schema: string, idleTimeoutMs = 5000) {
@@ -156,6 +160,51 @@ export class Statements {
       this.#runPatches.set(key, statements)
     }
     return statements
+  }
+
+  /**
+   * The seq advance of a commit and its run patch (with the fields `key`) in
+   * one statement: the `runs` UPDATE checks the seq and the fence and sets
+   * the patch's `runs` fields, and a data-modifying CTE sets its
+   * `run_details` fields when the first matched, and another claims the
+   * session (`session: 'claim'`, as the session claim does: only when no run
+   * holds it and no older run of it is queued) or frees it (`'release'`).
+   * Parameters: the patch's `runs` values, the run id, the new last seq, the
+   * expected one, the fence (or null), then the patch's `run_details`
+   * values. Returns the session id and `claimed` (1 when the claim took the
+   * session); no row: the seq check or the fence failed, and nothing was written.
+   */
+  advanceSeqAndPatch(key: string, session: SessionStep = 'none'): string {
+    let text = this.#seqPatches.get(`${key}|${session}`)
+    if (text === undefined) {
+      const { runs, details } = this.runPatch(key)
+      const runsMatch = runs === undefined ? undefined : / SET (.*) WHERE id = \$(\d+)$/.exec(runs)
+      const before = runsMatch === undefined || runsMatch === null ? 0 : Number(runsMatch[2]) - 1
+      const [id, last, expected, fence] = [before + 1, before + 2, before + 3, before + 4]
+      const sets = runsMatch === undefined || runsMatch === null ? '' : `${runsMatch[1]}, `
+      text =
+        `UPDATE ${this.prefix}runs SET ${sets}last_seq = $${last} WHERE id = $${id} AND last_seq = $${expected} ` +
+        `AND ($${fence}::text IS NULL OR owner_id = $${fence}) RETURNING session_id`
+      const steps: string[] = [`r AS (${text})`]
+      const detailsMatch = details === undefined ? null : / SET (.*) WHERE run_id = \$\d+$/.exec(details)
+      if (detailsMatch !== null) {
+        const detailSets = (detailsMatch[1] as string).replace(/\$(\d+)/g, (_, index: string) => `$${Number(index) + fence}`)
+        steps.push(`d AS (UPDATE ${this.prefix}run_details SET ${detailSets} WHERE run_id = $${id} AND EXISTS (SELECT 1 FROM r))`)
+      }
+      const sessionOf = '(SELECT session_id FROM r)'
+      if (session === 'claim') {
+        steps.push(
+          `s AS (UPDATE ${this.prefix}sessions SET active_run_id = $${id} WHERE id = ${sessionOf} AND active_run_id IS NULL ` +
+            `AND NOT EXISTS (SELECT 1 FROM ${this.prefix}runs q WHERE q.session_id = ${sessionOf} AND q.status = 'queued' AND q.id < $${id}) RETURNING 1)`,
+        )
+      } else if (session === 'release') {
+        steps.push(`s AS (UPDATE ${this.prefix}sessions SET active_run_id = NULL WHERE id = ${sessionOf} AND active_run_id = $${id})`)
+      }
+      const claimed = session === 'claim' ? '(SELECT count(*) FROM s)::int' : '0'
+      text = `WITH ${steps.join(', ')} SELECT session_id, ${claimed} AS claimed FROM r`
+      this.#seqPatches.set(`${key}|${session}`, text)
+    }
+    return text
   }
 
   /** The SELECT of a run list. */
