@@ -1,5 +1,6 @@
 /**
- * The kill harness scenario for hearth's own crash tests: a SQLite file, a
+ * The kill harness scenario for hearth's own crash tests: a SQLite file (or,
+ * through {@link crashScenario}, another store), a
  * slow scripted model, tools that take time (one idempotent, one not), and a
  * tool that needs confirmation, across three sessions. The non-idempotent
  * `charge` writes each execution to `<store path>.charges` (one order per
@@ -9,7 +10,7 @@
 import { appendFileSync } from 'node:fs'
 import { z } from 'zod'
 import { sqliteStore } from '../../adapters/sqlite/index.js'
-import { tool, type Runtime } from '../../src/index.js'
+import { tool, type Runtime, type Store } from '../../src/index.js'
 import { callTools, reply, scriptedModel, type KillScenario, type ScriptedTurn } from '../../src/testing/index.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -43,22 +44,29 @@ function script(request: { messages: { role: string; content: string }[] }, inde
   return reply('unknown')
 }
 
-const scenario: KillScenario = {
-  runtimeOptions: ({ storePath }) => ({
-    store: sqliteStore({ path: storePath }),
-    // A lease far past the harness's settle time: every run still ends only because the survivor
-    // sees the victim's pid is gone on this host and recovers at once, never by waiting the lease out.
-    leaseMs: 600_000,
-    providers: { scripted: scriptedModel(script) },
-    routes: { default: { provider: 'scripted', model: 'm' } },
-    agents: [{ key: 'crash', version: 1, instructions: 'Survive.', tools: [charge(storePath), lookup, email] }],
-  }),
-  async drive(runtime: Runtime) {
-    for (const input of ['chat', 'tools', 'email']) {
-      const session = await runtime.createSession()
-      await runtime.createRun(session.id, { input })
-      if (input === 'chat') await runtime.createRun(session.id, { input: 'chat' })
-    }
-  },
+/**
+ * The scenario on the store `storeAt` makes for a store path, with `leaseMs`.
+ * `charge` writes its orders next to the store path.
+ */
+export function crashScenario(storeAt: (storePath: string) => Store, leaseMs: number): KillScenario {
+  return {
+    runtimeOptions: ({ storePath }) => ({
+      store: storeAt(storePath),
+      leaseMs,
+      providers: { scripted: scriptedModel(script) },
+      routes: { default: { provider: 'scripted', model: 'm' } },
+      agents: [{ key: 'crash', version: 1, instructions: 'Survive.', tools: [charge(storePath), lookup, email] }],
+    }),
+    async drive(runtime: Runtime) {
+      for (const input of ['chat', 'tools', 'email']) {
+        const session = await runtime.createSession()
+        await runtime.createRun(session.id, { input })
+        if (input === 'chat') await runtime.createRun(session.id, { input: 'chat' })
+      }
+    },
+  }
 }
-export default scenario
+
+// On SQLite, a lease far past the harness's settle time: every run still ends only because the survivor
+// sees the victim's pid is gone on this host and recovers at once, never by waiting the lease out.
+export default crashScenario((path) => sqliteStore({ path }), 600_000)
