@@ -5,8 +5,9 @@
  * and TypeScript resolve a symlinked package's own dependencies from its real
  * path, so only the packages the consumer itself names are linked, and
  * hearth-runtime, a real folder here, finds nothing it does not declare.
- * `@types/better-sqlite3` is left out on purpose: the sqlite declarations
- * must type-check without it.
+ * `@types/better-sqlite3` and `pg` (with `@types/pg`) are left out on
+ * purpose: the sqlite and postgres declarations must type-check without them,
+ * and importing hearth-runtime/postgres must not load pg.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'

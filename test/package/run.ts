@@ -59,7 +59,7 @@ function noTopLevelAwait(installed: string): string {
 async function typeCheck(consumer: string, project: string): Promise<string> {
   const tsc = join(consumer, 'node_modules', 'typescript', 'bin', 'tsc')
   expectSuccess(await runChild(process.execPath, [tsc, '-p', project, '--pretty', 'false'], { cwd: consumer, timeoutMs: 120_000 }), `tsc -p ${project}`)
-  return 'smoke.ts and kill-scenario.ts, skipLibCheck: false, without @types/better-sqlite3'
+  return 'smoke.ts and kill-scenario.ts, skipLibCheck: false, without @types/better-sqlite3, pg or @types/pg'
 }
 
 async function inConsumer(consumer: string, tarball: Tarball): Promise<void> {
