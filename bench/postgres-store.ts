@@ -17,10 +17,9 @@
 import { pathToFileURL } from 'node:url'
 import pg from 'pg'
 import { postgresStore, type PostgresStore } from '../adapters/postgres/index.js'
-import { createId, createTraceId } from '../src/ids.js'
-import { createRunRecord } from '../src/run-record.js'
 import type { RunEvent } from '../src/events.js'
-import type { Run, Session } from '../src/store.js'
+import type { Run } from '../src/store.js'
+import { eventsOf, execute, makeRun, makeSession } from './sqlite-store.js'
 
 /** The server the Postgres benchmarks use. */
 export const benchPgUrl = process.env.HEARTH_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
@@ -34,38 +33,6 @@ export interface PostgresStoreBenchResult {
   /** Transactions the store used for the timed part of a round. */
   storeTransactions: number
   events: number
-}
-
-const now = (): string => new Date().toISOString()
-const nextChunk = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
-
-function makeSession(): Session {
-  const time = now()
-  return { id: createId('thr'), orgId: 'bench', userId: 'u1', type: 'agent', agent: 'support', title: null, metadata: {}, state: {}, createdBy: null, activeRunId: null, contextSummary: null, createdAt: time, updatedAt: time }
-}
-
-function makeRun(session: Session): Run {
-  const route = { id: 'default', model: 'gpt-4o-mini', providerName: 'openai' }
-  return createRunRecord({ ...session, sessionId: session.id, traceId: createTraceId(), personaId: 'support@1', route, input: 'Refund order 42, please.', messageIds: null, createdBy: { userId: 'u1' }, createdAt: now() })
-}
-
-function eventsOf(run: Run, count: number): RunEvent[] {
-  const base = { runId: run.id, sessionId: run.sessionId, createdAt: now() }
-  const events: RunEvent[] = [{ ...base, seq: 1, type: 'run.started', data: { persona_id: 'support@1', route_id: 'default', model: 'gpt-4o-mini', model_provider: 'openai' } }]
-  for (let seq = 2; seq < count; seq++) events.push({ ...base, seq, type: 'message.delta', data: { content: ' token of text', channel: 'text' } })
-  events.push({ ...base, seq: count, type: 'run.completed', data: { content: 'Your order 42 has been refunded.' } as never })
-  return events
-}
-
-async function execute(store: PostgresStore, run: Run, events: RunEvent[]): Promise<void> {
-  const last = events.length - 1
-  await store.commit({ run: { id: run.id, patch: { status: 'running', startedAt: now() } }, events: [events[0] as RunEvent] })
-  for (let index = 1; index < last; index++) {
-    await nextChunk()
-    await store.commit({ events: [events[index] as RunEvent] })
-  }
-  await nextChunk()
-  await store.commit({ run: { id: run.id, patch: { status: 'completed', content: 'Your order 42 has been refunded.', completedAt: now() } }, events: [events[last] as RunEvent] })
 }
 
 async function prepare(url: string, schema: string, runs: number, eventsPerRun: number): Promise<{ store: PostgresStore; work: [Run, RunEvent[]][] }> {

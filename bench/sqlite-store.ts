@@ -21,7 +21,7 @@ import { sqliteStore, type SqliteStore } from '../adapters/sqlite/index.js'
 import { createId, createTraceId } from '../src/ids.js'
 import { createRunRecord } from '../src/run-record.js'
 import type { RunEvent } from '../src/events.js'
-import type { Run, Session } from '../src/store.js'
+import type { Run, Session, Store } from '../src/store.js'
 
 /** What {@link benchSqliteStore} measures. */
 export interface SqliteStoreBenchResult {
@@ -50,18 +50,20 @@ export interface SqliteStoreBenchOptions {
 const now = (): string => new Date().toISOString()
 const nextChunk = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
-function makeSession(): Session {
+/** A session of the store benchmarks (shared with bench/postgres-store.ts). */
+export function makeSession(): Session {
   const time = now()
   return { id: createId('thr'), orgId: 'bench', userId: 'u1', type: 'agent', agent: 'support', title: null, metadata: {}, state: {}, createdBy: null, activeRunId: null, contextSummary: null, createdAt: time, updatedAt: time }
 }
 
-function makeRun(session: Session): Run {
+/** A run of `session` for the store benchmarks. */
+export function makeRun(session: Session): Run {
   const route = { id: 'default', model: 'gpt-4o-mini', providerName: 'openai' }
   return createRunRecord({ ...session, sessionId: session.id, traceId: createTraceId(), personaId: 'support@1', route, input: 'Refund order 42, please.', messageIds: null, createdBy: { userId: 'u1' }, createdAt: now() })
 }
 
 /** The events of one run: started, deltas, completed. */
-function eventsOf(run: Run, count: number): RunEvent[] {
+export function eventsOf(run: Run, count: number): RunEvent[] {
   const base = { runId: run.id, sessionId: run.sessionId, createdAt: now() }
   const events: RunEvent[] = [{ ...base, seq: 1, type: 'run.started', data: { persona_id: 'support@1', route_id: 'default', model: 'gpt-4o-mini', model_provider: 'openai' } }]
   for (let seq = 2; seq < count; seq++) events.push({ ...base, seq, type: 'message.delta', data: { content: ' token of text', channel: 'text' } })
@@ -77,7 +79,8 @@ function eventsOf(run: Run, count: number): RunEvent[] {
   return events
 }
 
-async function execute(store: SqliteStore, run: Run, events: RunEvent[]): Promise<void> {
+/** Commits a run's events one commit per event, as the agent loop does: a status patch on the first and the last. */
+export async function execute(store: Store, run: Run, events: RunEvent[]): Promise<void> {
   const last = events.length - 1
   await store.commit({ run: { id: run.id, patch: { status: 'running', startedAt: now() } }, events: [events[0] as RunEvent] })
   for (let index = 1; index < last; index++) {

@@ -15,6 +15,7 @@
  */
 import { StorageError } from '../../src/errors.js'
 import { createId } from '../../src/ids.js'
+import { checkNotNewer } from '../sql/newer-schema.js'
 import type { PgQueryable } from './pg-types.js'
 
 /** One step of the schema. */
@@ -222,13 +223,4 @@ export async function migrate(client: PgQueryable, schema: string, list: readonl
     throw error
   }
   return applied
-}
-
-function checkNotNewer(current: number, latest: number, name: string): void {
-  if (current <= latest) return
-  throw new StorageError(
-    'storage.newer_schema',
-    `${name} has schema version ${current}, newer than version ${latest} that this version of hearth knows; upgrade hearth to open it`,
-    { details: { schemaVersion: current, knownVersion: latest } },
-  )
 }

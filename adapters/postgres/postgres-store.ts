@@ -13,7 +13,22 @@ import type { RunEvent } from '../../src/events.js'
 import { createId } from '../../src/ids.js'
 import { loadPeer } from '../../src/optional-peer.js'
 import type { Commit, ControlRequest, MessageQuery, Owner, Run, RunQuery, Session, SessionPatch, SessionQuery, Store, ThreadMessage } from '../../src/store.js'
-import { eventFromRow, messageFromRow, messageValues, runFromRow, sessionFromRow, sessionValues, type EventRow, type MessageRow, type RunRow, type SessionRow } from '../sql/records.js'
+import {
+  controlFromRow,
+  eventFromRow,
+  messageFromRow,
+  messageValues,
+  ownerFromRow,
+  runFromRow,
+  sessionFromRow,
+  sessionValues,
+  type ControlRow,
+  type EventRow,
+  type MessageRow,
+  type OwnerRow,
+  type RunRow,
+  type SessionRow,
+} from '../sql/records.js'
 import { takeSession, sessionBlocker } from './apply-commit.js'
 import { PostgresGroupCommit, type PostgresGroupCommitStatistics } from './group-commit.js'
 import { migrate } from './migrations.js'
@@ -31,36 +46,6 @@ const sessionPatchFields: Readonly<Record<string, readonly [string, 'plain' | 'j
   metadata: ['metadata', 'json'],
   state: ['state', 'json'],
   updatedAt: ['updated_at', 'plain'],
-}
-
-interface OwnerRow {
-  id: string
-  pid: number
-  host: string
-  started_at: string
-  heartbeat_at: string
-}
-
-interface ControlRow {
-  id: string
-  run_id: string
-  action: string
-  status: string
-  error: string | null
-  created_at: string
-  settled_at: string | null
-}
-
-function controlFromRow(row: ControlRow): ControlRequest {
-  return {
-    id: row.id,
-    runId: row.run_id,
-    action: JSON.parse(row.action) as ControlRequest['action'],
-    status: row.status as ControlRequest['status'],
-    error: row.error === null ? null : (JSON.parse(row.error) as ControlRequest['error']),
-    createdAt: row.created_at,
-    settledAt: row.settled_at,
-  }
 }
 
 /** What the open store holds. */
@@ -334,13 +319,7 @@ export class PostgresStore implements Store {
   /** Every owner, oldest first. */
   async listOwners(): Promise<Owner[]> {
     return this.#read('Cannot list the owners of', async (pool) =>
-      (await pool.query<OwnerRow>(this.#sql.listOwners)).rows.map((row) => ({
-        id: row.id,
-        pid: row.pid,
-        host: row.host,
-        startedAt: row.started_at,
-        heartbeatAt: row.heartbeat_at,
-      })),
+      (await pool.query<OwnerRow>(this.#sql.listOwners)).rows.map(ownerFromRow),
     )
   }
 

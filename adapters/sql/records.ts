@@ -9,7 +9,7 @@
  */
 import { StorageError } from '../../src/errors.js'
 import type { RunEvent } from '../../src/events.js'
-import type { Run, RunPatch, Session, ThreadMessage } from '../../src/store.js'
+import type { ControlRequest, Owner, Run, RunPatch, Session, ThreadMessage } from '../../src/store.js'
 
 /** A row of `sessions`. */
 export interface SessionRow {
@@ -276,4 +276,42 @@ function jsonOrNull(value: unknown): string | null {
 
 function parseOrNull(text: string | null): unknown {
   return text === null ? null : JSON.parse(text)
+}
+
+/** A row of `controls`. */
+export interface ControlRow {
+  id: string
+  run_id: string
+  action: string
+  status: string
+  error: string | null
+  created_at: string
+  settled_at: string | null
+}
+
+/** A control request from its row. */
+export function controlFromRow(row: ControlRow): ControlRequest {
+  return {
+    id: row.id,
+    runId: row.run_id,
+    action: JSON.parse(row.action) as ControlRequest['action'],
+    status: row.status as ControlRequest['status'],
+    error: row.error === null ? null : (JSON.parse(row.error) as ControlRequest['error']),
+    createdAt: row.created_at,
+    settledAt: row.settled_at,
+  }
+}
+
+/** A row of `owners`. */
+export interface OwnerRow {
+  id: string
+  pid: number
+  host: string
+  started_at: string
+  heartbeat_at: string
+}
+
+/** An owner from its row. */
+export function ownerFromRow(row: OwnerRow): Owner {
+  return { id: row.id, pid: row.pid, host: row.host, startedAt: row.started_at, heartbeatAt: row.heartbeat_at }
 }

@@ -6,30 +6,9 @@
  */
 import { StorageError } from '../../src/errors.js'
 import type { ControlRequest, ControlSettlement } from '../../src/store.js'
+import { controlFromRow, type ControlRow } from '../sql/records.js'
 import type { SqliteStatement } from './database-types.js'
 import type { Statements } from './statements.js'
-
-interface ControlRow {
-  id: string
-  run_id: string
-  action: string
-  status: string
-  error: string | null
-  created_at: string
-  settled_at: string | null
-}
-
-function controlFromRow(row: ControlRow): ControlRequest {
-  return {
-    id: row.id,
-    runId: row.run_id,
-    action: JSON.parse(row.action) as ControlRequest['action'],
-    status: row.status as ControlRequest['status'],
-    error: row.error === null ? null : (JSON.parse(row.error) as ControlRequest['error']),
-    createdAt: row.created_at,
-    settledAt: row.settled_at,
-  }
-}
 
 /** The pending and accepted requests of an owner's runs; `status IN (...)` written as the partial index controls_open has it. */
 export const openControlsSql =

@@ -7,6 +7,7 @@
  */
 import { StorageError } from '../../src/errors.js'
 import { createId } from '../../src/ids.js'
+import { checkNotNewer } from '../sql/newer-schema.js'
 import type { SqliteDatabase } from './database-types.js'
 
 /** One step of the schema. */
@@ -306,13 +307,4 @@ export function migrate(database: SqliteDatabase, list: readonly Migration[] = m
     }
   }
   return applied
-}
-
-function checkNotNewer(current: number, latest: number, name: string): void {
-  if (current <= latest) return
-  throw new StorageError(
-    'storage.newer_schema',
-    `${name} has schema version ${current}, newer than version ${latest} that this version of hearth knows; upgrade hearth to open it`,
-    { details: { schemaVersion: current, knownVersion: latest } },
-  )
 }

@@ -5,16 +5,9 @@
  * for the first's lock and then sees its `owner_id`s.
  */
 import type { Owner } from '../../src/store.js'
+import { ownerFromRow, type OwnerRow } from '../sql/records.js'
 import type { SqliteStatement } from './database-types.js'
 import type { Statements } from './statements.js'
-
-interface OwnerRow {
-  id: string
-  pid: number
-  host: string
-  started_at: string
-  heartbeat_at: string
-}
 
 // Served by runs_by_status (status, id): only the rows of the three unfinished statuses are read.
 const unfinished = "status IN ('queued', 'running', 'waiting_for_input')"
@@ -67,7 +60,7 @@ export class OwnerStatements {
 
   /** Every owner, oldest first. */
   list(): Owner[] {
-    return (this.#list.all() as OwnerRow[]).map((row) => ({ id: row.id, pid: row.pid, host: row.host, startedAt: row.started_at, heartbeatAt: row.heartbeat_at }))
+    return (this.#list.all() as OwnerRow[]).map(ownerFromRow)
   }
 
   /** Deletes the owner's row; its runs keep their `owner_id` and become claimable. */
