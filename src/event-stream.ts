@@ -14,7 +14,8 @@ const allRuns = '*'
 
 /** Fans committed events out to subscribers. */
 export class EventHub {
-  readonly #pokes = new Set<() => void>()
+  /** The readers of runs executed elsewhere, by run id. */
+  readonly #pokes = new Map<string, Set<() => void>>()
   readonly #emitter = new EventEmitter()
   /** True once the store can report changes by other processes (`Store.watch`): only then do readers listen for pokes. */
   watching = false
@@ -28,23 +29,37 @@ export class EventHub {
     }
   }
 
-  /** Tells readers of runs executed elsewhere that the store changed, so they read it again. */
-  poke(): void {
-    for (const listener of [...this.#pokes]) listener()
-  }
-
-  /** Calls `listener` on each `poke()`. Returns the unsubscribe. */
-  onStoreChange(listener: () => void): () => void {
-    // A Set, not the emitter: every reader of a run not executed here adds one, and a Set is cheaper.
-    this.#pokes.add(listener)
-    return () => {
-      this.#pokes.delete(listener)
+  /**
+   * Tells readers of runs executed elsewhere that the store changed, so they
+   * read it again: the readers of `runIds` (the runs another process wrote,
+   * when the store says which), else every one.
+   */
+  poke(runIds?: readonly string[]): void {
+    if (runIds === undefined) {
+      for (const listeners of [...this.#pokes.values()]) for (const listener of [...listeners]) listener()
+      return
+    }
+    for (const runId of runIds) {
+      const listeners = this.#pokes.get(runId)
+      if (listeners !== undefined) for (const listener of [...listeners]) listener()
     }
   }
 
-  /** How many readers listen: to `runId`'s events (`'*'`: the global feed), and to store changes. For diagnostics and tests of unsubscribing. */
+  /** Calls `listener` on each `poke()` that may concern `runId`. Returns the unsubscribe. */
+  onStoreChange(runId: string, listener: () => void): () => void {
+    // Sets, not the emitter: every reader of a run not executed here adds one, and a Set is cheaper.
+    let listeners = this.#pokes.get(runId)
+    if (listeners === undefined) this.#pokes.set(runId, (listeners = new Set()))
+    listeners.add(listener)
+    return () => {
+      listeners.delete(listener)
+      if (listeners.size === 0 && this.#pokes.get(runId) === listeners) this.#pokes.delete(runId)
+    }
+  }
+
+  /** How many readers listen to `runId`: to its events (`'*'`: the global feed), and to store changes. For diagnostics and tests of unsubscribing. */
   listenerCount(runId: string): { events: number; storeChanges: number } {
-    return { events: this.#emitter.listenerCount(runId), storeChanges: this.#pokes.size }
+    return { events: this.#emitter.listenerCount(runId), storeChanges: this.#pokes.get(runId)?.size ?? 0 }
   }
 
   /** Calls `listener` for each committed event of `runId` (`'*'`: of every run). Returns the unsubscribe. */
@@ -161,7 +176,7 @@ export async function* readRunEvents(
     const buffer = new LiveBuffer(limit)
     const unsubscribe = hub.subscribe(runId, buffer.push)
     // Pokes are for runs written elsewhere: a run this runtime executes reaches its readers through the hub.
-    const unpoke = hub.watching && !live.isLive(runId) ? hub.onStoreChange(buffer.poke) : undefined
+    const unpoke = hub.watching && !live.isLive(runId) ? hub.onStoreChange(runId, buffer.poke) : undefined
     try {
       // Catch up: from the events the runtime holds for a run it executes (they grow while we
       // yield, and the buffer has whatever comes after), else from the log. Subscribing first

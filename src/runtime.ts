@@ -152,8 +152,8 @@ export class Runtime {
         await runtime.#recover()
         runtime.#ownership.startHeartbeat(() => runtime.#passes.soon())
       }
-      runtime.#unwatch = runtime.#store.watch?.(() => {
-        runtime.#hub.poke()
+      runtime.#unwatch = runtime.#store.watch?.((runIds) => {
+        runtime.#hub.poke(runIds)
         runtime.#control.storeChanged()
         if (runtime.#execute) runtime.#passes.soon()
       })

@@ -57,7 +57,20 @@ export interface ListenConnection {
 }
 
 interface Entry {
-  listener: () => void
+  listener: (runIds?: readonly string[]) => void
+}
+
+/** The runs a payload names; undefined when it names something else too (`*`): anything may have changed. */
+export function runIdsOf(payload: string): string[] | undefined {
+  const words = payload.split(' ')
+  const runIds: string[] = []
+  for (let index = 1; index < words.length; index++) {
+    const word = words[index] as string
+    if (word === '*' || word === '') return undefined
+    const colon = word.indexOf(':')
+    runIds.push(colon === -1 ? word : word.slice(0, colon))
+  }
+  return runIds
 }
 
 /** Keeps one listening connection while anyone watches, and calls the watchers when another process changed the store. */
@@ -74,6 +87,8 @@ export class ChangeListener {
   #delayMs = 100
   #closed = true
   #scheduled = false
+  /** The runs the notifications of this turn named; undefined once one named something else (or the connection came back). */
+  #changed: Set<string> | undefined = new Set()
 
   constructor(options: { connect: () => Promise<ListenConnection>; channel: string; instanceId: string; logger: Logger; maxDelayMs: number }) {
     this.#connect = options.connect
@@ -94,8 +109,8 @@ export class ChangeListener {
     if (this.#entries.size > 0) this.#ensure()
   }
 
-  /** Calls `listener` after other processes' changes. Returns the function that stops it. */
-  add(listener: () => void): () => void {
+  /** Calls `listener` after other processes' changes, with the runs they wrote when the notifications named only runs. Returns the function that stops it. */
+  add(listener: (runIds?: readonly string[]) => void): () => void {
     const entry: Entry = { listener }
     this.#entries.add(entry)
     this.#ensure()
@@ -149,7 +164,7 @@ export class ChangeListener {
     this.#connection = connection
     this.#delayMs = 100
     // Changes made while no connection listened were not announced: every watcher looks again.
-    if (reconnected) this.#call()
+    if (reconnected) this.#call(undefined)
   }
 
   #lost(connection: ListenConnection, error: unknown): void {
@@ -174,19 +189,24 @@ export class ChangeListener {
 
   #notified(message: PgNotification): void {
     if (message.channel !== this.#channel) return
-    if (senderOf(message.payload ?? '') === this.#instanceId) return
-    this.#call()
+    const payload = message.payload ?? ''
+    if (senderOf(payload) === this.#instanceId) return
+    this.#call(runIdsOf(payload))
   }
 
-  /** Calls every watcher once per turn of the event loop, however many notifications arrived in it. */
-  #call(): void {
+  /** Calls every watcher once per turn of the event loop, however many notifications arrived in it, with the runs they named. */
+  #call(runIds: readonly string[] | undefined): void {
+    if (runIds === undefined) this.#changed = undefined
+    else if (this.#changed !== undefined) for (const runId of runIds) this.#changed.add(runId)
     if (this.#scheduled) return
     this.#scheduled = true
     setImmediate(() => {
       this.#scheduled = false
+      const changed = this.#changed === undefined ? undefined : [...this.#changed]
+      this.#changed = new Set()
       for (const entry of [...this.#entries]) {
         try {
-          entry.listener()
+          entry.listener(changed)
         } catch (error) {
           this.#logger.error('hearth: a store watcher threw', error)
         }

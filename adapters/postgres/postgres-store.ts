@@ -411,10 +411,12 @@ export class PostgresStore implements Store {
    * database) has committed to the schema, announced by `NOTIFY` on
    * {@link channel} and heard on the store's listening connection: at most
    * once per turn of the event loop, and once more after that connection
-   * was lost and is back. This store's own writes never call it. Returns the
-   * function that stops watching.
+   * was lost and is back. It is given the runs whose logs changed when the
+   * notifications named only runs (a commit's), else nothing (a claim, a
+   * control request: anything may have changed). This store's own writes
+   * never call it. Returns the function that stops watching.
    */
-  watch(listener: () => void): () => void {
+  watch(listener: (runIds?: readonly string[]) => void): () => void {
     if (typeof listener !== 'function') throw new TypeError(`Expected \`listener\` to be a function, got \`${typeof listener}\``)
     return this.#changes.add(listener)
   }

@@ -179,7 +179,11 @@ describe.skipIf(!reachable)('the PostgreSQL store', () => {
     await theirs.open()
     try {
       let calls = 0
-      const stop = mine.watch(() => calls++)
+      const named: (readonly string[] | undefined)[] = []
+      const stop = mine.watch((runIds) => {
+        calls++
+        named.push(runIds)
+      })
       for (let wait = 0; !mine.listening && wait < 500; wait++) await new Promise((resolve) => setTimeout(resolve, 10))
       const { runs } = await runsOf(mine, 1)
       await mine.commit({ events: [makeDelta(runs[0] as Run, 1)] })
@@ -188,6 +192,11 @@ describe.skipIf(!reachable)('the PostgreSQL store', () => {
       await theirs.commit({ events: [makeDelta(runs[0] as Run, 2)] })
       for (let wait = 0; calls === 0 && wait < 500; wait++) await new Promise((resolve) => setTimeout(resolve, 10))
       expect(calls).toBeGreaterThan(0)
+      // A commit names the runs it wrote; a change that is not a run's (an owner, a control request) names none.
+      expect(named).toEqual([[(runs[0] as Run).id]])
+      await theirs.registerOwner({ id: 'own_x', pid: 1, host: 'h', startedAt: new Date().toISOString(), heartbeatAt: new Date().toISOString() })
+      for (let wait = 0; calls === 1 && wait < 500; wait++) await new Promise((resolve) => setTimeout(resolve, 10))
+      expect(named.at(-1)).toBeUndefined()
       stop()
       const seen = calls
       await theirs.commit({ events: [makeDelta(runs[0] as Run, 3)] })

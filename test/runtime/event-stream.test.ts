@@ -32,15 +32,21 @@ describe('EventHub', () => {
     const seen: string[] = []
     const offRun = hub.subscribe(run.id, (event) => void seen.push(`run ${event.seq}`))
     const offAll = hub.subscribe('*', (event) => void seen.push(`all ${event.seq}`))
-    const offPoke = hub.onStoreChange(() => void seen.push('poke'))
+    const offPoke = hub.onStoreChange(run.id, () => void seen.push('poke'))
+    const offOther = hub.onStoreChange('run_other', () => void seen.push('other poke'))
     hub.publish([makeDelta(run, 1)])
     hub.poke()
+    // A poke that names the runs whose logs changed reaches only their readers.
+    hub.poke([run.id])
+    hub.poke(['run_third'])
+    offOther()
+    expect(hub.listenerCount('run_other').storeChanges).toBe(0)
     offRun()
     offAll()
     offPoke()
     hub.publish([makeDelta(run, 2)])
     hub.poke()
-    expect(seen).toEqual(['run 1', 'all 1', 'poke'])
+    expect(seen).toEqual(['run 1', 'all 1', 'poke', 'other poke', 'poke'])
   })
 })
 
