@@ -4,7 +4,7 @@
  * backend) emits `error`, and an `error` event without a listener would
  * crash the process; the pool listens only while the client is idle. So a
  * listener stays attached until the client goes back: the next query fails
- * instead, and the caller handles that.
+ * instead, and the caller handles that. Also: a transaction on such a client.
  */
 import type { PgPool, PgPoolClient } from './pg-types.js'
 
@@ -19,5 +19,25 @@ export async function checkOut(pool: PgPool): Promise<PgPoolClient> {
       client.off?.('error', ignore)
       client.release(error)
     },
+  }
+}
+
+/**
+ * Runs `work` in a transaction of its own on a client of `pool` (`begin`:
+ * the store's BEGIN): committed when `work` resolves, rolled back when it
+ * throws (and the client then destroyed, as its state is unknown).
+ */
+export async function inTransaction<T>(pool: PgPool, begin: string, work: (client: PgPoolClient) => Promise<T>): Promise<T> {
+  const client = await checkOut(pool)
+  try {
+    await client.query(begin)
+    const result = await work(client)
+    await client.query('COMMIT')
+    client.release()
+    return result
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {})
+    client.release(error instanceof Error ? error : true)
+    throw error
   }
 }

@@ -14,15 +14,14 @@ import { createId } from '../../src/ids.js'
 import { loadPeer } from '../../src/optional-peer.js'
 import type { Commit, ControlRequest, MessageQuery, Owner, Run, RunQuery, Session, SessionPatch, SessionQuery, Store, ThreadMessage } from '../../src/store.js'
 import {
-  controlFromRow,
   eventFromRow,
   messageFromRow,
   messageValues,
   ownerFromRow,
   runFromRow,
   sessionFromRow,
+  sessionPatchColumns,
   sessionValues,
-  type ControlRow,
   type EventRow,
   type MessageRow,
   type OwnerRow,
@@ -31,22 +30,15 @@ import {
 } from '../sql/records.js'
 import { takeSession, sessionBlocker } from './apply-commit.js'
 import { PostgresGroupCommit, type PostgresGroupCommitStatistics } from './group-commit.js'
-import { migrate } from './migrations.js'
+import { openPool } from './open-pool.js'
+import { clientListenConnection, pooledListenConnection } from './listen-connection.js'
 import { ChangeListener, type ListenConnection } from './notifications.js'
 import { resolveOptions, type PostgresConnection, type PostgresStoreOptions, type ResolvedPostgresStoreOptions } from './options.js'
-import type { PgModule, PgPool, PgPoolClient } from './pg-types.js'
-import { checkOut } from './checkout.js'
+import type { PgModule, PgPool } from './pg-types.js'
+import { inTransaction } from './checkout.js'
+import * as controls from './controls.js'
 import { Statements } from './statements.js'
 import { pgCodeOf, toStorageError } from './storage-errors.js'
-
-/** How a session patch's fields are kept: column, and how the value is written. */
-const sessionPatchFields: Readonly<Record<string, readonly [string, 'plain' | 'json']>> = {
-  title: ['title', 'json'],
-  agent: ['agent', 'plain'],
-  metadata: ['metadata', 'json'],
-  state: ['state', 'json'],
-  updatedAt: ['updated_at', 'plain'],
-}
 
 /** What the open store holds. */
 interface Connection {
@@ -138,28 +130,8 @@ export class PostgresStore implements Store {
   async #open(): Promise<void> {
     const options = this.#options
     if (options.connectionString !== undefined || options.listenConnectionString !== undefined) this.#driver = await loadDriver()
-    const owned = options.pool === undefined
-    const pool = options.pool ?? new (this.#driver as PgModule).Pool({ connectionString: options.connectionString as string, max: options.poolSize, application_name: 'hearth-runtime' })
-    // An idle client that loses its server (a restart) emits 'error' on the pool: without a listener, Node would exit.
-    const onPoolError = (error: Error): void => options.logger.warn(`hearth: a connection to ${this.#name} was lost`, error)
-    pool.on('error', onPoolError)
-    try {
-      const client = await checkOut(pool)
-      try {
-        await migrate(client, options.schema, undefined, this.#name)
-        if (this.#id === undefined) {
-          const row = (await client.query<{ value: string }>(this.#sql.readMeta, ['store_id'])).rows[0]
-          if (row === undefined) throw new StorageError('storage.corrupt', `${this.#name} has no store id in its meta table`)
-          this.#id = row.value
-        }
-      } finally {
-        client.release()
-      }
-    } catch (error) {
-      pool.off?.('error', onPoolError)
-      if (owned) await pool.end().catch(() => {})
-      throw toStorageError(error, `Cannot open ${this.#name}`)
-    }
+    const { pool, owned, id, onPoolError } = await openPool(options, this.#driver, this.#sql, this.#name)
+    this.#id ??= id
     const group = new PostgresGroupCommit(pool, this.#sql, {
       action: `Cannot commit to ${this.#name}`,
       channel: options.channel,
@@ -216,16 +188,7 @@ export class PostgresStore implements Store {
 
   /** Sets the patch's fields; returns the updated session, or undefined when there is none. */
   async updateSession(id: string, patch: SessionPatch): Promise<Session | undefined> {
-    const columns: string[] = []
-    const values: unknown[] = []
-    for (const field in patch) {
-      const value = (patch as Record<string, unknown>)[field]
-      if (value === undefined) continue
-      const kept = Object.hasOwn(sessionPatchFields, field) ? sessionPatchFields[field] : undefined
-      if (kept === undefined) throw new StorageError('storage.failed', `A session patch cannot set \`${field}\``)
-      columns.push(kept[0])
-      values.push(kept[1] === 'json' && value !== null ? JSON.stringify(value) : value)
-    }
+    const { columns, values } = sessionPatchColumns(patch, true)
     if (columns.length === 0) return this.getSession(id)
     return this.#write('Cannot update a session in', async (pool) => {
       const row = (await pool.query<SessionRow>(this.#sql.updateSession(columns), [...values, id])).rows[0]
@@ -342,7 +305,7 @@ export class PostgresStore implements Store {
       if (any === 0) return []
     }
     return this.#write('Cannot claim runs in', (pool) =>
-      this.#transaction(pool, async (client) => {
+      inTransaction(pool, this.#sql.begin, async (client) => {
         const claimed = (await client.query<{ id: string }>(this.#sql.claimRuns, [from, ownerId])).rows.map((row) => row.id)
         if (from.length > 0) await client.query(this.#sql.removeOwners, [from])
         return claimed.sort()
@@ -369,36 +332,22 @@ export class PostgresStore implements Store {
 
   /** Records a pending control request; false when its run does not exist or has ended. */
   async insertControl(request: ControlRequest): Promise<boolean> {
-    const values = [request.id, request.runId, JSON.stringify(request.action), request.status, request.error === null ? null : JSON.stringify(request.error)]
-    return this.#write('Cannot record a control request in', async (pool) => {
-      try {
-        return (await pool.query(this.#sql.insertControl, [...values, request.createdAt, request.settledAt])).rowCount === 1
-      } catch (error) {
-        if (pgCodeOf(error) === '23505') throw new StorageError('storage.failed', `Control request ${request.id} already exists`, { cause: error })
-        throw error
-      }
-    })
+    return this.#write('Cannot record a control request in', (pool) => controls.insert(pool, this.#sql, request))
   }
 
   /** A control request with its current status, or undefined. */
   async getControl(id: string): Promise<ControlRequest | undefined> {
-    return this.#read('Cannot read a control request from', async (pool) => {
-      const row = (await pool.query<ControlRow>(this.#sql.getControl, [id])).rows[0]
-      return row === undefined ? undefined : controlFromRow(row)
-    })
+    return this.#read('Cannot read a control request from', (pool) => controls.get(pool, this.#sql, id))
   }
 
   /** The pending and accepted control requests of the runs `ownerId` owns, oldest first. */
   async pendingControls(ownerId: string): Promise<ControlRequest[]> {
-    return this.#read('Cannot read the control requests of', async (pool) => (await pool.query<ControlRow>(this.#sql.openControls, [ownerId])).rows.map(controlFromRow))
+    return this.#read('Cannot read the control requests of', (pool) => controls.open(pool, this.#sql, ownerId))
   }
 
   /** Moves a pending control request to `accepted` or `withdrawn`; false when it is no longer pending. */
   async markControl(id: string, status: 'accepted' | 'withdrawn', at: string): Promise<boolean> {
-    return this.#write(
-      'Cannot mark a control request in',
-      async (pool) => (await pool.query(this.#sql.markControl, [status, status === 'withdrawn' ? at : null, id])).rowCount === 1,
-    )
+    return this.#write('Cannot mark a control request in', (pool) => controls.mark(pool, this.#sql, id, status, at))
   }
 
   /** Deletes at most `limit` finished runs that ended before `finishedBefore`, with their events (by trigger). Returns how many. */
@@ -425,50 +374,11 @@ export class PostgresStore implements Store {
   async #listenConnection(): Promise<ListenConnection> {
     const options = this.#options
     const connectionString = options.listenConnectionString ?? options.connectionString
-    if (connectionString !== undefined) {
-      const client = new (this.#driver as PgModule).Client({ connectionString, application_name: 'hearth-runtime listen' })
-      // Attached before connecting: a refused connection also emits 'error'.
-      let lost: ((error: unknown) => void) | undefined
-      let lostError: unknown
-      const onLost = (error: unknown): void => {
-        if (lost === undefined) lostError ??= error ?? new Error('The connection ended')
-        else lost(error)
-      }
-      client.on('error', onLost)
-      client.on('end', () => onLost(new Error('The listening connection ended')))
-      await client.connect()
-      return {
-        query: (text) => client.query(text),
-        onNotification: (listener) => client.on('notification', listener),
-        onLost: (listener) => {
-          lost = listener
-          if (lostError !== undefined) listener(lostError)
-        },
-        close: async () => {
-          client.removeAllListeners('notification')
-          await client.end()
-        },
-      }
-    }
+    if (connectionString !== undefined) return clientListenConnection(this.#driver as PgModule, connectionString)
     const pool = this.#connection?.pool
     if (pool === undefined) throw this.#notOpen()
     const client = await pool.connect()
     return pooledListenConnection(client)
-  }
-
-  async #transaction<T>(pool: PgPool, work: (client: PgPoolClient) => Promise<T>): Promise<T> {
-    const client = await checkOut(pool)
-    try {
-      await client.query(this.#sql.begin)
-      const result = await work(client)
-      await client.query('COMMIT')
-      client.release()
-      return result
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {})
-      client.release(error instanceof Error ? error : true)
-      throw error
-    }
   }
 
   async #read<T>(action: string, work: (pool: PgPool) => Promise<T>): Promise<T> {
@@ -502,34 +412,6 @@ export class PostgresStore implements Store {
 
   #notOpen(): StorageError {
     return new StorageError('storage.failed', `The store on ${this.#name} is not open: call open() first (or it was closed)`)
-  }
-}
-
-/** A pooled client used to LISTEN: kept out of the pool until closed. */
-function pooledListenConnection(client: PgPoolClient): ListenConnection {
-  const events = client as unknown as { on(event: string, listener: (...values: never[]) => void): unknown; removeAllListeners(event?: string): unknown }
-  let released = false
-  const release = (error?: Error): void => {
-    if (released) return
-    released = true
-    events.removeAllListeners('notification')
-    client.release(error ?? true)
-  }
-  return {
-    query: (text) => client.query(text),
-    onNotification: (listener) => events.on('notification', listener),
-    onLost: (listener) => {
-      events.on('error', (error: Error) => {
-        release(error)
-        listener(error)
-      })
-      events.on('end', () => listener(new Error('The listening connection ended')))
-    },
-    close: async () => {
-      if (released) return
-      await client.query('UNLISTEN *').catch(() => {})
-      release()
-    },
   }
 }
 

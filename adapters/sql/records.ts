@@ -9,7 +9,7 @@
  */
 import { StorageError } from '../../src/errors.js'
 import type { RunEvent } from '../../src/events.js'
-import type { ControlRequest, Owner, Run, RunPatch, Session, ThreadMessage } from '../../src/store.js'
+import type { ControlRequest, Owner, Run, RunPatch, Session, SessionPatch, ThreadMessage } from '../../src/store.js'
 
 /** A row of `sessions`. */
 export interface SessionRow {
@@ -79,6 +79,34 @@ export function sessionFromRow(row: SessionRow, freeTextAsJson = false): Session
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   }
+}
+
+/** How a session patch's fields are kept: column, and whether the value is JSON text (2: free text, JSON with `freeTextAsJson`). */
+const sessionPatchFields: Readonly<Record<string, readonly [string, 0 | 1 | 2]>> = {
+  title: ['title', 2],
+  agent: ['agent', 0],
+  metadata: ['metadata', 1],
+  state: ['state', 1],
+  updatedAt: ['updated_at', 0],
+}
+
+/**
+ * The column updates of a session patch: the columns and their values.
+ * Fields set to `undefined` are left alone; any field a patch may not set
+ * throws `storage.failed`.
+ */
+export function sessionPatchColumns(patch: SessionPatch, freeTextAsJson = false): { columns: string[]; values: unknown[] } {
+  const columns: string[] = []
+  const values: unknown[] = []
+  for (const field in patch) {
+    const value = (patch as Record<string, unknown>)[field]
+    if (value === undefined) continue
+    const kept = Object.hasOwn(sessionPatchFields, field) ? sessionPatchFields[field] : undefined
+    if (kept === undefined) throw new StorageError('storage.failed', `A session patch cannot set \`${field}\``)
+    columns.push(kept[0])
+    values.push(kept[1] === 1 || (kept[1] === 2 && freeTextAsJson) ? jsonOrNull(value) : value)
+  }
+  return { columns, values }
 }
 
 /** A row of `messages`. */

@@ -24,6 +24,7 @@ import {
   messageValues,
   runFromRow,
   sessionFromRow,
+  sessionPatchColumns,
   sessionValues,
   type EventRow,
   type MessageRow,
@@ -43,15 +44,6 @@ interface Connection {
   owners: OwnerStatements
   pruner: Pruner
   group: GroupCommit
-}
-
-/** How a session patch's fields are kept: column, and whether the value is JSON text. */
-const sessionPatchFields: Readonly<Record<string, readonly [string, boolean]>> = {
-  title: ['title', false],
-  agent: ['agent', false],
-  metadata: ['metadata', true],
-  state: ['state', true],
-  updatedAt: ['updated_at', false],
 }
 
 /** A Store kept in a SQLite database. Create it with {@link sqliteStore}. */
@@ -179,18 +171,7 @@ export class SqliteStore implements Store {
 
   /** Sets the patch's fields; returns the updated session, or undefined when there is none. */
   async updateSession(id: string, patch: SessionPatch): Promise<Session | undefined> {
-    const columns: string[] = []
-    const values: unknown[] = []
-    for (const field in patch) {
-      const value = (patch as Record<string, unknown>)[field]
-      if (value === undefined) continue
-      const kept = sessionPatchFields[field]
-      if (kept === undefined || !Object.hasOwn(sessionPatchFields, field)) {
-        throw new StorageError('storage.failed', `A session patch cannot set \`${field}\``)
-      }
-      columns.push(kept[0])
-      values.push(kept[1] ? JSON.stringify(value) : value)
-    }
+    const { columns, values } = sessionPatchColumns(patch)
     return this.#write('Cannot update a session in', (statements) => {
       if (columns.length === 0) return this.#sessionOf(statements, id)
       const row = statements.updateSession(columns).get(...values, id) as SessionRow | undefined
