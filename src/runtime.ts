@@ -155,7 +155,8 @@ export class Runtime {
       runtime.#unwatch = runtime.#store.watch?.((runIds) => {
         runtime.#hub.poke(runIds)
         runtime.#control.storeChanged()
-        if (runtime.#execute) runtime.#passes.soon()
+        // A change that only appended events to runs (runIds given) leaves nothing to claim or take up.
+        if (runtime.#execute && runIds === undefined) runtime.#passes.soon()
       })
       runtime.#hub.watching = runtime.#unwatch !== undefined
     } catch (error) {

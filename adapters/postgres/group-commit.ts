@@ -178,6 +178,9 @@ export class PostgresGroupCommit {
     const sql = this.#sql
     const errors: (StorageError | undefined)[] = new Array(batch.length)
     const changes = new Map<string, number | undefined>()
+    // True once a commit that does more than append events landed (a new run, a status change, a settled
+    // request): its notification then says `*`, so other processes look for runs and sessions to take up.
+    let more = false
     // The optimistic pass inserts the events of its other commits with one INSERT at the end (a round trip saved per commit).
     const deferred = careful ? undefined : eventColumns()
     await client.query(sql.begin)
@@ -211,6 +214,7 @@ export class PostgresGroupCommit {
         // transaction, and the batch is applied again commit by commit, each in a savepoint.
         await applyCommit(client, sql, commit, deferred)
         if (runId !== undefined) changes.set(runId, commit.events?.at(-1)?.seq ?? changes.get(runId))
+        more = true
         continue
       }
       await client.query('SAVEPOINT hearth_commit')
@@ -218,6 +222,7 @@ export class PostgresGroupCommit {
         await applyCommit(client, sql, commit)
         await client.query('RELEASE SAVEPOINT hearth_commit')
         if (runId !== undefined) changes.set(runId, commit.events?.at(-1)?.seq ?? changes.get(runId))
+        more = !isEventsOnly(commit) || more
       } catch (error) {
         if (isBroken(error)) throw error
         await client.query('ROLLBACK TO SAVEPOINT hearth_commit')
@@ -228,7 +233,7 @@ export class PostgresGroupCommit {
     if (deferred !== undefined && deferred.runIds.length > 0) {
       await client.query(sql.insertEvents, [deferred.runIds, deferred.seqs, deferred.types, deferred.data, deferred.times])
     }
-    if (changes.size > 0) await client.query(sql.notify, [this.#channel, changePayloads(this.#instanceId, changes)])
+    if (changes.size > 0) await client.query(sql.notify, [this.#channel, changePayloads(this.#instanceId, changes, more)])
     const result = await client.query('COMMIT')
     // A transaction that an error aborted answers COMMIT with ROLLBACK, not an error.
     if ((result as { command?: string }).command === 'ROLLBACK') throw new Error('The transaction was rolled back at COMMIT')

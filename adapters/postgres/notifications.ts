@@ -22,10 +22,14 @@ import type { PgNotification } from './pg-types.js'
 /** PostgreSQL's limit on a payload is 8000 bytes; ids are ASCII, so characters are bytes. */
 const maxPayload = 7000
 
-/** The payloads announcing `changes` (run id to its last seq, if any) from `sender`, each under the size limit. */
-export function changePayloads(sender: string, changes: ReadonlyMap<string, number | undefined>): string[] {
+/**
+ * The payloads announcing `changes` (run id to its last seq, if any) from
+ * `sender`, each under the size limit; with `more`, the first also says `*`
+ * (something besides the runs' logs changed).
+ */
+export function changePayloads(sender: string, changes: ReadonlyMap<string, number | undefined>, more = false): string[] {
   const payloads: string[] = []
-  let payload = sender
+  let payload = more ? `${sender} *` : sender
   for (const [runId, seq] of changes) {
     const entry = seq === undefined ? runId : `${runId}:${seq}`
     if (payload.length + entry.length + 1 > maxPayload) {

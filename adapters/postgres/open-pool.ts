@@ -41,8 +41,21 @@ export async function openPool(options: ResolvedPostgresStoreOptions, driver: Pg
       client.release()
     }
   } catch (error) {
-    pool.off?.('error', onPoolError)
-    if (owned) await pool.end().catch(() => {})
+    await releasePool(pool, owned, onPoolError)
     throw toStorageError(error, `Cannot open ${name}`)
   }
+}
+
+/**
+ * Lets go of the pool: an adopted one loses the store's `error` listener (the
+ * app has its own); one the store made is ended, and keeps a listener that
+ * drops errors, since `pool.end()` resolves before its clients' sockets
+ * close, and a client the server ends meanwhile (a database dropped with
+ * `FORCE`, a restart) emits an error that would otherwise crash the process.
+ */
+export async function releasePool(pool: PgPool, owned: boolean, onPoolError: (error: Error) => void): Promise<void> {
+  pool.off?.('error', onPoolError)
+  if (!owned) return
+  pool.on('error', () => {})
+  await pool.end().catch(() => {})
 }

@@ -30,7 +30,7 @@ import {
 } from '../sql/records.js'
 import { takeSession, sessionBlocker } from './apply-commit.js'
 import { PostgresGroupCommit, type PostgresGroupCommitStatistics } from './group-commit.js'
-import { openPool } from './open-pool.js'
+import { openPool, releasePool } from './open-pool.js'
 import { clientListenConnection, pooledListenConnection } from './listen-connection.js'
 import { ChangeListener, type ListenConnection } from './notifications.js'
 import { resolveOptions, type PostgresConnection, type PostgresStoreOptions, type ResolvedPostgresStoreOptions } from './options.js'
@@ -153,8 +153,7 @@ export class PostgresStore implements Store {
       await connection.group.idle()
     } finally {
       await this.#changes.stop()
-      connection.pool.off?.('error', connection.onPoolError)
-      if (connection.owned) await connection.pool.end()
+      await releasePool(connection.pool, connection.owned, connection.onPoolError)
     }
   }
 
