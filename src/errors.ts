@@ -228,6 +228,17 @@ export function sessionBusyError(sessionId: string, runId: string, blocker: stri
   })
 }
 
+/**
+ * The `storage.conflict` of inserting a second child run for one tool call
+ * of a parent: `details` is `{ reason: 'child_exists', child_run_id }`, the
+ * child that exists.
+ */
+export function childExistsError(parentRunId: string, toolCallId: string | null, existing: string): StorageError {
+  return new StorageError('storage.conflict', `Run ${parentRunId} already has child ${existing} for tool call ${String(toolCallId)}`, {
+    details: { reason: 'child_exists', child_run_id: existing },
+  })
+}
+
 /** True for the error of {@link sessionBusyError}. */
 export function isSessionBusy(error: unknown): boolean {
   return isHearthError(error) && error.code === 'storage.conflict' && error.details.reason === 'session_busy'

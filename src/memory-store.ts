@@ -2,13 +2,14 @@
  * The in-memory Store: the embedded default. No I/O, so it lives in the core.
  * Everything is lost when the process ends; use `hearth-runtime/sqlite` to keep it.
  */
-import { sessionBusyError, StorageError } from './errors.js'
+import { childExistsError, sessionBusyError, StorageError } from './errors.js'
 import type { RunEvent } from './events.js'
 import { MemoryControls } from './memory-controls.js'
 import { MemoryMessages } from './memory-messages.js'
 import { MemoryOwners } from './memory-owners.js'
 import { claimBlocker, QueuedRuns } from './memory-session-claims.js'
 import {
+  fixedRunFields,
   isTerminalStatus,
   type Commit,
   type ControlRequest,
@@ -25,7 +26,6 @@ import {
 
 
 /** Fields a run patch may not change. */
-const fixedRunFields: ReadonlySet<string> = new Set(['id', 'sessionId', 'orgId', 'createdAt', 'lastSeq'])
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
@@ -193,6 +193,7 @@ export class MemoryStore implements Store {
     for (const run of candidates) {
       if (query.orgId !== undefined && run.orgId !== query.orgId) continue
       if (query.sessionId !== undefined && run.sessionId !== query.sessionId) continue
+      if (query.parentRunId !== undefined && run.parentRunId !== query.parentRunId) continue
       if (query.statuses !== undefined && !query.statuses.includes(run.status)) continue
       if (query.before !== undefined && (ascending ? run.id <= query.before : run.id >= query.before)) continue
       result.push(run)
@@ -214,6 +215,12 @@ export class MemoryStore implements Store {
       if (this.#runs.has(inserted.id)) throw new StorageError('storage.failed', `Run ${inserted.id} already exists`)
       if (!this.#sessions.has(inserted.sessionId)) throw new StorageError('storage.failed', `Session ${inserted.sessionId} does not exist`)
       if (inserted.lastSeq !== 0) throw new StorageError('storage.failed', 'A new run must have lastSeq 0')
+      if (inserted.parentRunId !== null && inserted.parentToolCallId !== null) {
+        // A child lives in its parent's session.
+        for (const run of this.#runsOfSession(inserted.sessionId)) {
+          if (run.parentRunId === inserted.parentRunId && run.parentToolCallId === inserted.parentToolCallId) throw childExistsError(inserted.parentRunId, inserted.parentToolCallId, run.id)
+        }
+      }
     }
     const runId = commit.run?.id ?? commit.events?.[0]?.runId ?? inserted?.id
     const existing = runId === undefined ? undefined : runId === inserted?.id ? inserted : this.#runs.get(runId)

@@ -13,17 +13,19 @@ export async function listRunsChecked(store: Store, options: ListRunsOptions): P
   const limit = pageLimit(options.limit)
   const orgId = optionalString(options.orgId, 'orgId')
   const sessionId = optionalString(options.sessionId, 'sessionId')
+  const parentRunId = optionalString(options.parentRunId, 'parentRunId', { nonEmpty: true })
   const statuses = options.status === undefined ? undefined : typeof options.status === 'string' ? [options.status] : options.status
   if (statuses !== undefined) for (const status of statuses) optionalChoice(status, 'status', runStatuses)
   const before = optionalString(options.before, 'before', { nonEmpty: true })
   if (before !== undefined) {
     const cursor = await store.getRun(before)
-    if (cursor === undefined || (orgId !== undefined && cursor.orgId !== orgId) || (sessionId !== undefined && cursor.sessionId !== sessionId)) {
+    const outside = (orgId !== undefined && cursor?.orgId !== orgId) || (sessionId !== undefined && cursor?.sessionId !== sessionId) || (parentRunId !== undefined && cursor?.parentRunId !== parentRunId)
+    if (cursor === undefined || outside) {
       throw new ValidationError(`Unknown cursor \`before\`: ${before}`)
     }
   }
   const order = optionalChoice(options.order, 'order', ['asc', 'desc'] as const) ?? 'desc'
-  return store.listRuns({ orgId, sessionId, statuses, limit, before, order })
+  return store.listRuns({ orgId, sessionId, ...(parentRunId === undefined ? {} : { parentRunId }), statuses, limit, before, order })
 }
 
 /** An event cursor: a non-negative integer, 0 when undefined; `validation.invalid` otherwise. */

@@ -19,9 +19,13 @@ export function createRunRecord(fields: {
   createdAt: string
   /** The limits it executes under. @default null */
   limits?: RunLimits | null
+  /** For a child run: its parent and the parent's tool call that starts it. @default undefined (a top-level run) */
+  parent?: { run: Pick<Run, 'id' | 'rootRunId' | 'depth'>; toolCallId: string }
 }): Run {
+  const id = createId('run')
+  const parent = fields.parent
   return {
-    id: createId('run'),
+    id,
     sessionId: fields.sessionId,
     orgId: fields.orgId,
     traceId: fields.traceId,
@@ -50,5 +54,9 @@ export function createRunRecord(fields: {
     completedAt: null,
     failedAt: null,
     cancelledAt: null,
+    parentRunId: parent?.run.id ?? null,
+    rootRunId: parent?.run.rootRunId ?? id,
+    depth: parent === undefined ? 0 : parent.run.depth + 1,
+    parentToolCallId: parent?.toolCallId ?? null,
   }
 }

@@ -105,6 +105,8 @@ export interface CreateRunOptions<Output = unknown> {
 export interface ListRunsOptions {
   orgId?: string
   sessionId?: string
+  /** Only the children of this run (the runs it started: agents called as tools, team members). */
+  parentRunId?: string
   status?: RunStatus | readonly RunStatus[]
   /** 1 to 100. @default 20 */
   limit?: number

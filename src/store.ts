@@ -129,6 +129,14 @@ export interface Run<Output = unknown> {
   createdBy: Caller | null
   /** The seq of the run's last committed event (0 before the first). */
   lastSeq: number
+  /** The run that started this one as a child (an agent called as a tool, a team's member); null for a top-level run. */
+  parentRunId: string | null
+  /** The top-level run of its tree: its own id for a top-level run. */
+  rootRunId: string
+  /** How deep it is in its tree: 0 for a top-level run, its parent's depth + 1 for a child. */
+  depth: number
+  /** The parent's tool call that started it; null for a top-level run. A parent has at most one child per tool call. */
+  parentToolCallId: string | null
   createdAt: string
   startedAt: string | null
   completedAt: string | null
@@ -161,7 +169,10 @@ export interface MessageQuery {
 }
 
 /** The fields of a run that `commit` may change. */
-export type RunPatch = Partial<Omit<Run, 'id' | 'sessionId' | 'orgId' | 'createdAt' | 'lastSeq'>>
+export type RunPatch = Partial<Omit<Run, 'id' | 'sessionId' | 'orgId' | 'createdAt' | 'lastSeq' | 'parentRunId' | 'rootRunId' | 'depth' | 'parentToolCallId'>>
+
+/** The fields a run patch may not set: they identify the run and its place in its tree, or belong to `commit`'s seq check. */
+export const fixedRunFields: ReadonlySet<string> = new Set(['id', 'sessionId', 'orgId', 'createdAt', 'lastSeq', 'parentRunId', 'rootRunId', 'depth', 'parentToolCallId'])
 
 /** The fields of a session that `updateSession` may change. */
 export type SessionPatch = Partial<Pick<Session, 'title' | 'metadata' | 'state' | 'agent'>> & { updatedAt: string }
@@ -180,6 +191,8 @@ export interface SessionQuery {
 export interface RunQuery {
   orgId?: string
   sessionId?: string
+  /** Only the children of this run. */
+  parentRunId?: string
   statuses?: readonly RunStatus[]
   limit: number
   /** Only runs older than this run id (with `order: 'asc'`, newer). */
@@ -190,7 +203,13 @@ export interface RunQuery {
 
 /** One atomic write: all of it commits, or none of it. */
 export interface Commit {
-  /** A new run to insert (its `lastSeq` must be 0). */
+  /**
+   * A new run to insert (its `lastSeq` must be 0). A child run (with
+   * `parentRunId`) whose parent already has a child for the same
+   * `parentToolCallId` fails with `storage.conflict`
+   * (`details.reason: 'child_exists'`, `details.child_run_id`), writing
+   * nothing: a child is created once per tool call, even across a crash.
+   */
   insertRun?: Run
   /**
    * A patch to an existing run (or to `insertRun`): its defined fields are

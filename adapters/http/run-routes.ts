@@ -18,6 +18,7 @@ export async function listRuns(context: RequestContext): Promise<Response> {
     ...(query.status === undefined || query.status.length === 0 ? {} : { status: query.status }),
     ...(query.limit === undefined ? {} : { limit: query.limit }),
     ...(query.before === undefined ? {} : { before: query.before }),
+    ...(query.parent_run_id === undefined ? {} : { parentRunId: query.parent_run_id }),
   })
   return jsonResponse(200, runs.map(runItemToWire), context.traceId)
 }

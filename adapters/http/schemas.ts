@@ -64,6 +64,7 @@ export const runListQuery = z.object({
   limit: limit.optional(),
   before: nonEmpty.optional(),
   status: statusList.optional(),
+  parent_run_id: nonEmpty.optional(),
 })
 
 /** `limit` and `before` of a thread's messages. */

@@ -42,6 +42,8 @@ export interface RunItemWire {
   created_by_user_id: string | null
   created_by_user_name: string | null
   created_by_email: string | null
+  /** The run that started this one as a child; null for a top-level run. */
+  parent_run_id: string | null
 }
 
 /** One run with everything the API knows about it. */
@@ -131,6 +133,7 @@ export function runItemToWire(run: Run): RunItemWire {
     created_by_user_id: run.createdBy?.userId ?? null,
     created_by_user_name: run.createdBy?.name ?? null,
     created_by_email: run.createdBy?.email ?? null,
+    parent_run_id: run.parentRunId,
   }
 }
 

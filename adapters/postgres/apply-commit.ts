@@ -7,7 +7,7 @@
  * commits, the bulk of a busy store, take the batched path of
  * `group-commit.ts` instead; both check seqs, sessions and owners alike.
  */
-import { StorageError, sessionBusyError } from '../../src/errors.js'
+import { childExistsError, StorageError, sessionBusyError } from '../../src/errors.js'
 import type { RunEvent } from '../../src/events.js'
 import { isTerminalStatus, type Commit, type Run, type RunPatch, type RunStatus } from '../../src/store.js'
 import { endedAtOf, runDetailValues, runPatchColumns, runsValues } from '../sql/records.js'
@@ -152,11 +152,24 @@ async function answerMessages(client: PgQueryable, sql: Statements, { runId, mes
 
 async function insertRun(client: PgQueryable, sql: Statements, run: Run, ownerId: string | undefined): Promise<void> {
   if (run.lastSeq !== 0) throw new StorageError('storage.failed', `A new run must have lastSeq 0, run ${run.id} has ${run.lastSeq}`)
+  if (run.parentRunId !== null && run.parentToolCallId !== null) {
+    // A look first (child inserts only): a failed INSERT would abort the transaction, and the existing child could not be named.
+    const existing = (await client.query<{ run_id: string }>(sql.getChild, [run.parentRunId, run.parentToolCallId])).rows[0]?.run_id
+    if (existing !== undefined) throw childExistsError(run.parentRunId, run.parentToolCallId, existing)
+  }
   try {
     await client.query(sql.insertRun, [...runsValues(run), ownerId ?? null, endedAtOf(run)])
     await client.query(sql.insertRunDetails, runDetailValues(run, true))
   } catch (error) {
     const code = pgCodeOf(error)
+    if (code === '23505' && (error as { constraint?: unknown }).constraint === 'run_children') {
+      // Another process inserted the same child between the look above and this insert: the transaction is aborted, so its id
+      // cannot be read here; the caller reads the child.
+      throw new StorageError('storage.conflict', `Run ${String(run.parentRunId)} already has a child for tool call ${String(run.parentToolCallId)}`, {
+        cause: error,
+        details: { reason: 'child_exists' },
+      })
+    }
     if (code === '23505') throw new StorageError('storage.failed', `Run ${run.id} already exists`, { cause: error })
     if (code === '23503') throw new StorageError('storage.failed', `Session ${run.sessionId} of run ${run.id} does not exist`, { cause: error })
     throw error

@@ -150,12 +150,28 @@ CREATE INDEX controls_by_run ON {schema}.controls (run_id);
 CREATE INDEX controls_open ON {schema}.controls (id) WHERE status IN ('pending', 'accepted');
 `
 
+// Child runs (issue 16): a run's place in its tree, with its details (set at insert, never patched); a parent has at
+// most one child per tool call, which the unique partial index (also the index of a run's children) keeps.
+const version2 = `
+ALTER TABLE {schema}.run_details ADD COLUMN parent_run_id text COLLATE "C";
+ALTER TABLE {schema}.run_details ADD COLUMN root_run_id text COLLATE "C";
+ALTER TABLE {schema}.run_details ADD COLUMN depth integer NOT NULL DEFAULT 0;
+ALTER TABLE {schema}.run_details ADD COLUMN parent_tool_call_id text;
+UPDATE {schema}.run_details SET root_run_id = run_id;
+CREATE UNIQUE INDEX run_children ON {schema}.run_details (parent_run_id, parent_tool_call_id) WHERE parent_run_id IS NOT NULL;
+`
+
 /** Every migration, oldest first. */
 export const postgresMigrations: readonly PostgresMigration[] = [
   {
     version: 1,
     description: 'meta (with the store id), sessions, runs (with run_details), events keyed by (run_id, seq), messages, owners and controls, an index per query',
     sql: version1,
+  },
+  {
+    version: 2,
+    description: 'run_details.parent_run_id, root_run_id, depth, parent_tool_call_id (child runs), with a unique index of children by parent and tool call',
+    sql: version2,
   },
 ]
 

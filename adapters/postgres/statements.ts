@@ -51,6 +51,8 @@ export class Statements {
   readonly answerMessage: string
   readonly getMessageOwner: string
   readonly getRunSession: string
+  /** The id of a parent's child for a tool call: the parent, the tool call id. */
+  readonly getChild: string
 
   readonly registerOwner: string
   readonly heartbeat: string
@@ -113,6 +115,7 @@ export class Statements {
     this.answerMessage = `UPDATE ${s}messages SET run_id = $1 WHERE id = $2 AND run_id IS NULL AND session_id = (SELECT session_id FROM ${s}runs WHERE id = $1)`
     this.getMessageOwner = `SELECT session_id, run_id FROM ${s}messages WHERE id = $1`
     this.getRunSession = `SELECT session_id FROM ${s}runs WHERE id = $1`
+    this.getChild = `SELECT run_id FROM ${s}run_details WHERE parent_run_id = $1 AND parent_tool_call_id = $2`
 
     this.registerOwner =
       `INSERT INTO ${s}owners (id, pid, host, started_at, heartbeat_at) VALUES ($1, $2, $3, $4, $5) ` +
@@ -218,6 +221,7 @@ export class Statements {
     }
     if (query.orgId !== undefined) where.push(`r.org_id = ${parameter(query.orgId)}`)
     if (query.sessionId !== undefined) where.push(`r.session_id = ${parameter(query.sessionId)}`)
+    if (query.parentRunId !== undefined) where.push(`d.parent_run_id = ${parameter(query.parentRunId)}`)
     if (query.statuses !== undefined) where.push(`r.status = ANY(${parameter([...query.statuses])}::text[])`)
     if (query.before !== undefined) where.push(`r.id ${ascending ? '>' : '<'} ${parameter(query.before)}`)
     const filter = where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`

@@ -9,7 +9,7 @@
  */
 import { StorageError } from '../../src/errors.js'
 import type { RunEvent } from '../../src/events.js'
-import type { ControlRequest, Owner, Run, RunPatch, Session, SessionPatch, ThreadMessage } from '../../src/store.js'
+import { fixedRunFields, type ControlRequest, type Owner, type Run, type RunPatch, type Session, type SessionPatch, type ThreadMessage } from '../../src/store.js'
 
 /** A row of `sessions`. */
 export interface SessionRow {
@@ -170,6 +170,10 @@ const runFields = {
   completedAt: ['run_details', 'completed_at', 0],
   failedAt: ['run_details', 'failed_at', 0],
   cancelledAt: ['run_details', 'cancelled_at', 0],
+  parentRunId: ['run_details', 'parent_run_id', 0],
+  rootRunId: ['run_details', 'root_run_id', 0],
+  depth: ['run_details', 'depth', 0],
+  parentToolCallId: ['run_details', 'parent_tool_call_id', 0],
 } as const satisfies Record<keyof Run, readonly ['runs' | 'run_details', string, Encoding]>
 
 type RunField = keyof typeof runFields
@@ -188,7 +192,6 @@ export const runDetailColumns: readonly string[] = detailFields.map((field) => r
 export const runSelectList: string = runFieldNames.map((field) => `${runFields[field][0] === 'runs' ? 'r' : 'd'}.${runFields[field][1]}`).join(', ')
 
 /** The fields a run patch may not change: they identify the run, or belong to `commit`'s seq check. */
-const fixedRunFields: ReadonlySet<string> = new Set(['id', 'sessionId', 'orgId', 'createdAt', 'lastSeq'])
 
 const terminalTimeFields = { completed: 'completedAt', failed: 'failedAt', cancelled: 'cancelledAt' } as const
 

@@ -6,7 +6,7 @@
  * check returns, and the owner fence of `Commit.ownerId` rides on that same
  * statement (only a commit without events pays a read for it).
  */
-import { StorageError } from '../../src/errors.js'
+import { childExistsError, StorageError } from '../../src/errors.js'
 import type { RunEvent } from '../../src/events.js'
 import type { Commit, Run, RunPatch } from '../../src/store.js'
 import { endedAtOf, runDetailValues, runPatchColumns, runsValues } from '../sql/records.js'
@@ -72,6 +72,10 @@ function insertRun(statements: Statements, run: Run, ownerId: string | undefined
   } catch (error) {
     const code = sqliteCodeOf(error)
     if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new StorageError('storage.failed', `Run ${run.id} already exists`, { cause: error })
+    if (code === 'SQLITE_CONSTRAINT_UNIQUE' && run.parentRunId !== null) {
+      const existing = statements.getChild.get(run.parentRunId, run.parentToolCallId) as string | undefined
+      if (existing !== undefined) throw childExistsError(run.parentRunId, run.parentToolCallId, existing)
+    }
     if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw new StorageError('storage.failed', `Session ${run.sessionId} of run ${run.id} does not exist`, { cause: error })
     throw error
   }

@@ -203,6 +203,18 @@ const version7 = `
 ALTER TABLE sessions ADD COLUMN context_summary TEXT;
 `
 
+// Child runs (issue 16): a run's place in its tree, kept with its details (set at insert, never patched). A parent has
+// at most one child per tool call (the unique partial index, which also serves listing a run's children), so a child is
+// created once even when a parent resumed after a crash starts its tool call again. Older runs are top-level: their own root.
+const version8 = `
+ALTER TABLE run_details ADD COLUMN parent_run_id TEXT;
+ALTER TABLE run_details ADD COLUMN root_run_id TEXT;
+ALTER TABLE run_details ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE run_details ADD COLUMN parent_tool_call_id TEXT;
+UPDATE run_details SET root_run_id = run_id;
+CREATE UNIQUE INDEX run_children ON run_details (parent_run_id, parent_tool_call_id) WHERE parent_run_id IS NOT NULL;
+`
+
 /** Every migration, oldest first. */
 export const migrations: readonly Migration[] = [
   {
@@ -254,6 +266,13 @@ export const migrations: readonly Migration[] = [
     description: 'sessions.context_summary (JSON, nullable): the summary of the session\'s older runs its later runs are sent',
     up(database) {
       database.exec(version7)
+    },
+  },
+  {
+    version: 8,
+    description: 'run_details.parent_run_id, root_run_id, depth, parent_tool_call_id (child runs), with a unique index of children by parent and tool call',
+    up(database) {
+      database.exec(version8)
     },
   },
 ]

@@ -66,6 +66,8 @@ export class Statements {
   readonly getMessageOwner: SqliteStatement
   /** A run's session id, or undefined. */
   readonly getRunSession: SqliteStatement
+  /** The id of a parent's child for a tool call (parameters: the parent, the tool call id), or undefined. */
+  readonly getChild: SqliteStatement
 
   /** The session claim, inside commits and ahead of a start. */
   readonly claims: SessionClaims
@@ -116,6 +118,7 @@ export class Statements {
     )
     this.getMessageOwner = database.prepare('SELECT session_id, run_id FROM messages WHERE id = ?')
     this.getRunSession = database.prepare('SELECT session_id FROM runs WHERE id = ?').pluck()
+    this.getChild = database.prepare('SELECT run_id FROM run_details WHERE parent_run_id = ? AND parent_tool_call_id = ?').pluck()
     this.claims = new SessionClaims(this)
     this.controls = new ControlStatements(this)
   }
@@ -147,6 +150,10 @@ export class Statements {
     if (query.sessionId !== undefined) {
       where.push('r.session_id = ?')
       parameters.push(query.sessionId)
+    }
+    if (query.parentRunId !== undefined) {
+      where.push('d.parent_run_id = ?')
+      parameters.push(query.parentRunId)
     }
     if (statuses !== undefined) {
       where.push(statuses.length === 1 ? 'r.status = ?' : `r.status IN (${placeholders(statuses.length)})`)

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { makeChildRun } from 'hearth-runtime/testing/contracts'
 import { readEvents, startRun, useDemoServer, waitForRun } from './support.js'
 
 const demo = useDemoServer()
@@ -6,7 +7,7 @@ const demo = useDemoServer()
 const itemKeys = [
   'run_id', 'org_id', 'thread_id', 'status', 'model', 'persona_id', 'total_input_tokens', 'total_output_tokens', 'total_cost_usd',
   'duration_ms', 'cache_hit_rate', 'credits_used', 'created_at', 'completed_at', 'failed_at', 'created_by_user_id',
-  'created_by_user_name', 'created_by_email',
+  'created_by_user_name', 'created_by_email', 'parent_run_id',
 ]
 const detailKeys = [...itemKeys, 'trace_id', 'input', 'message_ids', 'content', 'output', 'reasoning_content', 'error', 'pending_input', 'metrics', 'started_at', 'cancelled_at']
 
@@ -88,6 +89,23 @@ describe('runs', () => {
     expect(org.body.map((run: any) => run.run_id)).toEqual([failing.runId, ids[3], ids[2]])
     const orgFailed = await demo.api('GET', '/v1/runs?status=failed,cancelled')
     expect(orgFailed.body.every((run: any) => run.status === 'failed' || run.status === 'cancelled')).toBe(true)
+  })
+
+  it('lists a run’s children with ?parent_run_id, each naming its parent; top-level runs name none', async () => {
+    const { runId } = await startRun(demo.api, 'parent')
+    const parent = await demo.runtime.getRun(runId)
+    expect((await demo.api('GET', `/v1/runs/${runId}`)).body.parent_run_id).toBeNull()
+    // Stored as the runtime's child runs are (the loop that starts them comes with agents as tools).
+    const child = makeChildRun(parent, 'call_1', { status: 'completed', completedAt: new Date().toISOString() })
+    await demo.runtime.store.commit({ insertRun: child })
+    const children = await demo.api('GET', `/v1/runs?parent_run_id=${runId}`)
+    expect(children.status).toBe(200)
+    expect(children.body.map((run: any) => [run.run_id, run.parent_run_id])).toEqual([[child.id, runId]])
+    expect((await demo.api('GET', `/v1/runs/${child.id}`)).body.parent_run_id).toBe(runId)
+    expect((await demo.api('GET', '/v1/runs?parent_run_id=run_none')).body).toEqual([])
+    expect((await demo.api('GET', '/v1/runs?parent_run_id=')).body.code).toBe('validation.invalid')
+    // A cursor from outside the children is a client's mistake.
+    expect((await demo.api('GET', `/v1/runs?parent_run_id=${runId}&before=${runId}`)).status).toBe(400)
   })
 
   it('a failed run shows its error', async () => {

@@ -4,7 +4,7 @@ import { schemaVersion, sqliteStore } from '../../adapters/sqlite/index.js'
 import { migrate, migrations, readSchemaVersion, type Migration } from '../../adapters/sqlite/migrations.js'
 import { runDetailColumns, runDetailValues, runsColumns, runsValues, sessionColumns, sessionValues } from '../../adapters/sql/records.js'
 import type { Run, Session } from '../../src/store.js'
-import { makeMessage, makeRun, makeSession } from 'hearth-runtime/testing/contracts'
+import { makeChildRun, makeMessage, makeRun, makeSession } from 'hearth-runtime/testing/contracts'
 import { tempDirectory, type TempDirectory } from './temp-dir.js'
 
 let temp: TempDirectory
@@ -322,6 +322,29 @@ describe('migrations', () => {
       const limited = makeRun(session, { limits: { maxTotalTokens: 100 } })
       await store.commit({ insertRun: limited })
       expect((await store.getRun(limited.id))?.limits).toEqual({ maxTotalTokens: 100 })
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('brings a version 7 file to version 8: its runs are top-level (their own root, depth 0), and children of one tool call stay one', async () => {
+    const path = temp.file('v7.db')
+    const database = new Database(path)
+    database.pragma('journal_mode = WAL')
+    database.pragma('foreign_keys = ON')
+    migrate(database, migrations.slice(0, 7))
+    const session = makeSession()
+    const old = makeRun(session)
+    writeAsOldStore(database, session, [old])
+    database.close()
+    const store = sqliteStore({ path })
+    await store.open()
+    try {
+      expect(metaValue(path, 'schema_version')).toBe(String(schemaVersion))
+      expect(await store.getRun(old.id)).toEqual({ ...old, parentRunId: null, rootRunId: old.id, depth: 0, parentToolCallId: null })
+      const child = makeChildRun(old, 'call_1')
+      await store.commit({ insertRun: child })
+      await expect(store.commit({ insertRun: makeChildRun(old, 'call_1') })).rejects.toMatchObject({ details: { reason: 'child_exists', child_run_id: child.id } })
     } finally {
       await store.close()
     }

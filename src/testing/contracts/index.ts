@@ -9,7 +9,7 @@
  * Needs vitest (an optional peer of hearth-runtime).
  */
 export { runStoreContract } from './store-contract.js'
-export { makeDelta, makeMessage, makeRun, makeSession } from './store-fixtures.js'
+export { makeChildRun, makeDelta, makeMessage, makeRun, makeSession } from './store-fixtures.js'
 export type { StoreFixture } from './store-fixtures.js'
 export { runModelProviderContract } from './model-provider-contract.js'
 export type { ModelProviderContractOptions, ModelProviderFixture } from './model-provider-contract.js'

@@ -6,8 +6,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { RunEvent } from '../../events.js'
 import type { Run, Session, Store } from '../../store.js'
-import { iso, makeDelta, makeMessage, makeRun, makeSession, type StoreFixture } from './store-fixtures.js'
+import { iso, makeDelta, makeRun, makeSession, type StoreFixture } from './store-fixtures.js'
 import { messageContractCases } from './store-messages-contract.js'
+import { recordContractCases } from './store-records-contract.js'
 import { sharingContractCases } from './store-sharing-contract.js'
 
 /** Runs the whole Store contract against the stores `factory` makes. */
@@ -227,36 +228,6 @@ export function runStoreContract(name: string, factory: () => Promise<StoreFixtu
       }
       await store.commit({ events: [event] })
       expect(await store.readEvents(run.id, 0, 10)).toEqual([event])
-    })
-
-    it('keeps \\u0000, lone surrogates and key order in event data and run messages, and \\u0000 in run and message text', async () => {
-      const { session, run } = await sessionWithRun()
-      // A delta may end inside a surrogate pair (the stream split an emoji), and a tool's output may carry NUL bytes.
-      const split = '\u{1F525}'
-      const events: RunEvent[] = [
-        makeDelta(run, 1, `a${split.slice(0, 1)}`),
-        makeDelta(run, 2, `${split.slice(1)}b`),
-        {
-          runId: run.id,
-          sessionId: run.sessionId,
-          seq: 3,
-          type: 'tool.result',
-          data: { tool_call_id: 'c1', name: 'read', output: { zeta: 'nul\u0000byte', alpha: '\udfff lone', middle: [3, 1, 2] }, is_error: false },
-          createdAt: iso(3),
-        },
-      ]
-      const patch = {
-        content: 'text with \u0000 inside',
-        messages: [{ role: 'tool' as const, toolCallId: 'c1', name: 'read', content: 'nul\u0000 and \ud800 lone', createdAt: iso() }],
-      }
-      await store.commit({ run: { id: run.id, patch }, events })
-      const read = await store.readEvents(run.id, 0, 10)
-      expect(read).toEqual(events)
-      expect(Object.keys((read[2]?.data as { output: object }).output)).toEqual(['zeta', 'alpha', 'middle'])
-      expect(await store.getRun(run.id)).toEqual({ ...run, ...patch, lastSeq: 3 })
-      const message = makeMessage(session, { content: 'hello\u0000there' })
-      await store.insertMessage(message)
-      expect(await store.getMessage(message.id)).toEqual(message)
     })
 
     it('lists runs newest first by org, session and status, with a cursor', async () => {
@@ -487,6 +458,7 @@ export function runStoreContract(name: string, factory: () => Promise<StoreFixtu
     })
 
     messageContractCases(() => ({ store, fixture }))
+    recordContractCases(() => ({ store, fixture }))
     sharingContractCases(() => ({ store, fixture }))
   })
 }

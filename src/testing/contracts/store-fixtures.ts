@@ -40,8 +40,9 @@ export function makeSession(overrides: Partial<Session> = {}): Session {
 
 /** A queued run record of `session`, with `overrides` applied. */
 export function makeRun(session: Session, overrides: Partial<Run> = {}): Run {
+  const id = overrides.id ?? createId('run')
   return {
-    id: createId('run'),
+    id,
     sessionId: session.id,
     orgId: session.orgId,
     traceId: createTraceId(),
@@ -78,6 +79,23 @@ export function makeRun(session: Session, overrides: Partial<Run> = {}): Run {
     completedAt: null,
     failedAt: null,
     cancelledAt: null,
+    parentRunId: null,
+    rootRunId: id,
+    depth: 0,
+    parentToolCallId: null,
+    ...overrides,
+  }
+}
+
+/** A queued child run of `parent` (in its session), started by the parent's tool call `toolCallId`. */
+export function makeChildRun(parent: Run, toolCallId: string, overrides: Partial<Run> = {}): Run {
+  const id = overrides.id ?? createId('run')
+  return {
+    ...makeRun({ id: parent.sessionId, orgId: parent.orgId } as Session, { id }),
+    parentRunId: parent.id,
+    rootRunId: parent.rootRunId,
+    depth: parent.depth + 1,
+    parentToolCallId: toolCallId,
     ...overrides,
   }
 }
