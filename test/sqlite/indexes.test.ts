@@ -31,6 +31,7 @@ describe('indexes', () => {
       { name: 'controls_open', tbl_name: 'controls' },
       { name: 'messages_by_session', tbl_name: 'messages' },
       { name: 'messages_unanswered', tbl_name: 'messages' },
+      { name: 'run_children', tbl_name: 'run_details' },
       { name: 'runs_by_org', tbl_name: 'runs' },
       { name: 'runs_by_org_status', tbl_name: 'runs' },
       { name: 'runs_by_session', tbl_name: 'runs' },
@@ -50,6 +51,7 @@ describe('indexes', () => {
     expect(indexColumns('messages_by_session')).toEqual(['session_id', 'id'])
     expect(indexColumns('messages_unanswered')).toEqual(['session_id', 'id'])
     expect(indexColumns('runs_queued')).toEqual(['session_id', 'id'])
+    expect(indexColumns('run_children')).toEqual(['parent_run_id', 'parent_tool_call_id'])
     expect(indexColumns('controls_by_run')).toEqual(['run_id'])
     expect(indexColumns('controls_open')).toEqual(['id'])
   })
