@@ -120,8 +120,19 @@ describe.skipIf(!reachable)('replicas on one PostgreSQL database, under chaos', 
     try {
       const frozen = replicas[0] as Replica
       const runs = await Promise.all(Array.from({ length: 60 }, (_, index) => createRun(replicas[index % 3] as Replica, '/slow 30 20')))
-      await waitUntil(async () => ((await client.query("SELECT count(*) AS n FROM hearth.events WHERE type = 'message.delta'")).rows[0].n as string) !== '0', 'deltas')
-      const ownerOfFrozen = (await client.query<{ owner_id: string }>('SELECT owner_id FROM hearth.runs WHERE id = $1', [runs[0]?.runId])).rows[0]?.owner_id
+      const ownerOfFrozen = (await client.query<{ id: string }>('SELECT id FROM hearth.owners WHERE pid = $1', [frozen.child.pid])).rows[0]?.id
+      expect(ownerOfFrozen).toBeDefined()
+      // Frozen only once it holds a run under way (it streamed a delta), so it has something to lose.
+      await waitUntil(
+        async () =>
+          (
+            await client.query(
+              "SELECT 1 FROM hearth.runs r WHERE r.owner_id = $1 AND r.status = 'running' AND EXISTS (SELECT 1 FROM hearth.events e WHERE e.run_id = r.id AND e.type = 'message.delta') LIMIT 1",
+              [ownerOfFrozen],
+            )
+          ).rowCount === 1,
+        'a run of the replica to freeze under way',
+      )
       frozen.child.kill('SIGSTOP')
       await waitUntil(async () => {
         const counts = await statusCounts(client)
