@@ -194,6 +194,7 @@ export class MemoryStore implements Store {
       if (query.orgId !== undefined && run.orgId !== query.orgId) continue
       if (query.sessionId !== undefined && run.sessionId !== query.sessionId) continue
       if (query.parentRunId !== undefined && run.parentRunId !== query.parentRunId) continue
+      if (query.topLevel === true && run.parentRunId !== null) continue
       if (query.statuses !== undefined && !query.statuses.includes(run.status)) continue
       if (query.before !== undefined && (ascending ? run.id <= query.before : run.id >= query.before)) continue
       result.push(run)
@@ -259,9 +260,11 @@ export class MemoryStore implements Store {
     const settlements = commit.settleControls
     if (settlements !== undefined) this.#controls.checkSettlements(settlements)
     const status = patch?.status
-    const claims = status === 'running' || status === 'waiting_for_input'
+    // A child run belongs to its parent's hold on the session: it neither claims nor frees it.
+    const child = existing !== undefined && existing.parentRunId !== null
+    const claims = !child && (status === 'running' || status === 'waiting_for_input')
     // A start (it sets startedAt) claims even when the run also ended within this commit: the runtime merges unflushed patches.
-    if (claims || (patch?.startedAt !== undefined && patch.startedAt !== null)) {
+    if (claims || (!child && patch?.startedAt !== undefined && patch.startedAt !== null)) {
       const run = existing as Run
       const blocker = claimBlocker(this.#sessions.get(run.sessionId) as Session, run, this.#queued)
       if (blocker !== undefined) throw sessionBusyError(run.sessionId, run.id, blocker)
@@ -276,7 +279,7 @@ export class MemoryStore implements Store {
       else ids.push(inserted.id)
       // A run inserted and started in one commit (most runs) never counts as queued.
       const startsNow = commit.run?.id === inserted.id && status !== undefined && status !== 'queued'
-      if (inserted.status === 'queued' && !startsNow) this.#queued.set(inserted, true)
+      if (inserted.status === 'queued' && !startsNow && inserted.parentRunId === null) this.#queued.set(inserted, true)
     }
     if (runId !== undefined) {
       const run = this.#runs.get(runId) as Run
@@ -288,7 +291,7 @@ export class MemoryStore implements Store {
           if (value !== undefined) (run as unknown as Record<string, unknown>)[field] = value
         }
         if (claims) (this.#sessions.get(run.sessionId) as Session).activeRunId = run.id
-        else if (status !== undefined && isTerminalStatus(status)) {
+        else if (!child && status !== undefined && isTerminalStatus(status)) {
           const session = this.#sessions.get(run.sessionId) as Session
           if (session.activeRunId === run.id) session.activeRunId = null
         }
@@ -315,6 +318,7 @@ export class MemoryStore implements Store {
     this.#check()
     const run = this.#runs.get(runId)
     if (run === undefined || isTerminalStatus(run.status)) return false
+    if (run.parentRunId !== null) return true
     const session = this.#sessions.get(run.sessionId) as Session
     if (session.activeRunId === runId) return true
     if (claimBlocker(session, run, this.#queued) !== undefined) return false

@@ -193,6 +193,8 @@ export interface RunQuery {
   sessionId?: string
   /** Only the children of this run. */
   parentRunId?: string
+  /** Only top-level runs (no `parentRunId`): a session's own turns, without child runs. @default false */
+  topLevel?: boolean
   statuses?: readonly RunStatus[]
   limit: number
   /** Only runs older than this run id (with `order: 'asc'`, newer). */
@@ -326,7 +328,10 @@ export interface Store {
    * `waiting_for_input` claims its session in the same transaction: it fails
    * with `storage.conflict` (`details.reason: 'session_busy'`, writing
    * nothing) when another run holds the session or an older run of the
-   * session is queued; one that ends the run frees the session.
+   * session is queued; one that ends the run frees the session. A child run
+   * (with `parentRunId`) belongs to its parent's hold: its status changes
+   * neither claim nor free the session, and a queued child never keeps a
+   * younger run from claiming it.
    */
   commit(commit: Commit): Promise<void>
   /** A run's events with `seq > afterSeq`, in order, at most `limit`. */
@@ -371,7 +376,8 @@ export interface Store {
    * Makes `runId` (queued or active) the holder of its session when no other
    * run holds it and no older run of the session is queued, before the run
    * starts. True when the run holds the session now (also when it already
-   * did); false, writing nothing, otherwise.
+   * did); false, writing nothing, otherwise. For an unfinished child run:
+   * true, writing nothing (it runs under its parent's hold).
    */
   claimSession?(runId: string): Promise<boolean>
 

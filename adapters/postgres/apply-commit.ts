@@ -71,7 +71,7 @@ export async function applyCommit(client: PgQueryable, sql: Statements, commit: 
     if (merged === undefined) await patchRun(client, sql, run.id, run.patch)
     const { status, startedAt } = run.patch
     const starts = startedAt !== undefined && startedAt !== null
-    if (merged !== undefined && merged.session === 'claim' && !merged.claimed) {
+    if (merged !== undefined && merged.session === 'claim' && !merged.claimed && !merged.child) {
       // Not claimed: held by this run already (fine), or by another run, or an older run is queued.
       const blocker = await sessionBlocker(client, sql, run.id, merged.sessionId)
       if (blocker !== undefined) throw sessionBusyError(merged.sessionId, run.id, blocker)
@@ -82,7 +82,9 @@ export async function applyCommit(client: PgQueryable, sql: Statements, commit: 
           : run.id === inserted?.id
             ? inserted.sessionId
             : ((await client.query<{ session_id: string }>(sql.getRunSession, [run.id])).rows[0]?.session_id as string)
-      await afterStatus(client, sql, run.id, session, status, starts)
+      // A child run belongs to its parent's hold on the session: it neither claims nor frees it.
+      const child = run.id === inserted?.id ? inserted.parentRunId !== null : ((await client.query<{ parent_run_id: string | null }>(sql.getParentRunId, [run.id])).rows[0]?.parent_run_id ?? null) !== null
+      if (!child) await afterStatus(client, sql, run.id, session, status, starts)
     }
   }
   if (sessionId !== undefined) await insertEvents(client, sql, runId as string, sessionId, events as readonly RunEvent[], deferred)
@@ -193,6 +195,8 @@ interface Merged {
   /** What it did to the session: claimed it (or tried: `claimed`), freed it, or nothing (left to `afterStatus`). */
   session: SessionStep
   claimed: boolean
+  /** The run is a child run (it leaves the session alone). */
+  child: boolean
 }
 
 /**
@@ -209,9 +213,9 @@ async function advanceSeqAndPatch(client: PgQueryable, sql: Statements, runId: s
     status === 'running' || status === 'waiting_for_input' ? 'claim' : status !== undefined && isTerminalStatus(status) && (startedAt === undefined || startedAt === null) ? 'release' : 'none'
   const first = (events[0] as RunEvent).seq
   const values = [...runsValues, runId, first - 1 + events.length, first - 1, fence ?? null, ...detailValues]
-  const row = (await client.query<{ session_id: string; claimed: number }>(sql.advanceSeqAndPatch(key, session), values)).rows[0]
+  const row = (await client.query<{ session_id: string; claimed: number; child: boolean }>(sql.advanceSeqAndPatch(key, session), values)).rows[0]
   if (row === undefined) throw await seqRefusal(client, sql, runId, events, fence)
-  return { sessionId: row.session_id, session, claimed: row.claimed === 1 }
+  return { sessionId: row.session_id, session, claimed: row.claimed === 1, child: row.child }
 }
 
 async function advanceSeq(client: PgQueryable, sql: Statements, runId: string, events: readonly RunEvent[], fence: string | undefined): Promise<string> {

@@ -319,11 +319,14 @@ export class PostgresStore implements Store {
 
   /** Makes an unfinished run the holder of its session ahead of its start; false when another run holds it or an older one is queued. */
   async claimSession(runId: string): Promise<boolean> {
-    const sessionId = await this.#read(
+    const found = await this.#read(
       'Cannot claim a session in',
-      async (pool) => (await pool.query<{ session_id: string }>(this.#sql.unfinishedRunSession, [runId])).rows[0]?.session_id,
+      async (pool) => (await pool.query<{ session_id: string; parent_run_id: string | null }>(this.#sql.unfinishedRunSession, [runId])).rows[0],
     )
-    if (sessionId === undefined) return false
+    if (found === undefined) return false
+    // A child run runs under its parent's hold on the session.
+    if (found.parent_run_id !== null) return true
+    const sessionId = found.session_id
     // A look first: a blocked run asks again after every change another process announces.
     if ((await this.#read('Cannot claim a session in', (pool) => sessionBlocker(pool, this.#sql, runId, sessionId))) !== undefined) return false
     return this.#write('Cannot claim a session in', async (pool) => (await takeSession(pool, this.#sql, runId, sessionId)) === undefined)

@@ -53,6 +53,7 @@ export class Statements {
   readonly getRunSession: string
   /** The id of a parent's child for a tool call: the parent, the tool call id. */
   readonly getChild: string
+  readonly getParentRunId: string
 
   readonly registerOwner: string
   readonly heartbeat: string
@@ -133,13 +134,16 @@ export class Statements {
       `UPDATE ${s}runs r SET owner_id = $2 FROM claimable WHERE r.id = claimable.id RETURNING r.id`
     this.runOwner = `SELECT owner_id FROM ${s}runs WHERE id = $1`
 
-    this.olderQueued = `SELECT id FROM ${s}runs WHERE session_id = $1 AND status = 'queued' AND id < $2 ORDER BY id LIMIT 1`
+    // A queued child belongs to its parent's hold on the session, and keeps no younger run from claiming it.
+    const topLevel = (alias: string): string => `NOT EXISTS (SELECT 1 FROM ${s}run_details c WHERE c.run_id = ${alias}.id AND c.parent_run_id IS NOT NULL)`
+    this.olderQueued = `SELECT q.id FROM ${s}runs q WHERE q.session_id = $1 AND q.status = 'queued' AND q.id < $2 AND ${topLevel('q')} ORDER BY q.id LIMIT 1`
     this.claimSession =
       `UPDATE ${s}sessions SET active_run_id = $1 WHERE id = $2 AND active_run_id IS NULL ` +
-      `AND NOT EXISTS (SELECT 1 FROM ${s}runs WHERE session_id = $2 AND status = 'queued' AND id < $1)`
+      `AND NOT EXISTS (SELECT 1 FROM ${s}runs q WHERE q.session_id = $2 AND q.status = 'queued' AND q.id < $1 AND ${topLevel('q')})`
     this.releaseSession = `UPDATE ${s}sessions SET active_run_id = NULL WHERE id = $1 AND active_run_id = $2`
     this.sessionHolder = `SELECT active_run_id FROM ${s}sessions WHERE id = $1`
-    this.unfinishedRunSession = `SELECT session_id FROM ${s}runs WHERE id = $1 AND ${unfinished}`
+    this.unfinishedRunSession = `SELECT r.session_id, d.parent_run_id FROM ${s}runs r JOIN ${s}run_details d ON d.run_id = r.id WHERE r.id = $1 AND r.${unfinished}`
+    this.getParentRunId = `SELECT parent_run_id FROM ${s}run_details WHERE run_id = $1`
 
     this.insertControl =
       `INSERT INTO ${s}controls (id, run_id, action, status, error, created_at, settled_at) SELECT $1, $2, $3, $4, $5, $6, $7 ` +
@@ -195,16 +199,20 @@ export class Statements {
         steps.push(`d AS (UPDATE ${this.prefix}run_details SET ${detailSets} WHERE run_id = $${id} AND EXISTS (SELECT 1 FROM r))`)
       }
       const sessionOf = '(SELECT session_id FROM r)'
+      const p = this.prefix
+      // A child run belongs to its parent's hold on the session: it neither claims nor frees it.
+      const child = `EXISTS (SELECT 1 FROM ${p}run_details c WHERE c.run_id = $${id} AND c.parent_run_id IS NOT NULL)`
       if (session === 'claim') {
         steps.push(
-          `s AS (UPDATE ${this.prefix}sessions SET active_run_id = $${id} WHERE id = ${sessionOf} AND active_run_id IS NULL ` +
-            `AND NOT EXISTS (SELECT 1 FROM ${this.prefix}runs q WHERE q.session_id = ${sessionOf} AND q.status = 'queued' AND q.id < $${id}) RETURNING 1)`,
+          `s AS (UPDATE ${p}sessions SET active_run_id = $${id} WHERE id = ${sessionOf} AND active_run_id IS NULL AND NOT ${child} ` +
+            `AND NOT EXISTS (SELECT 1 FROM ${p}runs q WHERE q.session_id = ${sessionOf} AND q.status = 'queued' AND q.id < $${id} ` +
+            `AND NOT EXISTS (SELECT 1 FROM ${p}run_details c WHERE c.run_id = q.id AND c.parent_run_id IS NOT NULL)) RETURNING 1)`,
         )
       } else if (session === 'release') {
-        steps.push(`s AS (UPDATE ${this.prefix}sessions SET active_run_id = NULL WHERE id = ${sessionOf} AND active_run_id = $${id})`)
+        steps.push(`s AS (UPDATE ${p}sessions SET active_run_id = NULL WHERE id = ${sessionOf} AND active_run_id = $${id} AND NOT ${child})`)
       }
-      const claimed = session === 'claim' ? '(SELECT count(*) FROM s)::int' : '0'
-      text = `WITH ${steps.join(', ')} SELECT session_id, ${claimed} AS claimed FROM r`
+      const claimed = session === 'claim' ? `(SELECT count(*) FROM s)::int AS claimed, ${child} AS child` : '0 AS claimed, false AS child'
+      text = `WITH ${steps.join(', ')} SELECT session_id, ${claimed} FROM r`
       this.#seqPatches.set(`${key}|${session}`, text)
     }
     return text
@@ -222,6 +230,7 @@ export class Statements {
     if (query.orgId !== undefined) where.push(`r.org_id = ${parameter(query.orgId)}`)
     if (query.sessionId !== undefined) where.push(`r.session_id = ${parameter(query.sessionId)}`)
     if (query.parentRunId !== undefined) where.push(`d.parent_run_id = ${parameter(query.parentRunId)}`)
+    if (query.topLevel === true) where.push('d.parent_run_id IS NULL')
     if (query.statuses !== undefined) where.push(`r.status = ANY(${parameter([...query.statuses])}::text[])`)
     if (query.before !== undefined) where.push(`r.id ${ascending ? '>' : '<'} ${parameter(query.before)}`)
     const filter = where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`

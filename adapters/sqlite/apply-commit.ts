@@ -29,7 +29,9 @@ export function applyCommit(statements: Statements, commit: Commit): void {
     patchRun(statements, run.id, run.patch)
     const { status, startedAt } = run.patch
     const starts = startedAt !== undefined && startedAt !== null
-    if (status !== undefined || starts) {
+    // A child run belongs to its parent's hold on the session: its status changes neither claim nor free it.
+    const child = run.id === inserted?.id ? inserted.parentRunId !== null : (status !== undefined || starts) && statements.getParentRunId.get(run.id) !== null
+    if ((status !== undefined || starts) && !child) {
       const session = sessionId !== undefined && run.id === runId ? sessionId : run.id === inserted?.id ? inserted.sessionId : (statements.getRunSession.get(run.id) as string)
       statements.claims.afterStatus(run.id, session, status, starts)
     }

@@ -4,15 +4,21 @@
  * `waiting_for_input` claims it in the same transaction, and one that ends
  * the run frees it; `claimSession` takes it ahead of a run's start. A run
  * may claim a session only when no other run holds it and no older run of
- * the session is queued (the partial index `runs_queued`).
+ * the session is queued (the partial index `runs_queued`). A child run
+ * belongs to its parent's hold: it neither claims nor frees the session.
  */
 import { sessionBusyError } from '../../src/errors.js'
 import { isTerminalStatus, type RunStatus } from '../../src/store.js'
 import type { SqliteStatement } from './database-types.js'
 import type { Statements } from './statements.js'
 
-/** The oldest queued run of a session older than a run; parameters: the session, then the run. */
-export const olderQueuedSql = "SELECT id FROM runs INDEXED BY runs_queued WHERE session_id = ? AND status = 'queued' AND id < ? ORDER BY id LIMIT 1"
+/**
+ * The oldest queued top-level run of a session older than a run (a queued
+ * child belongs to its parent's hold, and blocks no one); parameters: the
+ * session, then the run.
+ */
+export const olderQueuedSql =
+  "SELECT r.id FROM runs r INDEXED BY runs_queued WHERE r.session_id = ? AND r.status = 'queued' AND r.id < ? AND NOT EXISTS (SELECT 1 FROM run_details d WHERE d.run_id = r.id AND d.parent_run_id IS NOT NULL) ORDER BY r.id LIMIT 1"
 
 /** The claim statements of one connection. */
 export class SessionClaims {
@@ -31,7 +37,9 @@ export class SessionClaims {
     this.#release = database.prepare('UPDATE sessions SET active_run_id = NULL WHERE id = ? AND active_run_id = ?')
     this.#holder = database.prepare('SELECT active_run_id FROM sessions WHERE id = ?').pluck()
     this.#olderQueued = database.prepare(olderQueuedSql).pluck()
-    this.#runSession = database.prepare("SELECT session_id FROM runs WHERE id = ? AND status IN ('queued', 'running', 'waiting_for_input')").pluck()
+    this.#runSession = database.prepare(
+      "SELECT r.session_id, d.parent_run_id FROM runs r JOIN run_details d ON d.run_id = r.id WHERE r.id = ? AND r.status IN ('queued', 'running', 'waiting_for_input')",
+    )
   }
 
   /**
@@ -55,8 +63,10 @@ export class SessionClaims {
 
   /** Claims the session of an unfinished run ahead of its start, in a transaction of its own; false when it may not. */
   claim(runId: string): boolean {
-    const sessionId = this.#runSession.get(runId) as string | undefined
-    if (sessionId === undefined) return false
+    const found = this.#runSession.get(runId) as { session_id: string; parent_run_id: string | null } | undefined
+    if (found === undefined) return false
+    if (found.parent_run_id !== null) return true
+    const sessionId = found.session_id
     // A look first, without the write lock: a blocked run asks again after every change another process makes.
     if (this.#blocker(runId, sessionId) !== undefined) return false
     const statements = this.#statements

@@ -68,6 +68,7 @@ export class Statements {
   readonly getRunSession: SqliteStatement
   /** The id of a parent's child for a tool call (parameters: the parent, the tool call id), or undefined. */
   readonly getChild: SqliteStatement
+  readonly getParentRunId: SqliteStatement
 
   /** The session claim, inside commits and ahead of a start. */
   readonly claims: SessionClaims
@@ -119,6 +120,7 @@ export class Statements {
     this.getMessageOwner = database.prepare('SELECT session_id, run_id FROM messages WHERE id = ?')
     this.getRunSession = database.prepare('SELECT session_id FROM runs WHERE id = ?').pluck()
     this.getChild = database.prepare('SELECT run_id FROM run_details WHERE parent_run_id = ? AND parent_tool_call_id = ?').pluck()
+    this.getParentRunId = database.prepare('SELECT parent_run_id FROM run_details WHERE run_id = ?').pluck()
     this.claims = new SessionClaims(this)
     this.controls = new ControlStatements(this)
   }
@@ -155,6 +157,7 @@ export class Statements {
       where.push('d.parent_run_id = ?')
       parameters.push(query.parentRunId)
     }
+    if (query.topLevel === true) where.push('d.parent_run_id IS NULL')
     if (statuses !== undefined) {
       where.push(statuses.length === 1 ? 'r.status = ?' : `r.status IN (${placeholders(statuses.length)})`)
       parameters.push(...statuses)

@@ -7,7 +7,7 @@
  */
 import { expect, it } from 'vitest'
 import type { ControlRequest, Run, RunPatch, Session, Store } from '../../store.js'
-import { iso, makeDelta, makeRun, makeSession, type StoreFixture } from './store-fixtures.js'
+import { iso, makeChildRun, makeDelta, makeRun, makeSession, type StoreFixture } from './store-fixtures.js'
 
 let counter = 0
 /** A pending cancel request for `run`. */
@@ -136,6 +136,35 @@ export function sharingContractCases(current: () => { store: Store; fixture: Sto
     await move(store, queued, { status: 'cancelled', cancelledAt: iso(2) })
     expect(await store.getRun(queued.id)).toMatchObject({ status: 'cancelled', startedAt: null })
     expect(await holder(store, session)).toBe(first.id)
+  })
+
+  it('lets child runs start, wait and end under their parent’s hold on the session, and a queued child block no younger run', async () => {
+    const { store, session, runs } = await sessionWithRuns(1)
+    const parent = runs[0] as Run
+    await move(store, parent, { status: 'running', startedAt: iso(1) })
+    const child = makeChildRun(parent, 'call_1')
+    // Inserted and started in one commit, as the runtime does: the parent holds the session, the child starts anyway.
+    await store.commit({ insertRun: child, run: { id: child.id, patch: { status: 'running', startedAt: iso(2) } }, events: [makeDelta(child, 1)] })
+    child.lastSeq = 1
+    expect(await store.claimSession?.(child.id)).toBe(true)
+    await move(store, child, { status: 'waiting_for_input' })
+    await move(store, child, { status: 'running' })
+    expect(await holder(store, session)).toBe(parent.id)
+    await move(store, child, { status: 'completed', completedAt: iso(3) })
+    expect(await holder(store, session)).toBe(parent.id)
+    // A child left queued (inserted, not started yet) keeps no run created after it from the session once the parent ended.
+    const queuedChild = makeChildRun(parent, 'call_2')
+    await store.commit({ insertRun: queuedChild })
+    const next = makeRun(session)
+    await store.commit({ insertRun: next })
+    await move(store, parent, { status: 'completed', completedAt: iso(4) })
+    expect(await holder(store, session)).toBeNull()
+    expect(await store.claimSession?.(next.id)).toBe(true)
+    await move(store, next, { status: 'running', startedAt: iso(5) })
+    expect(await holder(store, session)).toBe(next.id)
+    // ... and a session's history leaves its child runs out.
+    expect((await store.listRuns({ sessionId: session.id, topLevel: true, limit: 10 })).map((found) => found.id)).toEqual([next.id, parent.id])
+    expect((await store.listRuns({ sessionId: session.id, limit: 10 })).map((found) => found.id)).toEqual([next.id, queuedChild.id, child.id, parent.id])
   })
 
   it('claims a session ahead of a start (claimSession): once, never from another run or past an older queued one', async () => {
