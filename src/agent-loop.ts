@@ -12,13 +12,14 @@ import type { Json, JsonObject } from './events.js'
 import type { ContextWindow, History } from './context-window.js'
 import type { Message } from './model.js'
 import { modelTurn } from './model-turn.js'
-import { runCostOf, type ResolvedRoute } from './routes.js'
+import type { ResolvedRoute } from './routes.js'
+import { runFigures } from './run-figures.js'
 import type { RunLog } from './run-log.js'
-import { metricsData, metricsOf, type RunState } from './run-state.js'
+import { metricsData, type RunState } from './run-state.js'
 import { LimitGuard } from './limit-guard.js'
 import type { RunErrorInfo, RunLimits, RunPatch, RunStatus } from './store.js'
 import type { StretchWatch } from './stretch-watch.js'
-import { runToolPhase } from './tool-phase.js'
+import { runToolPhase, type ChildCalls } from './tool-phase.js'
 import type { Logger } from './logger.js'
 
 /** What the loop needs to run one run. */
@@ -45,10 +46,12 @@ export interface LoopContext {
   limits?: RunLimits | null
   /** The stretch's turn controller and deadlines, aborted by whoever aborts the stretch. */
   watch: StretchWatch
+  /** Runs agent-tool calls as child runs. @default none: such a call gets an error result */
+  children?: ChildCalls
 }
 
-/** How a stretch of the loop ended. */
-export type LoopOutcome = 'finished' | 'waiting' | 'aborted'
+/** How a stretch of the loop ended: `children` when it waits on child runs (and perhaps input too). */
+export type LoopOutcome = 'finished' | 'waiting' | 'children' | 'aborted'
 
 /** The patch that ends a run, with its figures. */
 export function finalPatch(
@@ -60,15 +63,13 @@ export function finalPatch(
   nowMs: number,
   error: RunErrorInfo | null = null,
 ): RunPatch {
-  const metrics = metricsOf(state, nowMs)
   const at = new Date(nowMs).toISOString()
   return {
     status,
     content,
     reasoningContent: state.reasoning.length > 0 ? state.reasoning.join('\n\n') : state.partialReasoning || null,
     messages: state.messages,
-    metrics,
-    ...runCostOf(metrics, state.fallbackUsage, route, creditsPerUsd, state.usage.cacheWriteInputTokens),
+    ...runFigures(state, nowMs, route, creditsPerUsd),
     error,
     pendingInput: [],
     ...(status === 'completed' ? { completedAt: at } : status === 'failed' ? { failedAt: at } : { cancelledAt: at }),
@@ -150,7 +151,8 @@ async function loop(context: LoopContext, guard: LimitGuard): Promise<LoopOutcom
       if (context.signal.aborted) return guard.exceeded !== undefined && !guard.outerAborted ? await exceeded(guard.exceeded) : 'aborted'
       const phase = state.toolPhase
       if (phase !== undefined) {
-        if ((await runToolPhase(context, phase)) === 'waiting') return 'waiting'
+        const next = await runToolPhase(context, phase)
+        if (next !== 'continue') return next
         continue
       }
       if (state.stopContent !== undefined || (state.turns > 0 && isFinalTurn(state))) {

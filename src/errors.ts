@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'run.output_invalid'
   | 'run.interrupted'
   | 'run.limit_exceeded'
+  | 'run.depth_exceeded'
   | 'tool.invalid_arguments'
   | 'tool.failed'
   | 'tool.denied'
@@ -69,6 +70,7 @@ export const httpStatusOf: Readonly<Record<ErrorCode, number>> = {
   'run.output_invalid': 500,
   'run.interrupted': 500,
   'run.limit_exceeded': 500,
+  'run.depth_exceeded': 500,
   'tool.invalid_arguments': 500,
   'tool.failed': 500,
   'tool.denied': 500,
@@ -242,6 +244,13 @@ export function childExistsError(parentRunId: string, toolCallId: string | null,
 /** True for the error of {@link sessionBusyError}. */
 export function isSessionBusy(error: unknown): boolean {
   return isHearthError(error) && error.code === 'storage.conflict' && error.details.reason === 'session_busy'
+}
+
+/** The child a {@link childExistsError} names; undefined for any other error. */
+export function existingChildOf(error: unknown): string | undefined {
+  if (!isHearthError(error) || error.code !== 'storage.conflict' || error.details.reason !== 'child_exists') return undefined
+  const child = error.details.child_run_id
+  return typeof child === 'string' ? child : undefined
 }
 
 /** A cancel or input that the run's owner did not apply in time (`control.timeout`). */

@@ -39,6 +39,12 @@ export interface InputRequest {
   tool: string
   arguments: Json
   prompt: string
+  /**
+   * The child run that asks, when the request is a child's (its parent
+   * waits with it): input for it lands in that run's log. Absent for the
+   * run's own requests.
+   */
+  run_id?: string
 }
 
 /** `data` of each event type. */
@@ -85,7 +91,29 @@ export interface EventDataMap {
     stop_after_call?: boolean
   }
   'run.waiting_for_input': { requests: InputRequest[] }
-  'run.input_received': { tool_call_id: string; approved: boolean; content: string }
+  /** An answer; with `run_id`, an answer a child run received (in its own log), mirrored in its parent's. */
+  'run.input_received': { tool_call_id: string; approved: boolean; content: string; run_id?: string }
+  /**
+   * A tool call that names an agent (`agentTool`) started child run
+   * `child_run_id` of agent `agent` (`key@version`) with `input`. The child
+   * has its own log; the call's `tool.result` follows its `subrun.completed`.
+   */
+  'subrun.started': { child_run_id: string; agent: string; tool_call_id: string; input: string }
+  /**
+   * The child run of `tool_call_id` ended with `status`: `output` is its
+   * answer (its `output` for an agent with an output schema, else its
+   * content), or its error for a failed one; `usage` and the cost are the
+   * child's own with its children's, and count in this run's.
+   */
+  'subrun.completed': {
+    child_run_id: string
+    tool_call_id: string
+    status: 'completed' | 'failed' | 'cancelled'
+    output: Json
+    usage: UsageData
+    total_cost_usd: number
+    credits_used: number
+  }
   'run.resumed': { reason: 'recovered' | 'input'; discard_after_seq: number }
   /**
    * A model turn's attempt failed with a retryable code and is tried again

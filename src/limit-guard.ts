@@ -6,7 +6,7 @@
  */
 import type { LoopContext } from './agent-loop.js'
 import { limitExceeded } from './limits.js'
-import { runCostOf } from './routes.js'
+import { runFigures } from './run-figures.js'
 import { executedMs, metricsOf } from './run-state.js'
 import type { RunErrorInfo } from './store.js'
 
@@ -54,7 +54,7 @@ export class LimitGuard {
       return (this.exceeded = errorInfo(limitExceeded('maxTotalTokens', limits.maxTotalTokens, tokens)))
     }
     if (limits.maxCostUsd !== undefined) {
-      const cost = runCostOf(metricsOf(state, undefined), state.fallbackUsage, this.context.route, this.context.creditsPerUsd, state.usage.cacheWriteInputTokens).totalCostUsd
+      const cost = runFigures(state, undefined, this.context.route, this.context.creditsPerUsd).totalCostUsd
       if (cost > limits.maxCostUsd) return (this.exceeded = errorInfo(limitExceeded('maxCostUsd', limits.maxCostUsd, cost)))
     }
     return undefined

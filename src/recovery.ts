@@ -4,6 +4,7 @@
  * by the scheduler.
  */
 import { failRun } from './agent-loop.js'
+import { agentToolTarget } from './agent-tools.js'
 import type { Agent } from './agents.js'
 import type { EventHub } from './event-stream.js'
 import type { RunEvent } from './events.js'
@@ -119,8 +120,11 @@ function takeOver(scheduler: Scheduler, active: ActiveRun, events: readonly RunE
   active.careful = true
   if (run.status === 'queued') return scheduler.enqueue(active)
   scheduler.hold(active)
-  if (run.status === 'waiting_for_input' && openRequests(log.state.toolPhase).length > 0) return
   const phase = log.state.toolPhase
+  // A run waiting on child runs resumes, whatever it waits for besides: its stretch follows them again.
+  const onChildren = phase !== undefined && [...phase.children.keys()].some((callId) => !phase.results.has(callId))
+  const waiting = run.status === 'waiting_for_input' && openRequests(phase).length > 0
+  if (waiting && !onChildren) return
   const interrupt = (callId: string, name: string): void => {
     log.append('tool.result', { tool_call_id: callId, name, output: 'Interrupted: the process executing this call stopped', is_error: true, error_code: 'tool.interrupted' })
   }
@@ -140,9 +144,12 @@ function takeOver(scheduler: Scheduler, active: ActiveRun, events: readonly RunE
       const announced = phase.announced.get(call.id)
       if (announced === undefined || phase.results.has(call.id)) continue
       const started = !announced.requires_confirmation || phase.answers.get(call.id)?.approved === true
-      if (started && active.agent.tools.get(call.name)?.idempotent !== true) interrupt(call.id, call.name)
+      const definition = active.agent.tools.get(call.name)
+      // An agent-tool call is never run twice: its child is stored once, and the resumed call adopts it.
+      if (started && definition?.idempotent !== true && agentToolTarget(definition) === undefined) interrupt(call.id, call.name)
     }
   }
-  if (events.length > 0 && log.state.startedAtMs !== undefined) log.patch({ status: 'running' })
+  // A run waiting for a person (its child's request) stays waiting while it follows its children again.
+  if (events.length > 0 && log.state.startedAtMs !== undefined && !waiting) log.patch({ status: 'running' })
   scheduler.resume(active)
 }

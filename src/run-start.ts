@@ -40,14 +40,15 @@ export function historyMessages(runs: readonly Run[]): Message[] {
 /** The session's latest completed runs before this one (the agent's `historyRuns`), oldest first. */
 async function latestCompletedRuns(store: Store, active: ActiveRun): Promise<Run[]> {
   const limit = active.agent.historyRuns
-  if (limit === 0) return []
-  const runs = await store.listRuns({ sessionId: active.run.sessionId, statuses: ['completed'], limit, before: active.run.id })
+  // A child run sees only what its parent's call gave it; the session's history is its top-level runs.
+  if (limit === 0 || active.run.parentRunId !== null) return []
+  const runs = await store.listRuns({ sessionId: active.run.sessionId, topLevel: true, statuses: ['completed'], limit, before: active.run.id })
   return runs.reverse()
 }
 
 /** The session's summary, for an agent that summarizes; `session` is the snapshot the run has, if any. */
 async function sessionSummary(store: Store, active: ActiveRun, session: Session | undefined): Promise<ContextSummary | undefined> {
-  if (active.agent.context.strategy !== 'summarize') return undefined
+  if (active.agent.context.strategy !== 'summarize' || active.run.parentRunId !== null) return undefined
   return (session ?? (await store.getSession(active.run.sessionId)))?.contextSummary ?? undefined
 }
 

@@ -23,6 +23,18 @@ export interface ToolPhase {
   /** Requests of `run.waiting_for_input`, when the run waits. */
   requests: InputRequest[]
   answers: Map<string, { approved: boolean; content: string }>
+  /** The child run of each agent-tool call that started one (`subrun.started`). */
+  children: Map<string, string>
+}
+
+/** What the ended child runs of a run add to its figures (`subrun.completed`). */
+export interface ChildTotals {
+  inputTokens: number
+  outputTokens: number
+  cachedInputTokens: number
+  reasoningTokens: number
+  totalCostUsd: number
+  creditsUsed: number
 }
 
 /** Everything the loop needs to continue a run. */
@@ -65,6 +77,8 @@ export interface RunState {
   executingSinceMs: number | undefined
   /** The time of the last event applied (where a stretch cut short by a crash ends). */
   lastEventMs: number | undefined
+  /** The tokens and cost of the run's ended children; undefined while it has none. */
+  childTotals: ChildTotals | undefined
 }
 
 /** Milliseconds the run has executed by `nowMs` (its limit's measure). */
@@ -86,6 +100,7 @@ export function createRunState(messages: Message[]): RunState {
     executionMs: 0,
     executingSinceMs: undefined,
     lastEventMs: undefined,
+    childTotals: undefined,
     toolPhase: undefined,
     stopContent: undefined,
     reasoning: [],
@@ -207,7 +222,7 @@ function applyEventData(state: RunState, event: RunEvent, timeMs: number): void 
       state.toolPhase =
         data.tool_calls.length === 0
           ? undefined
-          : { calls: data.tool_calls, announced: new Map(), results: new Map(), requests: [], answers: new Map() }
+          : { calls: data.tool_calls, announced: new Map(), results: new Map(), requests: [], answers: new Map(), children: new Map() }
       state.stepSeq = event.seq
       return
     }
@@ -229,7 +244,7 @@ function applyEventData(state: RunState, event: RunEvent, timeMs: number): void 
       closeStretch(state, timeMs)
       return
     case 'run.input_received':
-      state.toolPhase?.answers.set(event.data.tool_call_id, { approved: event.data.approved, content: event.data.content })
+      state.toolPhase?.answers.set(requestKey(event.data), { approved: event.data.approved, content: event.data.content })
       state.stepSeq = event.seq
       // The answer to the last open request sets the run going again.
       if (state.executingSinceMs === undefined && state.toolPhase !== undefined && openRequests(state.toolPhase).length === 0) state.executingSinceMs = timeMs
@@ -266,6 +281,22 @@ function applyEventData(state: RunState, event: RunEvent, timeMs: number): void 
       closeStretch(state, timeMs)
       state.stepSeq = event.seq
       return
+    case 'subrun.started':
+      state.toolPhase?.children.set(event.data.tool_call_id, event.data.child_run_id)
+      state.stepSeq = event.seq
+      return
+    case 'subrun.completed': {
+      const { usage } = event.data
+      const totals = (state.childTotals ??= { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0, totalCostUsd: 0, creditsUsed: 0 })
+      totals.inputTokens += usage.input_tokens
+      totals.outputTokens += usage.output_tokens
+      totals.cachedInputTokens += usage.cached_input_tokens
+      totals.reasoningTokens += usage.reasoning_tokens
+      totals.totalCostUsd = Math.round((totals.totalCostUsd + event.data.total_cost_usd) * 1e10) / 1e10
+      totals.creditsUsed += event.data.credits_used
+      state.stepSeq = event.seq
+      return
+    }
     case 'run.queued':
       return
   }
@@ -278,10 +309,24 @@ export function replayRunState(messages: Message[], events: readonly RunEvent[])
   return state
 }
 
-/** Open requests: asked for and not answered yet. */
+/**
+ * What tells a request (or its answer) apart in a run: its tool call id,
+ * prefixed by the child run's id for a child's request the run mirrors
+ * (tool call ids are only unique within one run).
+ */
+export function requestKey(request: { tool_call_id: string; run_id?: string | undefined }): string {
+  return request.run_id === undefined ? request.tool_call_id : `${request.run_id}/${request.tool_call_id}`
+}
+
+/** Open requests: asked for and not answered yet (the run's own and its children's). */
 export function openRequests(phase: ToolPhase | undefined): InputRequest[] {
   if (phase === undefined) return []
-  return phase.requests.filter((request) => !phase.answers.has(request.tool_call_id))
+  return phase.requests.filter((request) => !phase.answers.has(requestKey(request)))
+}
+
+/** The run's own open requests, without those of its children it mirrors. */
+export function ownOpenRequests(phase: ToolPhase | undefined): InputRequest[] {
+  return openRequests(phase).filter((request) => request.run_id === undefined)
 }
 
 /** Usage as event data. */

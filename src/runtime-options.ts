@@ -45,6 +45,12 @@ export interface RuntimeOptions {
   concurrency?: number
   /** Tool calls of one model turn executed at once. @default 8 */
   toolConcurrency?: number
+  /**
+   * How deep child runs (`agentTool`) may nest: a top-level run is depth 0,
+   * its children 1. A call that would start a child deeper gets an error
+   * result with `run.depth_exceeded`. @default 4
+   */
+  maxDepth?: number
   /** `creditsUsed = round(totalCostUsd * creditsPerUsd)`. @default 1000 */
   creditsPerUsd?: number
   /** What happens to runs found running in the store at open: continue them, or fail them with `run.interrupted`. @default 'resume' */

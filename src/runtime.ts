@@ -23,6 +23,7 @@ import { Toolsets } from './toolsets.js'
 import { recoverRuns } from './recovery.js'
 import { RecoveryPasses } from './recovery-passes.js'
 import { RunControl } from './run-control.js'
+import { ChildRuns } from './child-runs.js'
 import { pruneFinishedRuns, type PruneOptions } from './prune.js'
 import { checkAfterSeq, checkEventLimit, listRunsChecked } from './run-queries.js'
 import { effectiveLimits } from './limits.js'
@@ -65,6 +66,7 @@ export class Runtime {
   #unwatch: (() => void) | undefined
   readonly #passes: RecoveryPasses
   readonly #toolsets: Toolsets
+  readonly #children: ChildRuns
   #closed = false
 
   private constructor(options: RuntimeOptions) {
@@ -100,6 +102,8 @@ export class Runtime {
       logger: this.#logger,
       onDropped: () => this.#passes.soon(),
       onEnded: (run, events) => this.#ended.add(run.id, run.sessionId, events),
+      childCalls: (active) => ({ run: (call, input, target) => this.#children.runCall(active, call, input, target) }),
+      onChildren: (active) => this.#children.watch(active),
     })
     this.#maxInputBytes = positiveInteger(options.maxInputBytes, 'maxInputBytes', 1_048_576)
     this.#messages = new Messages({
@@ -114,6 +118,19 @@ export class Runtime {
     this.#execute = options.execute ?? true
     this.#ownership = new Ownership(store, positiveInteger(options.leaseMs, 'leaseMs', 10_000), this.#logger)
     this.#passes = new RecoveryPasses(() => this.#recover(), () => this.#closed, this.#logger)
+    this.#children = new ChildRuns({
+      store,
+      hub: this.#hub,
+      scheduler: this.#scheduler,
+      agents: this.#agents,
+      routes: this.#routes,
+      providers: this.#providers,
+      ownerId: this.#execute ? this.#ownership.ownerId : undefined,
+      maxDepth: positiveInteger(options.maxDepth, 'maxDepth', 4),
+      live: this.#liveRuns,
+      logger: this.#logger,
+      isClosed: () => this.#closed,
+    })
     this.#control = new RunControl({
       store,
       scheduler: this.#scheduler,
@@ -127,6 +144,7 @@ export class Runtime {
     const agents = options.agents ?? []
     if (!Array.isArray(agents)) throw new TypeError('Expected `agents` to be an array of agent definitions')
     for (const definition of agents.length === 0 ? [builtInAgent] : agents) this.#toolsets.check(this.#agents.define(definition))
+    for (const agent of this.#agents.list()) this.#children.checkAgentTools(agent)
     if (options.defaultAgent !== undefined) this.#agents.resolve(options.defaultAgent)
     this.#runTarget = {
       store,
@@ -182,6 +200,7 @@ export class Runtime {
   defineAgent<Schema extends ZodType = ZodType>(definition: AgentDefinition<Schema>): Agent<output<Schema>> {
     const agent = this.#agents.define(definition)
     this.#toolsets.check(agent)
+    this.#children.checkAgentTools(agent)
     return agent as Agent<output<Schema>>
   }
 
@@ -354,9 +373,12 @@ export class Runtime {
   /** Answers a waiting run's request (taking over a run no live process holds); resolves once `run.input_received` is committed. */
   async submitInput(runId: string, input: InputOptions): Promise<void> {
     this.#assertOpen()
-    const { content, approved, toolCallId, orgId } = parseInputOptions(input)
+    const { content, approved, toolCallId: asked, orgId } = parseInputOptions(input)
+    // A request the run mirrors from a child run is answered in the child.
+    const target = await this.#children.inputTarget(runId, asked, () => this.getRun(runId, { orgId }))
+    const { toolCallId } = target
     const action = { kind: 'input' as const, content, ...(approved === undefined ? {} : { approved }), ...(toolCallId === undefined ? {} : { toolCallId }) }
-    await this.#control.control(runId, orgId, action)
+    await this.#control.control(target.runId, orgId, action)
   }
 
   /** Cancels a run in any non-terminal status (taking over a run no live process holds); resolves once `run.cancelled` is committed. */
@@ -364,6 +386,8 @@ export class Runtime {
     this.#assertOpen()
     const reason = optionalString(options.reason, 'reason') ?? 'Cancelled'
     await this.#control.control(runId, options.orgId, { kind: 'cancel', reason })
+    // Then its child runs, and theirs.
+    await this.#children.cancelDescendants(runId, (childId) => this.#control.control(childId, undefined, { kind: 'cancel', reason }))
   }
 
   /**

@@ -7,6 +7,7 @@
  */
 import PQueue from 'p-queue'
 import { finalPatch, runAgentLoop, type LoopContext } from './agent-loop.js'
+import type { ChildCalls } from './tool-phase.js'
 import { StretchWatch } from './stretch-watch.js'
 import type { Agent } from './agents.js'
 import { isSessionBusy, StateError, ValidationError } from './errors.js'
@@ -15,7 +16,7 @@ import type { JsonObject, RunEvent } from './events.js'
 import type { Message } from './model.js'
 import type { ResolvedRoute } from './routes.js'
 import { RunLog } from './run-log.js'
-import { openRequests } from './run-state.js'
+import { openRequests, ownOpenRequests } from './run-state.js'
 import { ContextWindow } from './context-window.js'
 import { appendStart, historyOfStartedRun, planStart, type StartPlan } from './run-start.js'
 import type { ControlSettlement, Run, Session, Store } from './store.js'
@@ -69,6 +70,10 @@ export interface SchedulerOptions {
   onEnded?: (run: Run, events: readonly RunEvent[]) => void
   /** The agent a stretch executes with: its toolsets' current tools added (see Toolsets). @default the agent as it is */
   extendAgent?: (agent: Agent) => Agent
+  /** Runs the agent-tool calls of a run's stretch as child runs (see ChildRuns). @default none: such a call fails */
+  childCalls?: (active: ActiveRun) => ChildCalls
+  /** Called when a stretch ended waiting on child runs: follow them, and wake the run when one ends. */
+  onChildren?: (active: ActiveRun) => void
 }
 
 class ClosingSignal extends Error {
@@ -178,8 +183,22 @@ export class Scheduler {
     return active
   }
 
+  /** Starts a child run at once: it runs under its parent's hold on the session, outside the session's lane. */
+  startChild(active: ActiveRun): void {
+    active.ready = true
+    this.#schedule(active)
+  }
+
+  /** Schedules a stretch of a run held here that is not executing (a child it waits on ended, or asked for input). */
+  wake(active: ActiveRun): void {
+    if (this.#active.get(active.run.id) !== active || active.executing || active.log.sealed || this.#closing) return
+    this.#schedule(active)
+  }
+
   /** Puts a run in its session's lane (at the front with `first`). Starts it once it is ready and first. */
   enqueue(active: ActiveRun, first = false): void {
+    // A child (recovered queued) belongs to its parent's turn: no lane.
+    if (active.run.parentRunId !== null) return this.startChild(active)
     const lane = this.#lane(active.run.sessionId)
     if (first) lane.queue.unshift(active)
     else lane.queue.push(active)
@@ -193,6 +212,7 @@ export class Scheduler {
 
   /** Makes a waiting or running run the active one of its lane (used by recovery). */
   hold(active: ActiveRun): void {
+    if (active.run.parentRunId !== null) return
     this.#lane(active.run.sessionId).active = active
   }
 
@@ -270,7 +290,8 @@ export class Scheduler {
     const { store } = this.#options
     const starting = log.state.startedAtMs === undefined
     // A run straight from createRun (it has the session's snapshot) starts at once; the claim rides in its first commit.
-    const careful = active.careful || this.#blocked.has(run.sessionId) || (this.shared && active.session === undefined)
+    // A child runs under its parent's hold on the session: it has no claim to make.
+    const careful = run.parentRunId === null && (active.careful || this.#blocked.has(run.sessionId) || (this.shared && active.session === undefined))
     if (starting && careful && !(await this.#claimSession(active))) return
     const extend = this.#options.extendAgent
     if (extend !== undefined) active.agent = extend(active.agent)
@@ -308,6 +329,8 @@ export class Scheduler {
       limits: run.limits,
       watch,
     }
+    const childCalls = this.#options.childCalls
+    if (childCalls !== undefined) context.children = childCalls(active)
     let outcome
     try {
       outcome = await runAgentLoop(context)
@@ -321,7 +344,10 @@ export class Scheduler {
       log.release()
       // Input may have arrived while this stretch was unwinding (readers see the
       // waiting event as soon as it is committed): continue at once if so.
-      if (!log.sealed && openRequests(log.state.toolPhase).length === 0) this.#schedule(active)
+      if (!log.sealed && ownOpenRequests(log.state.toolPhase).length === 0) this.#schedule(active)
+    } else if (outcome === 'children') {
+      // Its slot is given back: the children it waits on wake it when they end.
+      this.#options.onChildren?.(active)
     } else if (outcome === 'aborted' && active.controller.signal.reason instanceof ClosingSignal) {
       // Closing: keep what was appended; the next runtime on this store recovers the run.
       await log.flush().catch(() => {})
@@ -353,7 +379,7 @@ export class Scheduler {
     const { log } = active
     const held = log.held
     if (held !== undefined && log.state.terminal && held.length === log.seq && log.broken === undefined) this.#options.onEnded?.(active.run, held)
-    const lane = this.#lanes.get(active.run.sessionId)
+    const lane = active.run.parentRunId === null ? this.#lanes.get(active.run.sessionId) : undefined
     if (lane !== undefined) {
       if (lane.active === active) lane.active = undefined
       const index = lane.queue.indexOf(active)
@@ -368,7 +394,8 @@ export class Scheduler {
   async submitInput(active: ActiveRun, input: { content: string; approved?: boolean; toolCallId?: string }, settlement?: ControlSettlement): Promise<void> {
     const { log } = active
     const phase = log.state.toolPhase
-    const open = openRequests(phase)
+    // A child's requests (mirrored here) are answered in the child: the runtime sends their input there.
+    const open = ownOpenRequests(phase)
     if (log.sealed || open.length === 0) {
       throw new StateError(`Run ${active.run.id} is not waiting for input`)
     }
@@ -386,8 +413,8 @@ export class Scheduler {
     const remaining = openRequests(phase)
     log.patch(remaining.length === 0 ? { status: 'running', pendingInput: [] } : { pendingInput: remaining })
     if (settlement !== undefined) log.settleControl(settlement)
-    // A stretch still unwinding from its wait picks the answers up itself when it ends.
-    const resume = remaining.length === 0 && !active.executing
+    // A stretch still unwinding from its wait picks the answers up itself when it ends; a child's open requests do not hold the run's own calls back.
+    const resume = ownOpenRequests(phase).length === 0 && !active.executing
     if (resume) active.executing = true
     try {
       await log.flush()

@@ -8,10 +8,11 @@ import type { LoopContext } from './agent-loop.js'
 import { toErrorInfo, ToolError } from './errors.js'
 import type { EventDataMap, InputRequest, Json, JsonObject } from './events.js'
 import type { ToolCall } from './model.js'
-import { runCostOf } from './routes.js'
-import { metricsOf, openRequests, type ToolPhase } from './run-state.js'
+import { runFigures } from './run-figures.js'
+import { openRequests, ownOpenRequests, type ToolPhase } from './run-state.js'
 import type { WatchedCall } from './stretch-watch.js'
 import type { Tool } from './tools.js'
+import { agentToolTarget, type AgentToolTarget } from './agent-tools.js'
 
 function needsConfirmation(definition: Tool, args: unknown): boolean {
   const rule = definition.needsConfirmation
@@ -159,6 +160,24 @@ async function executeCall(context: LoopContext, phase: ToolPhase, call: ToolCal
   }
 }
 
+/** Runs agent-tool calls as child runs: the runtime's ChildRuns, for one run. */
+export interface ChildCalls {
+  /** Starts the call's child run, or records its end once it ended; leaves the call open while the child runs. */
+  run(call: ToolCall, input: string, target: AgentToolTarget): Promise<void>
+}
+
+/** An agent-tool call: handed to the run's ChildCalls with its validated `input`. */
+async function childCall(context: LoopContext, phase: ToolPhase, call: ToolCall, target: AgentToolTarget): Promise<void> {
+  const known = context.parsedArguments?.get(call.id) as { input?: unknown } | undefined
+  const input = (known ?? (phase.announced.get(call.id)?.arguments as { input?: unknown } | null | undefined))?.input
+  if (context.children === undefined || typeof input !== 'string') {
+    const output = context.children === undefined ? `${call.name} starts a child run, which this runtime does not run here` : `Invalid arguments for ${call.name}: expected { input: string }`
+    context.log.append('tool.result', { tool_call_id: call.id, name: call.name, output, is_error: true, error_code: 'tool.failed' })
+    return
+  }
+  await context.children.run(call, input, target)
+}
+
 async function runBounded<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
   if (items.length === 1) return task(items[0] as T)
   let next = 0
@@ -169,7 +188,7 @@ async function runBounded<T>(items: readonly T[], limit: number, task: (item: T)
 }
 
 /** Runs the open tool calls: announce, validate, execute, or ask for confirmation. */
-export async function runToolPhase(context: LoopContext, phase: ToolPhase): Promise<'continue' | 'waiting'> {
+export async function runToolPhase(context: LoopContext, phase: ToolPhase): Promise<'continue' | 'waiting' | 'children'> {
   const { log, agent } = context
   for (const call of phase.calls) {
     if (phase.announced.has(call.id)) continue
@@ -198,15 +217,22 @@ export async function runToolPhase(context: LoopContext, phase: ToolPhase): Prom
     }
   }
   const stateBefore = JSON.stringify(context.sessionState)
-  if (runnable.length > 0) await runBounded(runnable, context.toolConcurrency, (call) => executeCall(context, phase, call))
+  if (runnable.length > 0) {
+    await runBounded(runnable, context.toolConcurrency, (call) => {
+      const target = agentToolTarget(agent.tools.get(call.name))
+      return target === undefined ? executeCall(context, phase, call) : childCall(context, phase, call, target)
+    })
+  }
   if (context.signal.aborted) return 'continue'
   const stateAfter = JSON.stringify(context.sessionState)
   if (stateAfter !== stateBefore) log.setSessionState(JSON.parse(stateAfter) as JsonObject, new Date().toISOString())
 
   if (log.state.toolPhase === phase) {
-    const unanswered = phase.calls.filter((call) => !phase.results.has(call.id) && !phase.answers.has(call.id))
-    if (unanswered.length > 0) {
-      if (openRequests(phase).length === 0) {
+    // Calls waiting on their child runs are not the person's to answer.
+    const unanswered = phase.calls.filter((call) => !phase.results.has(call.id) && !phase.answers.has(call.id) && !phase.children.has(call.id))
+    const onChildren = phase.calls.some((call) => phase.children.has(call.id) && !phase.results.has(call.id))
+    if (unanswered.length > 0 || onChildren) {
+      if (unanswered.length > 0 && ownOpenRequests(phase).length === 0) {
         const requests: InputRequest[] = unanswered.map((call) => ({
           kind: 'tool_confirmation',
           tool_call_id: call.id,
@@ -214,13 +240,14 @@ export async function runToolPhase(context: LoopContext, phase: ToolPhase): Prom
           arguments: phase.announced.get(call.id)?.arguments ?? null,
           prompt: `Allow ${call.name} to run with these arguments?`,
         }))
-        log.append('run.waiting_for_input', { requests })
+        // Its children's open requests (mirrored) stay open beside the run's own.
+        const pending = [...openRequests(phase), ...requests]
+        log.append('run.waiting_for_input', { requests: pending })
         // The record of a waiting run shows the tokens and cost of its completed turns; duration once it ends.
-        const metrics = metricsOf(log.state, undefined)
-        log.patch({ status: 'waiting_for_input', pendingInput: requests, content: null, metrics, ...runCostOf(metrics, log.state.fallbackUsage, context.route, context.creditsPerUsd, log.state.usage.cacheWriteInputTokens) })
+        log.patch({ status: 'waiting_for_input', pendingInput: pending, content: null, ...runFigures(log.state, undefined, context.route, context.creditsPerUsd) })
       }
       await log.flush()
-      return 'waiting'
+      return onChildren ? 'children' : 'waiting'
     }
   }
   return 'continue'
