@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { agentTool, memoryStore, Runtime, tool, type AgentDefinition, type ModelRequest, type RunEvent } from '../../src/index.js'
+import { agentTool, memoryStore, Runtime, tool, type AgentDefinition, type ModelRequest, type RunEvent, type Store } from '../../src/index.js'
 import { callTools, reply, scriptedModel, type ScriptedTurn } from '../../src/testing/index.js'
 import { collect } from '../helpers.js'
+import { iso, makeChildRun, makeRun, makeSession } from '../../src/testing/contracts/store-fixtures.js'
 
 /** The text of the last user message of a request. */
 function lastUser(request: ModelRequest): string {
@@ -57,10 +58,10 @@ const researcher: AgentDefinition = { key: 'researcher', version: 1, instruction
 const lead: AgentDefinition = { key: 'lead', version: 1, instructions: 'You lead.', tools: [agentTool('researcher@1')] }
 const deeper: AgentDefinition = { key: 'deeper', version: 1, instructions: 'You dig deeper.', tools: [agentTool('lead@1', { name: 'researcher' })] }
 
-async function open(options: { concurrency?: number; maxDepth?: number; pricing?: { inputPerMillion: number; outputPerMillion: number } } = {}) {
+async function open(options: { concurrency?: number; maxDepth?: number; pricing?: { inputPerMillion: number; outputPerMillion: number }; store?: Store } = {}) {
   const model = scriptedModel(script, { pricing: options.pricing })
   const runtime = await Runtime.open({
-    store: memoryStore(),
+    store: options.store ?? memoryStore(),
     providers: { scripted: model },
     routes: { default: { provider: 'scripted', model: 'test-model' } },
     agents: [researcher, lead, deeper],
@@ -189,6 +190,36 @@ describe('child runs (agentTool)', () => {
     expect(events.find((event) => event.type === 'subrun.completed')?.data).toMatchObject({ status: 'cancelled' })
     expect(events.find((event) => event.type === 'tool.result')?.data).toMatchObject({ is_error: true, error_code: 'tool.cancelled' })
     expect(done.pendingInput).toEqual([])
+    await runtime.close()
+  })
+
+  it('adopts the child a crash left between its insert and the parent’s subrun.started, never starting a second', async () => {
+    // What a runtime killed right after inserting the child leaves: the parent running in its tool phase, the child queued, both unowned.
+    const store = memoryStore()
+    await store.open()
+    const session = makeSession({ agent: null })
+    await store.insertSession(session)
+    const parent = makeRun(session, { personaId: 'lead@1', input: 'ask: adopt', status: 'running', startedAt: iso(1) })
+    const event = (seq: number, type: RunEvent['type'], data: unknown) => ({ runId: parent.id, sessionId: session.id, seq, type, data, createdAt: iso(seq) }) as RunEvent
+    const call = { id: 'call_1', name: 'researcher', arguments: JSON.stringify({ input: 'adopt' }) }
+    await store.commit({
+      insertRun: { ...parent, status: 'queued', startedAt: null },
+      run: { id: parent.id, patch: { status: 'running', startedAt: iso(1) } },
+      events: [
+        event(1, 'run.started', { persona_id: 'lead@1', route_id: 'default', model: 'test-model', model_provider: 'scripted', history_run_ids: [] }),
+        event(2, 'message.completed', { role: 'assistant', content: '', tool_calls: [call], usage: { input_tokens: 0, output_tokens: 0, cached_input_tokens: 0, reasoning_tokens: 0 } }),
+        event(3, 'tool.call', { tool_call_id: 'call_1', name: 'researcher', arguments: { input: 'adopt' }, requires_confirmation: false }),
+      ],
+    })
+    const orphan = makeChildRun(parent, 'call_1', { personaId: 'researcher@1', input: 'adopt' })
+    await store.commit({ insertRun: orphan })
+    const { runtime } = await open({ store })
+    const done = await runtime.waitForRun(parent.id)
+    expect(done).toMatchObject({ status: 'completed', content: 'Lead got: Found: adopt' })
+    expect((await runtime.listRuns({ parentRunId: parent.id })).map((run) => [run.id, run.status])).toEqual([[orphan.id, 'completed']])
+    const events = await collect(runtime.runEvents(parent.id))
+    expect(events.filter((found) => found.type === 'subrun.started').map((found) => found.data)).toEqual([expect.objectContaining({ child_run_id: orphan.id, tool_call_id: 'call_1' })])
+    expect(events.some((found) => found.type === 'tool.result' && found.data.is_error)).toBe(false)
     await runtime.close()
   })
 
