@@ -24,6 +24,7 @@ import { recoverRuns } from './recovery.js'
 import { RecoveryPasses } from './recovery-passes.js'
 import { RunControl } from './run-control.js'
 import { ChildRuns } from './child-runs.js'
+import { readRunTree, type RunTree } from './run-tree.js'
 import { pruneFinishedRuns, type PruneOptions } from './prune.js'
 import { checkAfterSeq, checkEventLimit, listRunsChecked } from './run-queries.js'
 import { effectiveLimits } from './limits.js'
@@ -67,6 +68,7 @@ export class Runtime {
   readonly #passes: RecoveryPasses
   readonly #toolsets: Toolsets
   readonly #children: ChildRuns
+  readonly #maxDepth: number
   #closed = false
 
   private constructor(options: RuntimeOptions) {
@@ -126,7 +128,7 @@ export class Runtime {
       routes: this.#routes,
       providers: this.#providers,
       ownerId: this.#execute ? this.#ownership.ownerId : undefined,
-      maxDepth: positiveInteger(options.maxDepth, 'maxDepth', 4),
+      maxDepth: (this.#maxDepth = positiveInteger(options.maxDepth, 'maxDepth', 4)),
       live: this.#liveRuns,
       logger: this.#logger,
       isClosed: () => this.#closed,
@@ -315,6 +317,12 @@ export class Runtime {
       throw new NotFoundError('not_found.run', `Run ${runId} does not exist`)
     }
     return run
+  }
+
+  /** A run with its child runs, recursively (`depth` levels, at most `maxDepth`); `not_found.run` when unknown or of another org. */
+  async getRunTree(runId: string, options: { orgId?: string; depth?: number } = {}): Promise<RunTree> {
+    const depth = positiveInteger(options.depth ?? this.#maxDepth, 'depth', this.#maxDepth)
+    return readRunTree(this.#store, await this.getRun(runId, { orgId: options.orgId }), Math.min(depth, this.#maxDepth))
   }
 
   /** A handle on an existing run. */

@@ -16,7 +16,7 @@ import { checkBodyType } from './request-body.js'
 import { errorResponse } from './responses.js'
 import { allowedMethods, checkMethod, matchRoute, type RouteName } from './router.js'
 import { addMessage, listMessages } from './message-routes.js'
-import { cancelRun, getRun, listRuns, submitInput } from './run-routes.js'
+import { cancelRun, getRun, getRunTree, listRuns, submitInput } from './run-routes.js'
 import { createRun, createThread, deleteThread, getThread, listThreadRuns, listThreads, updateThread } from './thread-routes.js'
 import { resolveLogger, type Logger } from '../../src/logger.js'
 
@@ -78,6 +78,7 @@ const handlers: Readonly<Record<`${RouteName} ${string}`, RouteHandler>> = {
   'run-input POST': submitInput,
   'run-events GET': streamRunEvents,
   'run-events HEAD': headRunEvents,
+  'run-tree GET': getRunTree,
   'session-runs GET': listSessionRuns,
   'health GET': checkHealth,
 }

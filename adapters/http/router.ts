@@ -16,6 +16,7 @@ export type RouteName =
   | 'run-cancel'
   | 'run-input'
   | 'run-events'
+  | 'run-tree'
   | 'session-runs'
   | 'health'
 
@@ -30,6 +31,7 @@ export const routeMethods: Readonly<Record<RouteName, readonly string[]>> = {
   'run-cancel': ['POST'],
   'run-input': ['POST'],
   'run-events': ['GET', 'HEAD'],
+  'run-tree': ['GET', 'HEAD'],
   'session-runs': ['GET', 'HEAD'],
   health: ['GET', 'HEAD'],
 }
@@ -79,6 +81,7 @@ export function matchRoute(pathname: string, basePath: string): RouteMatch {
       if ((third as string).slice(colon + 1) === 'cancel' && id !== '') return { name: 'run-cancel', id }
     } else if (fourth === 'input') return { name: 'run-input', id: third as string }
     else if (fourth === 'events') return { name: 'run-events', id: third as string }
+    else if (fourth === 'tree') return { name: 'run-tree', id: third as string }
   }
   throw unknownPath(pathname)
 }

@@ -7,8 +7,8 @@ import type { RequestContext } from './context.js'
 import { inputBodyBytes } from './context.js'
 import { parseWith, readJsonObject } from './request-body.js'
 import { jsonResponse } from './responses.js'
-import { cancelBody, inputBody, queryObject, runListQuery } from './schemas.js'
-import { runDetailsToWire, runItemToWire } from './wire.js'
+import { cancelBody, inputBody, queryObject, runListQuery, runTreeQuery } from './schemas.js'
+import { runDetailsToWire, runItemToWire, runTreeToWire } from './wire.js'
 
 /** `GET /v1/runs`: the caller's org's runs, newest first. */
 export async function listRuns(context: RequestContext): Promise<Response> {
@@ -53,4 +53,11 @@ export async function submitInput(context: RequestContext): Promise<Response> {
     ...(body.tool_call_id === undefined ? {} : { toolCallId: body.tool_call_id }),
   })
   return jsonResponse(200, { ok: true }, context.traceId)
+}
+
+/** `GET /v1/runs/{run_id}/tree`: the run with its child runs, recursively (`?depth=`, default and at most the runtime's `maxDepth`). */
+export async function getRunTree(context: RequestContext): Promise<Response> {
+  const query = parseWith(runTreeQuery, queryObject(context.url, []), 'query parameter')
+  const tree = await context.runtime.getRunTree(context.id, { orgId: context.caller.org_id, ...(query.depth === undefined ? {} : { depth: query.depth }) })
+  return jsonResponse(200, runTreeToWire(tree), context.traceId)
 }

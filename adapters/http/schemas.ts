@@ -67,6 +67,11 @@ export const runListQuery = z.object({
   parent_run_id: nonEmpty.optional(),
 })
 
+/** `depth` of a run tree: how many levels of children (at most the runtime's `maxDepth`). */
+export const runTreeQuery = z.object({
+  depth: z.string().regex(/^[1-9][0-9]?$/, 'Expected an integer from 1 to 99').transform(Number).optional(),
+})
+
 /** `limit` and `before` of a thread's messages. */
 export const messageListQuery = z.object({
   limit: limit.optional(),

@@ -7,6 +7,7 @@ import type { RunEvent } from '../../src/events.js'
 import type { ErrorCode } from '../../src/errors.js'
 import { metricsData } from '../../src/run-state.js'
 import type { Run, RunMetrics, RunStatus, Session, ThreadMessage } from '../../src/store.js'
+import type { RunTree } from '../../src/run-tree.js'
 
 /** A thread as the API shows it. */
 export interface ThreadWire {
@@ -156,6 +157,17 @@ export function runDetailsToWire(run: Run): RunDetailsWire {
     started_at: run.startedAt,
     cancelled_at: run.cancelledAt,
   }
+}
+
+/** A run with its child runs, recursively, as `GET /v1/runs/{run_id}/tree` shows it. */
+export interface RunTreeWire {
+  run: RunDetailsWire
+  children: RunTreeWire[]
+}
+
+/** A run tree for the wire. */
+export function runTreeToWire(tree: RunTree): RunTreeWire {
+  return { run: runDetailsToWire(tree.run), children: tree.children.map(runTreeToWire) }
 }
 
 /** An event for the wire (`data` is already snake_case). */

@@ -1,8 +1,9 @@
 /**
- * The agent of the example server, `assistant@1`, with two tools: `add`, and
- * `send_email`, which asks for confirmation before it "sends".
+ * The agents of the example server: `assistant@1`, with three tools: `add`,
+ * `send_email`, which asks for confirmation before it "sends", and
+ * `researcher`, the agent `researcher@1` as a tool (each call a child run).
  */
-import { tool, type AgentDefinition } from 'hearth-runtime'
+import { agentTool, tool, type AgentDefinition } from 'hearth-runtime'
 import { z } from 'zod'
 
 /** `add({ a, b })` returns `a + b`. */
@@ -22,11 +23,20 @@ export const sendEmailTool = tool({
   execute: ({ to }) => ({ sent: true, to }),
 })
 
+/** `researcher@1`: no tools, the default route; the assistant hands it questions as child runs. */
+export const researcherAgent: AgentDefinition = {
+  key: 'researcher',
+  version: 1,
+  name: 'Researcher',
+  instructions: 'You research the question you are given and answer it in a few sentences.',
+}
+
 /** `assistant@1`. */
 export const assistantAgent: AgentDefinition = {
   key: 'assistant',
   version: 1,
   name: 'Assistant',
-  instructions: 'You are a helpful assistant. Use `add` for arithmetic. Use `send_email` only when the user asks to send an email.',
-  tools: [addTool, sendEmailTool],
+  instructions:
+    'You are a helpful assistant. Use `add` for arithmetic. Use `send_email` only when the user asks to send an email. Hand questions that need research to `researcher`.',
+  tools: [addTool, sendEmailTool, agentTool('researcher@1')],
 }

@@ -24,7 +24,9 @@ function tokens(text: string): number {
 }
 
 function inputTokens(request: ModelRequest): number {
-  return request.messages.reduce((sum, message) => sum + tokens(message.content), 0)
+  // The tools' specs are part of a real request's input, as are the messages.
+  const tools = request.tools.length === 0 ? 0 : tokens(JSON.stringify(request.tools))
+  return request.messages.reduce((sum, message) => sum + tokens(message.content), tools)
 }
 
 /** A tool's result as JSON text: JSON output stays as is, plain text becomes a JSON string. */

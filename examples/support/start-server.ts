@@ -12,7 +12,7 @@ import { Runtime, type ModelProvider, type Route } from 'hearth-runtime'
 import { createHttpHandler, toNodeListener, type HttpCaller } from 'hearth-runtime/http'
 import { postgresStore } from 'hearth-runtime/postgres'
 import { sqliteStore } from 'hearth-runtime/sqlite'
-import { assistantAgent } from './demo-agent.js'
+import { assistantAgent, researcherAgent } from './demo-agent.js'
 import { demoModel } from './demo-model.js'
 import { loadMcpConfig } from './mcp-config.js'
 
@@ -213,7 +213,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     leaseMs: config.leaseMs,
     providers: models.providers,
     routes: { default: config.contextWindow === undefined ? models.route : { ...models.route, contextWindow: config.contextWindow } },
-    agents: [{ ...assistantAgent, context: { strategy: config.context }, ...(mcp === undefined ? {} : { toolsets: ['mcp'] }) }],
+    agents: [{ ...assistantAgent, context: { strategy: config.context }, ...(mcp === undefined ? {} : { toolsets: ['mcp'] }) }, researcherAgent],
     execute: config.execute,
     controlTimeoutMs: config.controlTimeoutMs,
   })
@@ -234,7 +234,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ? `  store  SQLite ${config.dbPath} (db_id ${runtime.store.id})`
       : `  store  PostgreSQL ${redactUrl(config.databaseUrl)} (db_id ${runtime.store.id})`,
     `  model  ${models.description}`,
-    `  agent  ${assistantAgent.key}@${assistantAgent.version} with the tools add and send_email (send_email asks for confirmation)`,
+    `  agent  ${assistantAgent.key}@${assistantAgent.version} with the tools add, send_email (asks for confirmation) and researcher (the agent researcher@1, run as a child run)`,
     config.execute
       ? `  role   executes runs; other servers on the same ${storeName} share them, and input or cancel may go to any of them`
       : `  role   observer (HEARTH_EXECUTE=false): executes nothing; a server on the same ${storeName} executes its runs`,
@@ -243,7 +243,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     config.apiKey === undefined
       ? '  auth   OFF: anyone who can reach this address can use it (set HEARTH_API_KEY to require a bearer token)'
       : '  auth   bearer token: send `Authorization: Bearer $HEARTH_API_KEY`',
-    ...(config.openai === undefined && config.anthropic === undefined ? ['  demo   messages: /tool NAME {json}, /slow N MS, /fail, /flaky N, or anything to echo'] : []),
+    ...(config.openai === undefined && config.anthropic === undefined ? ['  demo   messages: /tool NAME {json} (/tool researcher {"input":"…"} starts a child run), /slow N MS, /fail, /flaky N, or anything to echo'] : []),
     '',
     `Create a thread and a run, and stream its events${config.apiKey === undefined ? '' : ' (with HEARTH_API_KEY exported in that shell)'}:`,
     '',
