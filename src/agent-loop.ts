@@ -15,7 +15,9 @@ import { modelTurn } from './model-turn.js'
 import type { ResolvedRoute } from './routes.js'
 import { runFigures } from './run-figures.js'
 import type { RunLog } from './run-log.js'
-import { metricsData, type RunState } from './run-state.js'
+import { metricsData, usageData, type RunState } from './run-state.js'
+import { agentToolTarget } from './agent-tools.js'
+import { broadcastCalls, type TeamSpec } from './teams.js'
 import { LimitGuard } from './limit-guard.js'
 import type { RunErrorInfo, RunLimits, RunPatch, RunStatus } from './store.js'
 import type { StretchWatch } from './stretch-watch.js'
@@ -50,8 +52,8 @@ export interface LoopContext {
   children?: ChildCalls
 }
 
-/** How a stretch of the loop ended: `children` when it waits on child runs (and perhaps input too). */
-export type LoopOutcome = 'finished' | 'waiting' | 'children' | 'aborted'
+/** How a stretch of the loop ended: `children` when it waits on child runs (and perhaps input too), `handoff` when the run goes on as another agent. */
+export type LoopOutcome = 'finished' | 'waiting' | 'children' | 'handoff' | 'aborted'
 
 /** The patch that ends a run, with its figures. */
 export function finalPatch(
@@ -162,10 +164,17 @@ async function loop(context: LoopContext, guard: LimitGuard): Promise<LoopOutcom
         await log.flush()
         return 'finished'
       }
+      // Handed off: the next stretch goes on as the agent the run was handed to.
+      if (state.agentId !== undefined && state.agentId !== context.agent.id) return 'handoff'
       if (state.turns >= context.agent.maxTurns) {
         failRun(context, { code: 'run.max_turns', message: `The run reached its limit of ${context.agent.maxTurns} model turns` })
         await log.flush()
         return 'finished'
+      }
+      // A broadcast team's first turn is the runtime's: every member gets the input.
+      if (state.turns === 0 && context.agent.team?.mode === 'broadcast') {
+        appendBroadcast(context)
+        continue
       }
       await modelTurn(context)
       const crossed = guard.afterTurn()
@@ -182,6 +191,20 @@ async function loop(context: LoopContext, guard: LimitGuard): Promise<LoopOutcom
     await log.flush()
     return 'finished'
   }
+}
+
+/** The first turn of a broadcast team: a call of every member's tool with the run's input, as the model's turn would be. */
+function appendBroadcast(context: LoopContext): void {
+  const { agent, log } = context
+  const spec = agent.team as TeamSpec
+  const byMember = new Map<string, string>()
+  for (const definition of agent.tools.values()) {
+    const target = agentToolTarget(definition)
+    if (target !== undefined) byMember.set(target.reference, definition.name)
+  }
+  const input = [...log.state.messages].reverse().find((message) => message.role === 'user')?.content ?? ''
+  const calls = broadcastCalls(spec, spec.members.map((member) => byMember.get(member) as string), input)
+  log.append('message.completed', { role: 'assistant', content: '', tool_calls: calls, usage: usageData({ inputTokens: 0, outputTokens: 0 }), time_to_first_chunk_ms: null, route_id: context.route.id, model: context.route.model })
 }
 
 /** True when the latest assistant message asked for no tools. */

@@ -31,6 +31,8 @@ export interface AgentToolOptions {
   description?: string
   /** The name the model calls it by. @default the agent's key */
   name?: string
+  /** End the parent run with the child's answer as its content (a team's `route` mode). @default false */
+  stopAfterCall?: boolean
 }
 
 /** The input every agent tool takes. */
@@ -64,6 +66,7 @@ export function agentTool(reference: string, options: AgentToolOptions = {}): To
     description: options.description ?? `Hands a task to the ${key} agent and returns its answer.`,
     input: agentToolInput,
     timeoutMs: 0,
+    stopAfterCall: options.stopAfterCall ?? false,
     execute: () => {
       throw new Error(`Agent tool ${key} is executed by the runtime as a child run`)
     },

@@ -10,6 +10,9 @@ import { checkLimits } from './limits.js'
 import { checkToolsetReferences, type ToolsetReference } from './toolsets.js'
 import type { RunLimits } from './store.js'
 import { toJsonSchema, toToolSpec, type Tool } from './tools.js'
+import { handoffTarget, handoffTool } from './handoffs.js'
+import { agentToolTarget } from './agent-tools.js'
+import type { TeamSpec } from './teams.js'
 
 /**
  * An agent as the user defines it. `Schema` is the type of its
@@ -50,6 +53,15 @@ export interface AgentDefinition<Schema extends z.ZodType = z.ZodType> {
    * @default []
    */
   toolsets?: readonly (string | ToolsetReference)[]
+  /**
+   * Agents (`key@version` or `key`) this one may hand the run over to: each
+   * gives the model a `transfer_to_<key>` tool; the run then goes on as that
+   * agent (see `agent.handoff`). Each must be defined when this one is used.
+   * @default []
+   */
+  handoffs?: readonly string[]
+  /** Set by `team()`: the definition is a team's. @default undefined (an agent) */
+  team?: TeamSpec
 }
 
 /**
@@ -87,6 +99,8 @@ export interface Agent<Output = unknown> {
   readonly toolsets: readonly ToolsetReference[]
   /** A canonical text of the definition, to detect a redefinition with other content. */
   readonly fingerprint: string
+  /** For a team (`team()`): its mode and members. */
+  readonly team: TeamSpec | undefined
 }
 
 /** The agent a runtime defines when it is given none: no instructions, no tools, the default route. */
@@ -125,13 +139,21 @@ function compile(definition: AgentDefinition): Agent {
     if (tools.has(entry.name)) throw new ValidationError(`Agent \`${key}\` has two tools named \`${entry.name}\``)
     tools.set(entry.name, entry)
   }
+  if (definition.handoffs !== undefined && !Array.isArray(definition.handoffs)) throw new ValidationError(`Expected \`handoffs\` of agent \`${key}\` to be an array of agent references`)
+  for (const reference of definition.handoffs ?? []) {
+    const made = handoffTool(reference, key)
+    if (tools.has(made.name)) throw new ValidationError(`Agent \`${key}\` has two tools named \`${made.name}\``)
+    tools.set(made.name, made)
+  }
   const limits = checkLimits(definition.limits, `limits of agent ${key}`)
   const context = checkContext(definition.context, `context of agent ${key}`)
   const toolsets = checkToolsetReferences(definition.toolsets, `toolsets of agent ${key}`)
   const toolSpecs = [...tools.values()].map(toToolSpec)
   const responseFormat = definition.outputSchema === undefined ? undefined : { name: 'output', schema: toJsonSchema(definition.outputSchema) }
   const instructions = definition.instructions ?? ''
-  const fingerprint = JSON.stringify([instructions, toolSpecs, definition.route ?? null, maxTurns, responseFormat ?? null, definition.name ?? null, historyRuns, limits ?? null, context, toolsets])
+  // The agents its agent tools and handoffs name, which their specs do not show.
+  const targets = [...tools.values()].map((entry) => agentToolTarget(entry) ?? handoffTarget(entry) ?? null)
+  const fingerprint = JSON.stringify([instructions, toolSpecs, definition.route ?? null, maxTurns, responseFormat ?? null, definition.name ?? null, historyRuns, limits ?? null, context, toolsets, targets, definition.team ?? null])
   return {
     key,
     version,
@@ -150,6 +172,7 @@ function compile(definition: AgentDefinition): Agent {
     fixedRequestBytes: fixedRequestBytes(toolSpecs, responseFormat),
     toolsets,
     fingerprint,
+    team: definition.team,
   }
 }
 

@@ -28,6 +28,7 @@ import { createRunState, openRequests, outputText } from './run-state.js'
 import { initialMessages, type ActiveRun, type Scheduler } from './scheduler.js'
 import { isTerminalStatus, type Run, type Store } from './store.js'
 import { ChildInputMirror } from './child-input.js'
+import { appendHandoff, handoffTarget } from './handoffs.js'
 
 /** What child runs need from the runtime. */
 export interface ChildRunsHost {
@@ -41,6 +42,8 @@ export interface ChildRunsHost {
   ownerId: string | undefined
   /** The deepest a child may be (`maxDepth`): a top-level run is depth 0. */
   maxDepth: number
+  /** How many handoffs a run may make (`maxHandoffs`). */
+  maxHandoffs: number
   live: LiveRuns
   logger: Logger
   isClosed: () => boolean
@@ -98,6 +101,18 @@ export class ChildRuns {
     if (childId !== undefined) await this.#reconcile(parent, call, childId)
   }
 
+  /** Hands `parent` over to agent `reference` (a `transfer_to_*` call), or gives the call an error result. */
+  handoff(parent: ActiveRun, call: ToolCall, reference: string): void {
+    let to: Agent
+    try {
+      to = this.#host.agents.resolve(reference)
+    } catch (error) {
+      parent.log.append('tool.result', { tool_call_id: call.id, name: call.name, output: toErrorInfo(error).message, is_error: true, error_code: 'tool.failed' })
+      return
+    }
+    appendHandoff(parent.log, call, parent.agent.id, to.id, this.#host.maxHandoffs)
+  }
+
   /**
    * Where input for `runId` goes: a request the run mirrors from a child is
    * answered in that child (`run_id`), with the child's tool call id; the
@@ -126,15 +141,15 @@ export class ChildRuns {
     }
   }
 
-  /** Checks that every agent tool of `agent` names a defined agent (`not_found.agent` otherwise). */
+  /** Checks that every agent tool and handoff of `agent` names a defined agent (`not_found.agent` otherwise). */
   checkAgentTools(agent: Agent): void {
     for (const definition of agent.tools.values()) {
-      const target = agentToolTarget(definition)
-      if (target === undefined) continue
+      const reference = agentToolTarget(definition)?.reference ?? handoffTarget(definition)
+      if (reference === undefined) continue
       try {
-        this.#host.agents.resolve(target.reference)
+        this.#host.agents.resolve(reference)
       } catch {
-        throw new NotFoundError('not_found.agent', `Agent ${agent.id} has tool ${definition.name} for agent ${target.reference}, which is not defined: define it first`)
+        throw new NotFoundError('not_found.agent', `Agent ${agent.id} has tool ${definition.name} for agent ${reference}, which is not defined: define it first`)
       }
     }
   }
@@ -235,6 +250,8 @@ export class ChildRuns {
     if (!isTerminalStatus(child.status)) return
     const { completed, result } = endOf(child, call.id, child.personaId.split('@')[0] as string)
     log.append('subrun.completed', completed)
-    log.append('tool.result', { tool_call_id: call.id, name: call.name, ...result })
+    // A stopAfterCall agent tool (a routing team's member) ends the parent with the child's answer, verbatim.
+    const stop = parent.agent.tools.get(call.name)?.stopAfterCall === true && !result.is_error
+    log.append('tool.result', { tool_call_id: call.id, name: call.name, ...result, ...(stop ? { stop_after_call: true } : {}) })
   }
 }

@@ -94,6 +94,12 @@ export interface EventDataMap {
   /** An answer; with `run_id`, an answer a child run received (in its own log), mirrored in its parent's. */
   'run.input_received': { tool_call_id: string; approved: boolean; content: string; run_id?: string }
   /**
+   * The run was handed over (a `transfer_to_*` call, `tool_call_id`): from
+   * the next model turn it goes on as agent `to` (`key@version`), its
+   * instructions and tools; `from` is the agent it was.
+   */
+  'agent.handoff': { from: string; to: string; tool_call_id: string }
+  /**
    * A tool call that names an agent (`agentTool`) started child run
    * `child_run_id` of agent `agent` (`key@version`) with `input`. The child
    * has its own log; the call's `tool.result` follows its `subrun.completed`.

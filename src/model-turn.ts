@@ -17,7 +17,14 @@ import { maxBacklog } from './run-log.js'
 import { usageData } from './run-state.js'
 
 function requestMessages(context: LoopContext): Message[] {
-  const own = context.log.state.messages
+  const state = context.log.state
+  let own = state.messages
+  if (state.agentId !== undefined) {
+    // Handed off: the run speaks as the agent it was handed to, whose instructions lead.
+    const rest = own[0]?.role === 'system' ? own.slice(1) : own
+    const { instructions } = context.agent
+    own = instructions === '' ? rest : [{ role: 'system', content: instructions, createdAt: (own[0] as Message).createdAt }, ...rest]
+  }
   // A copy: the provider may keep the request, and the run's list keeps growing.
   const history = context.history.messages
   if (history.length === 0) return own.slice()

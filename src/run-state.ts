@@ -79,6 +79,10 @@ export interface RunState {
   lastEventMs: number | undefined
   /** The tokens and cost of the run's ended children; undefined while it has none. */
   childTotals: ChildTotals | undefined
+  /** The agent the run goes on as after its last handoff (`agent.handoff`); undefined while it has made none. */
+  agentId: string | undefined
+  /** Handoffs made. */
+  handoffs: number
 }
 
 /** Milliseconds the run has executed by `nowMs` (its limit's measure). */
@@ -101,6 +105,8 @@ export function createRunState(messages: Message[]): RunState {
     executingSinceMs: undefined,
     lastEventMs: undefined,
     childTotals: undefined,
+    agentId: undefined,
+    handoffs: 0,
     toolPhase: undefined,
     stopContent: undefined,
     reasoning: [],
@@ -279,6 +285,11 @@ function applyEventData(state: RunState, event: RunEvent, timeMs: number): void 
       state.terminal = true
       state.endedAtMs = timeMs
       closeStretch(state, timeMs)
+      state.stepSeq = event.seq
+      return
+    case 'agent.handoff':
+      state.agentId = event.data.to
+      state.handoffs++
       state.stepSeq = event.seq
       return
     case 'subrun.started':

@@ -51,6 +51,8 @@ export interface RuntimeOptions {
    * result with `run.depth_exceeded`. @default 4
    */
   maxDepth?: number
+  /** How many times one run may be handed over to another agent (`handoffs`); a handoff past it gets an error result. @default 5 */
+  maxHandoffs?: number
   /** `creditsUsed = round(totalCostUsd * creditsPerUsd)`. @default 1000 */
   creditsPerUsd?: number
   /** What happens to runs found running in the store at open: continue them, or fail them with `run.interrupted`. @default 'resume' */

@@ -24,6 +24,7 @@ import { recoverRuns } from './recovery.js'
 import { RecoveryPasses } from './recovery-passes.js'
 import { RunControl } from './run-control.js'
 import { ChildRuns } from './child-runs.js'
+import { defaultMaxHandoffs } from './handoffs.js'
 import { readRunTree, type RunTree } from './run-tree.js'
 import { pruneFinishedRuns, type PruneOptions } from './prune.js'
 import { checkAfterSeq, checkEventLimit, listRunsChecked } from './run-queries.js'
@@ -104,8 +105,9 @@ export class Runtime {
       logger: this.#logger,
       onDropped: () => this.#passes.soon(),
       onEnded: (run, events) => this.#ended.add(run.id, run.sessionId, events),
-      childCalls: (active) => ({ run: (call, input, target) => this.#children.runCall(active, call, input, target) }),
+      childCalls: (active) => ({ run: (call, input, target) => this.#children.runCall(active, call, input, target), handoff: (call, reference) => this.#children.handoff(active, call, reference) }),
       onChildren: (active) => this.#children.watch(active),
+      resolveAgent: (id) => this.#agents.resolve(id),
     })
     this.#maxInputBytes = positiveInteger(options.maxInputBytes, 'maxInputBytes', 1_048_576)
     this.#messages = new Messages({
@@ -129,6 +131,7 @@ export class Runtime {
       providers: this.#providers,
       ownerId: this.#execute ? this.#ownership.ownerId : undefined,
       maxDepth: (this.#maxDepth = positiveInteger(options.maxDepth, 'maxDepth', 4)),
+      maxHandoffs: options.maxHandoffs === 0 ? 0 : positiveInteger(options.maxHandoffs, 'maxHandoffs', defaultMaxHandoffs),
       live: this.#liveRuns,
       logger: this.#logger,
       isClosed: () => this.#closed,

@@ -6,11 +6,11 @@
  * with its event.
  */
 import PQueue from 'p-queue'
-import { finalPatch, runAgentLoop, type LoopContext } from './agent-loop.js'
+import { failRun, finalPatch, runAgentLoop, type LoopContext } from './agent-loop.js'
 import type { ChildCalls } from './tool-phase.js'
 import { StretchWatch } from './stretch-watch.js'
 import type { Agent } from './agents.js'
-import { isSessionBusy, StateError, ValidationError } from './errors.js'
+import { isSessionBusy, StateError, toErrorInfo, ValidationError } from './errors.js'
 import type { EventHub } from './event-stream.js'
 import type { JsonObject, RunEvent } from './events.js'
 import type { Message } from './model.js'
@@ -74,6 +74,8 @@ export interface SchedulerOptions {
   childCalls?: (active: ActiveRun) => ChildCalls
   /** Called when a stretch ended waiting on child runs: follow them, and wake the run when one ends. */
   onChildren?: (active: ActiveRun) => void
+  /** The agent `key@version` (for a run handed off to it); throws when it is not defined. @default the run goes on as its agent */
+  resolveAgent?: (id: string) => Agent
 }
 
 class ClosingSignal extends Error {
@@ -293,6 +295,7 @@ export class Scheduler {
     // A child runs under its parent's hold on the session: it has no claim to make.
     const careful = run.parentRunId === null && (active.careful || this.#blocked.has(run.sessionId) || (this.shared && active.session === undefined))
     if (starting && careful && !(await this.#claimSession(active))) return
+    if (!this.#handOver(active)) return
     const extend = this.#options.extendAgent
     if (extend !== undefined) active.agent = extend(active.agent)
     // The session's state is only for tools: an agent without tools does not read it.
@@ -345,12 +348,33 @@ export class Scheduler {
       // Input may have arrived while this stretch was unwinding (readers see the
       // waiting event as soon as it is committed): continue at once if so.
       if (!log.sealed && ownOpenRequests(log.state.toolPhase).length === 0) this.#schedule(active)
+    } else if (outcome === 'handoff') {
+      this.#schedule(active)
     } else if (outcome === 'children') {
       // Its slot is given back: the children it waits on wake it when they end.
       this.#options.onChildren?.(active)
     } else if (outcome === 'aborted' && active.controller.signal.reason instanceof ClosingSignal) {
       // Closing: keep what was appended; the next runtime on this store recovers the run.
       await log.flush().catch(() => {})
+    }
+  }
+
+  /** Makes the run's agent the one its last handoff named; false (the run failed) when that agent is not defined here. */
+  #handOver(active: ActiveRun): boolean {
+    const current = active.log.state.agentId
+    const resolve = this.#options.resolveAgent
+    if (current === undefined || current === active.agent.id || resolve === undefined) return true
+    try {
+      active.agent = resolve(current)
+      return true
+    } catch (error) {
+      failRun({ log: active.log, route: active.route, creditsPerUsd: this.#options.creditsPerUsd }, toErrorInfo(error))
+      active.executing = false
+      active.log.flush().then(
+        () => this.#leave(active),
+        (failure: unknown) => this.#drop(active, failure),
+      )
+      return false
     }
   }
 

@@ -73,7 +73,7 @@ export class Sessions {
     this.#host.assertOpen()
     checkObject(options, 'options')
     const agent = optionalReference(options.agent, 'agent')
-    if (agent !== undefined) this.#host.resolveAgent(agent)
+    const resolved = agent === undefined ? undefined : this.#host.resolveAgent(agent)
     const createdBy = optionalCaller(options.createdBy, 'createdBy') ?? null
     const userId = options.userId === null ? null : (optionalString(options.userId, 'userId') ?? createdBy?.userId ?? null)
     const title = options.title === null ? null : (optionalString(options.title, 'title') ?? null)
@@ -82,7 +82,7 @@ export class Sessions {
       id: createId('thr'),
       orgId: optionalString(options.orgId, 'orgId', { nonEmpty: true }) ?? 'default',
       userId,
-      type: 'agent',
+      type: resolved?.team === undefined ? 'agent' : 'team',
       agent: agent ?? null,
       title,
       metadata: optionalJsonObject(options.metadata, 'metadata') ?? {},

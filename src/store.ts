@@ -21,7 +21,8 @@ export interface Session {
   id: string
   orgId: string
   userId: string | null
-  type: 'agent'
+  /** `team` for a session made for a team's run (`team()`), else `agent`. */
+  type: 'agent' | 'team'
   /** The default agent (`key` or `key@version`) of the session's runs. */
   agent: string | null
   title: string | null

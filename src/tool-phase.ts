@@ -13,6 +13,7 @@ import { openRequests, ownOpenRequests, type ToolPhase } from './run-state.js'
 import type { WatchedCall } from './stretch-watch.js'
 import type { Tool } from './tools.js'
 import { agentToolTarget, type AgentToolTarget } from './agent-tools.js'
+import { handoffTarget } from './handoffs.js'
 
 function needsConfirmation(definition: Tool, args: unknown): boolean {
   const rule = definition.needsConfirmation
@@ -164,6 +165,8 @@ async function executeCall(context: LoopContext, phase: ToolPhase, call: ToolCal
 export interface ChildCalls {
   /** Starts the call's child run, or records its end once it ended; leaves the call open while the child runs. */
   run(call: ToolCall, input: string, target: AgentToolTarget): Promise<void>
+  /** Hands the run over to agent `reference` (a `transfer_to_*` call): `agent.handoff` and the call's result, or an error result. */
+  handoff(call: ToolCall, reference: string): void
 }
 
 /** An agent-tool call: handed to the run's ChildCalls with its validated `input`. */
@@ -218,9 +221,15 @@ export async function runToolPhase(context: LoopContext, phase: ToolPhase): Prom
   }
   const stateBefore = JSON.stringify(context.sessionState)
   if (runnable.length > 0) {
-    await runBounded(runnable, context.toolConcurrency, (call) => {
-      const target = agentToolTarget(agent.tools.get(call.name))
-      return target === undefined ? executeCall(context, phase, call) : childCall(context, phase, call, target)
+    await runBounded(runnable, context.toolConcurrency, async (call) => {
+      const definition = agent.tools.get(call.name)
+      const target = agentToolTarget(definition)
+      if (target !== undefined) return childCall(context, phase, call, target)
+      const handoff = handoffTarget(definition)
+      if (handoff === undefined) return executeCall(context, phase, call)
+      if (context.children === undefined) {
+        log.append('tool.result', { tool_call_id: call.id, name: call.name, output: `${call.name} hands the run over, which this runtime does not do here`, is_error: true, error_code: 'tool.failed' })
+      } else context.children.handoff(call, handoff)
     })
   }
   if (context.signal.aborted) return 'continue'

@@ -72,6 +72,8 @@ export interface AgnoRun {
   events: AgnoEvent[]
   /** ISO 8601. */
   created_at: string
+  /** For the runs of a team session (`type=team`): the run that started this one as a member (null for the team's own run). */
+  parent_run_id?: string | null
 }
 
 const pageSize = 100
@@ -325,7 +327,10 @@ export async function listSessionRuns(context: RequestContext): Promise<Response
     const page = await runtime.listRuns({ orgId: caller.org_id, sessionId: session.id, order: 'asc', limit: pageSize, ...(before === undefined ? {} : { before }) })
     for (const run of page) {
       listed.set(run.id, run)
-      out.push(await agnoRun(context, run, session.userId, lookup))
+      const item = await agnoRun(context, run, session.userId, lookup)
+      // A team session lists its members' runs too, each under the run that started it.
+      if (session.type === 'team') item.parent_run_id = run.parentRunId
+      out.push(item)
     }
     if (page.length < pageSize) break
     before = (page[page.length - 1] as Run).id

@@ -14,7 +14,7 @@ export interface ThreadWire {
   id: string
   org_id: string
   user_id: string | null
-  type: 'agent'
+  type: 'agent' | 'team'
   persona_id: string | null
   title: string | null
   metadata: JsonObject

@@ -1,9 +1,11 @@
 /**
  * The agents of the example server: `assistant@1`, with three tools: `add`,
  * `send_email`, which asks for confirmation before it "sends", and
- * `researcher`, the agent `researcher@1` as a tool (each call a child run).
+ * `researcher`, the agent `researcher@1` as a tool (each call a child run);
+ * and `panel@1`, a team that asks `researcher@1` and `critic@1` at once and
+ * combines their answers.
  */
-import { agentTool, tool, type AgentDefinition } from 'hearth-runtime'
+import { agentTool, team, tool, type AgentDefinition } from 'hearth-runtime'
 import { z } from 'zod'
 
 /** `add({ a, b })` returns `a + b`. */
@@ -40,3 +42,17 @@ export const assistantAgent: AgentDefinition = {
     'You are a helpful assistant. Use `add` for arithmetic. Use `send_email` only when the user asks to send an email. Hand questions that need research to `researcher`.',
   tools: [addTool, sendEmailTool, agentTool('researcher@1')],
 }
+
+/** `critic@1`: no tools; the panel's second voice. */
+export const criticAgent: AgentDefinition = {
+  key: 'critic',
+  version: 1,
+  name: 'Critic',
+  instructions: 'You point out what is weak or missing in the request, in a few sentences.',
+}
+
+/** `panel@1`: researcher@1 and critic@1 answer every request at once (child runs), then the panel combines them. */
+export const panelTeam: AgentDefinition = team({ key: 'panel', version: 1, name: 'Panel', mode: 'broadcast', members: ['researcher@1', 'critic@1'] })
+
+/** Every agent of the example server, the assistant first (the default). */
+export const demoAgents: readonly AgentDefinition[] = [assistantAgent, researcherAgent, criticAgent, panelTeam]

@@ -12,7 +12,7 @@ import { Runtime, type ModelProvider, type Route } from 'hearth-runtime'
 import { createHttpHandler, toNodeListener, type HttpCaller } from 'hearth-runtime/http'
 import { postgresStore } from 'hearth-runtime/postgres'
 import { sqliteStore } from 'hearth-runtime/sqlite'
-import { assistantAgent, researcherAgent } from './demo-agent.js'
+import { assistantAgent, demoAgents } from './demo-agent.js'
 import { demoModel } from './demo-model.js'
 import { loadMcpConfig } from './mcp-config.js'
 
@@ -213,7 +213,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     leaseMs: config.leaseMs,
     providers: models.providers,
     routes: { default: config.contextWindow === undefined ? models.route : { ...models.route, contextWindow: config.contextWindow } },
-    agents: [{ ...assistantAgent, context: { strategy: config.context }, ...(mcp === undefined ? {} : { toolsets: ['mcp'] }) }, researcherAgent],
+    agents: [{ ...assistantAgent, context: { strategy: config.context }, ...(mcp === undefined ? {} : { toolsets: ['mcp'] }) }, ...demoAgents.slice(1)],
     execute: config.execute,
     controlTimeoutMs: config.controlTimeoutMs,
   })
@@ -235,6 +235,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       : `  store  PostgreSQL ${redactUrl(config.databaseUrl)} (db_id ${runtime.store.id})`,
     `  model  ${models.description}`,
     `  agent  ${assistantAgent.key}@${assistantAgent.version} with the tools add, send_email (asks for confirmation) and researcher (the agent researcher@1, run as a child run)`,
+    '  team   panel@1 (persona_id "panel"): researcher@1 and critic@1 answer at once, then the panel combines them',
     config.execute
       ? `  role   executes runs; other servers on the same ${storeName} share them, and input or cancel may go to any of them`
       : `  role   observer (HEARTH_EXECUTE=false): executes nothing; a server on the same ${storeName} executes its runs`,

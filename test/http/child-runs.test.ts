@@ -36,6 +36,25 @@ describe('child runs over HTTP', () => {
     expect(parent.total_input_tokens).toBeGreaterThan(child.body.total_input_tokens)
   })
 
+  it('the panel team: a team session, its members as child runs, listed by the Agno view under type=team', async () => {
+    const { api } = demo
+    const created = await api('POST', '/v1/threads', { persona_id: 'panel' })
+    expect(created.body.type).toBe('team')
+    const { runId } = await startRun(api, 'Should we ship on Friday?', created.body.id)
+    const done = await waitForRun(api, runId, (run) => run.status === 'completed')
+    expect(done.content).toBe('researcher returned "You said: Should we ship on Friday?"\ncritic returned "You said: Should we ship on Friday?"')
+    const tree = (await api('GET', `/v1/runs/${runId}/tree`)).body
+    expect(tree.children.map((child: { run: { persona_id: string } }) => child.run.persona_id)).toEqual(['researcher@1', 'critic@1'])
+    const agno = await api('GET', `/sessions/${created.body.id}/runs?type=team`)
+    expect(agno.status).toBe(200)
+    expect(agno.body.map((run: { run_id: string; parent_run_id: string | null }) => [run.run_id === runId, run.parent_run_id])).toEqual([
+      [true, null],
+      [false, runId],
+      [false, runId],
+    ])
+    expect((await api('GET', `/sessions/${created.body.id}/runs?type=agent`)).body).toEqual([])
+  })
+
   it('a slow child streams on its own log while the parent waits for it', async () => {
     const { api, url } = demo
     const { runId } = await startRun(api, '/tool researcher {"input":"/slow 20 5"}')

@@ -7,7 +7,7 @@ import { afterAll, beforeAll } from 'vitest'
 import type { AddressInfo } from 'node:net'
 import { memoryStore, Runtime, type RuntimeOptions, type Store } from 'hearth-runtime'
 import { createHttpHandler, toNodeListener, type HttpHandlerOptions } from 'hearth-runtime/http'
-import { assistantAgent, researcherAgent } from '../../examples/support/demo-agent.js'
+import { demoAgents } from '../../examples/support/demo-agent.js'
 import { demoModel } from '../../examples/support/demo-model.js'
 
 /** A runtime on the memory store with the example server's demo model and agent. */
@@ -15,7 +15,7 @@ export function openDemoRuntime(options: Partial<RuntimeOptions> = {}): Promise<
   return Runtime.open({
     providers: { demo: demoModel() },
     routes: { default: { provider: 'demo', model: 'demo' } },
-    agents: [assistantAgent, researcherAgent],
+    agents: [...demoAgents],
     concurrency: 256,
     ...options,
   })
