@@ -3,6 +3,7 @@
  *
  *   npm run bench
  */
+import { benchChildRuns, formatChildRuns } from './child-runs.js'
 import { benchCore, printComparisons } from './core.js'
 import { formatHttpSse, benchHttpSse } from './http-sse.js'
 import { benchImportCost } from './import-cost.js'
@@ -31,6 +32,8 @@ printSqliteRuntime('\nThe runtime on SQLite beside the memory store, and its per
 console.log(`\n${formatHttpSse(await benchHttpSse())}`)
 
 console.log(`\n${formatStalledReaders(await benchStalledReaders())}`)
+
+console.log(`\n${formatChildRuns(await benchChildRuns())}`)
 
 if (await benchPgReachable()) {
   const postgres = await benchPostgresStore()

@@ -14,7 +14,7 @@
  */
 import type { Agent, AgentRegistry } from './agents.js'
 import { agentToolTarget, type AgentToolTarget } from './agent-tools.js'
-import { existingChildOf, NotFoundError, StateError, toErrorInfo } from './errors.js'
+import { NotFoundError, StateError, toErrorInfo } from './errors.js'
 import { readRunEvents, type EventHub, type LiveRuns } from './event-stream.js'
 import type { EventDataMap, Json } from './events.js'
 import { effectiveLimits } from './limits.js'
@@ -94,10 +94,10 @@ export class ChildRuns {
    * one a crash left), or, once the child ended, appends `subrun.completed`
    * and the call's `tool.result`. Leaves the call open while the child runs.
    */
-  async runCall(parent: ActiveRun, call: ToolCall, input: string, target: AgentToolTarget): Promise<void> {
+  async runCall(parent: ActiveRun, call: ToolCall, input: string, target: AgentToolTarget, fresh: boolean): Promise<void> {
     const phase = parent.log.state.toolPhase
     if (phase === undefined) return
-    const childId = phase.children.get(call.id) ?? (await this.#start(parent, call, input, target))
+    const childId = phase.children.get(call.id) ?? (fresh ? undefined : await this.#orphan(parent, call)) ?? (await this.#start(parent, call, input, target))
     if (childId !== undefined) await this.#reconcile(parent, call, childId)
   }
 
@@ -183,6 +183,19 @@ export class ChildRuns {
     if (!this.#host.isClosed()) scheduler.wake(parent)
   }
 
+  /**
+   * The child a crash left between its insert and the parent's
+   * `subrun.started` (only a call announced before this stretch can have
+   * one): adopted, its `subrun.started` appended now.
+   */
+  async #orphan(parent: ActiveRun, call: ToolCall): Promise<string | undefined> {
+    const children = await this.#host.store.listRuns({ parentRunId: parent.run.id, limit: 1000 })
+    const orphan = children.find((child) => child.parentToolCallId === call.id)
+    if (orphan === undefined) return undefined
+    parent.log.append('subrun.started', { child_run_id: orphan.id, agent: orphan.personaId, tool_call_id: call.id, input: orphan.input })
+    return orphan.id
+  }
+
   /** Inserts the call's child and appends `subrun.started`; undefined when the call got an error result instead. */
   async #start(parent: ActiveRun, call: ToolCall, input: string, target: AgentToolTarget): Promise<string | undefined> {
     const host = this.#host
@@ -219,19 +232,16 @@ export class ChildRuns {
       parent: { run: parent.run, toolCallId: call.id },
     })
     const childLog = new RunLog(host.store, host.hub, run, createRunState(initialMessages(agent, childInput, now)))
+    // As a top-level run's, the insert rides in the child's first commit (with its run.started), queued
+    // before the parent's subrun.started: a crash between the two leaves a child the resumed parent adopts.
+    // The store refuses a second child for the call (child_exists), so no crash ever makes two.
     childLog.insert(run, host.ownerId)
-    let childId = run.id
-    try {
-      // Stored before the parent names it: a crash in between leaves a child the resumed parent adopts.
-      await childLog.flush()
-    } catch (error) {
-      const existing = existingChildOf(error)
-      if (existing === undefined) throw error
-      childId = existing
-    }
-    log.append('subrun.started', { child_run_id: childId, agent: agent.id, tool_call_id: call.id, input: childInput })
-    if (childId === run.id) host.scheduler.startChild(host.scheduler.track(run, childLog, agent, route))
-    return childId
+    // Committed by the next flush even while the child waits for a slot; a failure shows when it runs.
+    childLog.committed().catch(() => {})
+    const active = host.scheduler.track(run, childLog, agent, route)
+    log.append('subrun.started', { child_run_id: run.id, agent: agent.id, tool_call_id: call.id, input: childInput })
+    host.scheduler.startChild(active)
+    return run.id
   }
 
   /** Records the child's end in the parent when it ended; nothing while it runs. */

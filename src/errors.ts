@@ -246,13 +246,6 @@ export function isSessionBusy(error: unknown): boolean {
   return isHearthError(error) && error.code === 'storage.conflict' && error.details.reason === 'session_busy'
 }
 
-/** The child a {@link childExistsError} names; undefined for any other error. */
-export function existingChildOf(error: unknown): string | undefined {
-  if (!isHearthError(error) || error.code !== 'storage.conflict' || error.details.reason !== 'child_exists') return undefined
-  const child = error.details.child_run_id
-  return typeof child === 'string' ? child : undefined
-}
-
 /** A cancel or input that the run's owner did not apply in time (`control.timeout`). */
 export class ControlTimeoutError extends HearthError {
   constructor(message: string, options: HearthErrorOptions = {}) {

@@ -164,7 +164,7 @@ async function executeCall(context: LoopContext, phase: ToolPhase, call: ToolCal
 /** Runs agent-tool calls as child runs: the runtime's ChildRuns, for one run. */
 export interface ChildCalls {
   /** Starts the call's child run, or records its end once it ended; leaves the call open while the child runs. */
-  run(call: ToolCall, input: string, target: AgentToolTarget): Promise<void>
+  run(call: ToolCall, input: string, target: AgentToolTarget, fresh: boolean): Promise<void>
   /** Hands the run over to agent `reference` (a `transfer_to_*` call): `agent.handoff` and the call's result, or an error result. */
   handoff(call: ToolCall, reference: string): void
 }
@@ -178,7 +178,8 @@ async function childCall(context: LoopContext, phase: ToolPhase, call: ToolCall,
     context.log.append('tool.result', { tool_call_id: call.id, name: call.name, output, is_error: true, error_code: 'tool.failed' })
     return
   }
-  await context.children.run(call, input, target)
+  // Announced in this stretch (its arguments checked here): no child of it can exist yet.
+  await context.children.run(call, input, target, known !== undefined)
 }
 
 async function runBounded<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
