@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { sqliteStore } from '../../adapters/sqlite/index.js'
 import { Runtime } from '../../src/index.js'
 import { runKillTest } from '../../src/testing/index.js'
-import { answerOf, tasks } from './child-scenario.js'
+import { expectOneChildEach } from './child-checks.js'
 
 const directory = mkdtempSync(join(tmpdir(), 'hearth-child-kill-'))
 afterAll(() => rmSync(directory, { recursive: true, force: true }))
@@ -27,19 +27,7 @@ describe('a kill with child runs under way', () => {
       expect(report.violations, at).toEqual([])
       const observer = await Runtime.open({ store: sqliteStore({ path: join(directory, `child-${report.killAfterEvents}.db`) }), execute: false })
       try {
-        const runs = await observer.listRuns({ limit: 100 })
-        const leads = runs.filter((run) => run.parentRunId === null)
-        for (const lead of leads) {
-          const children = runs.filter((run) => run.parentRunId === lead.id)
-          expect(children, `${at}: children of ${lead.id}`).toHaveLength(1)
-          const task = lead.input
-          expect(tasks).toContain(task)
-          expect(children[0], at).toMatchObject({ status: 'completed', content: answerOf(task), parentToolCallId: 'call_r' })
-          expect(lead, at).toMatchObject({ status: 'completed', content: `Lead: ${answerOf(task)}` })
-          const events = await observer.readEvents(lead.id)
-          expect(events.filter((event) => event.type === 'subrun.started').map((event) => event.data), at).toEqual([expect.objectContaining({ child_run_id: children[0]?.id })])
-          expect(events.filter((event) => event.type === 'subrun.completed'), at).toHaveLength(1)
-        }
+        await expectOneChildEach(observer, at)
       } finally {
         await observer.close()
       }

@@ -8,7 +8,7 @@
  * whole answer.
  */
 import { sqliteStore } from '../../adapters/sqlite/index.js'
-import { agentTool, type ModelRequest, type Runtime } from '../../src/index.js'
+import { agentTool, type ModelRequest, type Runtime, type Store } from '../../src/index.js'
 import { callTools, reply, scriptedModel, type KillScenario, type ScriptedTurn } from '../../src/testing/index.js'
 
 /** What each researcher child answers to `task`. */
@@ -28,22 +28,25 @@ function script(request: ModelRequest, index: number): ScriptedTurn {
   return reply(answerOf(user), { delayMs: 6 })
 }
 
-const scenario: KillScenario = {
-  runtimeOptions: ({ storePath }) => ({
-    store: sqliteStore({ path: storePath }),
-    // Recovered because the victim's pid is gone, never by waiting for this lease.
-    leaseMs: 600_000,
-    providers: { scripted: scriptedModel(script) },
-    routes: { default: { provider: 'scripted', model: 'm' } },
-    agents: [
-      { key: 'researcher', version: 1, instructions: 'Research.' },
-      { key: 'lead', version: 1, instructions: 'Lead.', tools: [agentTool('researcher@1')] },
-    ],
-    defaultAgent: 'lead@1',
-  }),
-  async drive(runtime: Runtime) {
-    for (const task of tasks) await runtime.createRun({ input: task })
-  },
+/** The scenario on the store `storeAt` makes for a store path, with `leaseMs`. */
+export function childScenario(storeAt: (storePath: string) => Store, leaseMs: number): KillScenario {
+  return {
+    runtimeOptions: ({ storePath }) => ({
+      store: storeAt(storePath),
+      leaseMs,
+      providers: { scripted: scriptedModel(script) },
+      routes: { default: { provider: 'scripted', model: 'm' } },
+      agents: [
+        { key: 'researcher', version: 1, instructions: 'Research.' },
+        { key: 'lead', version: 1, instructions: 'Lead.', tools: [agentTool('researcher@1')] },
+      ],
+      defaultAgent: 'lead@1',
+    }),
+    async drive(runtime: Runtime) {
+      for (const task of tasks) await runtime.createRun({ input: task })
+    },
+  }
 }
 
-export default scenario
+// On SQLite, recovered because the victim's pid is gone, never by waiting for this lease.
+export default childScenario((path) => sqliteStore({ path }), 600_000)

@@ -12,6 +12,9 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { runKillTest } from '../../src/testing/index.js'
 import { chargesFile } from '../crash/scenario.js'
+import { expectOneChildEach } from '../crash/child-checks.js'
+import { postgresStore } from '../../adapters/postgres/index.js'
+import { Runtime, silentLogger } from '../../src/index.js'
 import { postgresReachable, testDatabase } from './pg-server.js'
 
 const reachable = await postgresReachable()
@@ -37,5 +40,28 @@ describe.skipIf(!reachable)('the kill harness on PostgreSQL', () => {
       expect(charged, `charges after a kill at ${report.killAfterEvents} events`).toEqual([...new Set(charged)])
     }
     expect(reports.filter((report) => !report.finishedFirst).length).toBeGreaterThanOrEqual(3)
+  }, 180_000)
+})
+
+describe.skipIf(!reachable)('a kill with child runs under way, on PostgreSQL', () => {
+  it('resumes parent and child from their logs, with exactly one child per call, both completed', async () => {
+    process.env.HEARTH_KILL_PG_URL = url
+    const childPoints = [4, 12, 30]
+    const reports = await runKillTest({
+      scenario: fileURLToPath(new URL('./child-kill-scenario.ts', import.meta.url)),
+      storePath: (point) => join(directory, `child_${point}`),
+      killAfterEvents: childPoints,
+    })
+    for (const report of reports) {
+      const at = `kill after ${report.killAfterEvents} events`
+      expect(report.violations, at).toEqual([])
+      const observer = await Runtime.open({ store: postgresStore({ connectionString: url }, { schema: `child_${report.killAfterEvents}`, logger: silentLogger }), execute: false })
+      try {
+        await expectOneChildEach(observer, at)
+      } finally {
+        await observer.close()
+      }
+    }
+    expect(reports.filter((report) => !report.finishedFirst).length).toBeGreaterThanOrEqual(2)
   }, 180_000)
 })
