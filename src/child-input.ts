@@ -10,7 +10,7 @@
 import { isTerminalEvent, type InputRequest, type RunEvent } from './events.js'
 import type { Logger } from './logger.js'
 import { openRequests, requestKey } from './run-state.js'
-import type { ActiveRun } from './scheduler.js'
+import type { ActiveRun } from './active-run.js'
 
 /** What a parent knows of one child's requests, folded from the child's log. */
 export class ChildView {

@@ -7,7 +7,7 @@
 import type { LoopContext } from './agent-loop.js'
 import { limitExceeded } from './limits.js'
 import { runFigures } from './run-figures.js'
-import { executedMs, metricsOf } from './run-state.js'
+import { executedMs } from './run-state.js'
 import type { RunErrorInfo } from './store.js'
 
 /** The limits of one stretch: `context` is the loop's, with a signal that also aborts when the duration runs out. */

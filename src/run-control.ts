@@ -13,7 +13,8 @@
 import { ControlTimeoutError, HearthError, NotFoundError, StateError, toErrorInfo, ValidationError } from './errors.js'
 import { createId } from './ids.js'
 import type { Logger } from './logger.js'
-import type { ActiveRun, Scheduler } from './scheduler.js'
+import type { ActiveRun } from './active-run.js'
+import type { Scheduler } from './scheduler.js'
 import { isTerminalStatus, type ControlAction, type ControlRequest, type ControlSettlement, type Run, type RunStatus, type Store } from './store.js'
 
 /** What cancel and input for a run need from the runtime. */

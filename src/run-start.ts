@@ -16,7 +16,8 @@ import type { Message } from './model.js'
 import { setRunInput } from './run-state.js'
 import type { ResolvedRoute } from './routes.js'
 import type { RunLog } from './run-log.js'
-import type { ActiveRun, Scheduler } from './scheduler.js'
+import type { ActiveRun } from './active-run.js'
+import type { Scheduler } from './scheduler.js'
 import type { Run, RunPatch, Session, Store, ThreadMessage } from './store.js'
 
 /** What a run reads before it starts. */
@@ -136,45 +137,4 @@ async function startedSummary(store: Store, active: ActiveRun): Promise<ContextS
   if (summary !== undefined || summaryRunId === undefined) return summary
   const kept = (await store.getSession(active.run.sessionId))?.contextSummary
   return kept?.runId === summaryRunId ? kept : undefined
-}
-
-/** A new run on its way into its session's lane. */
-export interface RunEntry {
-  run: Run
-  log: RunLog
-  session: Session
-  agent: Agent
-  route: ResolvedRoute
-  /** The owner the run is inserted for. */
-  ownerId: string | undefined
-  /** At the head of the lane (`multitask: 'interrupt'`). */
-  first: boolean
-}
-
-/**
- * Inserts a new run and puts it in its session's lane. Resolves true once
- * the insert is committed; false when the store refused to let it start
- * because another run holds its session (nothing of it was stored then).
- */
-export function enterRun(scheduler: Scheduler, entry: RunEntry): Promise<boolean> {
-  const { run, log, session } = entry
-  log.insert(run, entry.ownerId)
-  const position = scheduler.waitPosition(session.id)
-  if (position > 0) log.append('run.queued', { position })
-  const active = scheduler.track(run, log, entry.agent, entry.route)
-  if (position === 0) active.session = session
-  // Join the lane before the first await so concurrent createRun calls keep their order.
-  scheduler.enqueue(active, entry.first)
-  // The run starts before its insert is committed, so the insert and the run's first events share
-  // one commit; nothing is seen before it lands, and the loop commits before any tool executes.
-  scheduler.markReady(active)
-  // `then`, not an async function: one promise fewer on every run's way in.
-  return log.committed().then(
-    () => true,
-    (error: unknown) => {
-      scheduler.drop(active)
-      if (position === 0 && isSessionBusy(error)) return false
-      throw error
-    },
-  )
 }

@@ -1,6 +1,7 @@
 /**
  * The options and argument types of the Runtime's methods.
  */
+import { defaultMaxHandoffs } from './handoffs.js'
 import type { Toolset } from './toolsets.js'
 import type { AgentDefinition, AgentReference } from './agents.js'
 import { ValidationError } from './errors.js'
@@ -223,5 +224,44 @@ export function parseCreateRunOptions(options: unknown, maxInputBytes: number): 
     orgId: optionalString(body.orgId, 'orgId'),
     traceId,
     limits: checkLimits(body.limits, 'limits'),
+  }
+}
+
+/** The runtime's settings from its options, each checked, defaults filled in. */
+export interface RuntimeSettings {
+  creditsPerUsd: number
+  concurrency: number
+  toolConcurrency: number
+  maxInputBytes: number
+  execute: boolean
+  leaseMs: number
+  controlTimeoutMs: number
+  maxDepth: number
+  maxHandoffs: number
+}
+
+/** Checks the runtime's numeric and flag options (a TypeError names a bad one) and fills in their defaults. */
+export function runtimeSettings(options: RuntimeOptions): RuntimeSettings {
+  const creditsPerUsd = options.creditsPerUsd ?? 1000
+  if (typeof creditsPerUsd !== 'number' || !Number.isFinite(creditsPerUsd) || creditsPerUsd < 0) {
+    throw new TypeError(`Expected \`creditsPerUsd\` to be a non-negative number, got \`${String(creditsPerUsd)}\``)
+  }
+  if (options.recovery !== undefined && options.recovery !== 'resume' && options.recovery !== 'fail') {
+    throw new TypeError(`Expected \`recovery\` to be 'resume' or 'fail', got \`${String(options.recovery)}\``)
+  }
+  if (options.execute !== undefined && typeof options.execute !== 'boolean') {
+    throw new TypeError(`Expected \`execute\` to be a boolean, got \`${String(options.execute)}\``)
+  }
+  return {
+    creditsPerUsd,
+    concurrency: positiveInteger(options.concurrency, 'concurrency', 16),
+    toolConcurrency: positiveInteger(options.toolConcurrency, 'toolConcurrency', 8),
+    maxInputBytes: positiveInteger(options.maxInputBytes, 'maxInputBytes', 1_048_576),
+    execute: options.execute ?? true,
+    leaseMs: positiveInteger(options.leaseMs, 'leaseMs', 10_000),
+    controlTimeoutMs: positiveInteger(options.controlTimeoutMs, 'controlTimeoutMs', 10_000),
+    maxDepth: positiveInteger(options.maxDepth, 'maxDepth', 4),
+    // 0: no handoffs at all.
+    maxHandoffs: options.maxHandoffs === 0 ? 0 : positiveInteger(options.maxHandoffs, 'maxHandoffs', defaultMaxHandoffs),
   }
 }

@@ -9,32 +9,27 @@ import { NotFoundError, StateError, ValidationError } from './errors.js'
 import { Messages, type AddMessageOptions, type ListMessagesOptions } from './messages.js'
 import { EventHub, readAllEvents, readRunEvents, type FeedOptions, type LiveRuns, type RunEventsOptions } from './event-stream.js'
 import type { RunEvent } from './events.js'
-import { createTraceId } from './ids.js'
 import { resolveLogger, type Logger } from './logger.js'
 import { memoryStore } from './memory-store.js'
 import type { ModelProvider } from './model.js'
 import { checkRoutes, resolveRoute, type Route } from './routes.js'
 import { RunHandle } from './run-handle.js'
-import { RunLog } from './run-log.js'
-import { createRunRecord } from './run-record.js'
-import { createRunState } from './run-state.js'
-import { initialMessages, Scheduler } from './scheduler.js'
+import { Scheduler } from './scheduler.js'
 import { Toolsets } from './toolsets.js'
 import { recoverRuns } from './recovery.js'
 import { RecoveryPasses } from './recovery-passes.js'
 import { RunControl } from './run-control.js'
 import { ChildRuns } from './child-runs.js'
-import { defaultMaxHandoffs } from './handoffs.js'
 import { readRunTree, type RunTree } from './run-tree.js'
 import { pruneFinishedRuns, type PruneOptions } from './prune.js'
 import { checkAfterSeq, checkEventLimit, listRunsChecked } from './run-queries.js'
-import { effectiveLimits } from './limits.js'
-import { enterRun } from './run-start.js'
+import { admitRun } from './run-entry.js'
 import { resolveRunTarget, type RunTargetHost } from './run-target.js'
 import {
   parseInputOptions,
   positiveInteger,
   providersAndRoutes,
+  runtimeSettings,
   type CreateRunOptions,
   type InputOptions,
   type ListRunsOptions,
@@ -87,20 +82,15 @@ export class Runtime {
     this.#providers = providers
     this.#routes = routes
     checkRoutes(this.#routes, this.#providers)
-    const creditsPerUsd = options.creditsPerUsd ?? 1000
-    if (typeof creditsPerUsd !== 'number' || !Number.isFinite(creditsPerUsd) || creditsPerUsd < 0) {
-      throw new TypeError(`Expected \`creditsPerUsd\` to be a non-negative number, got \`${String(creditsPerUsd)}\``)
-    }
-    if (options.recovery !== undefined && options.recovery !== 'resume' && options.recovery !== 'fail') {
-      throw new TypeError(`Expected \`recovery\` to be 'resume' or 'fail', got \`${String(options.recovery)}\``)
-    }
+    const settings = runtimeSettings(options)
+    const { creditsPerUsd } = settings
     this.#toolsets = new Toolsets(options.toolsets, this.#logger)
     this.#scheduler = new Scheduler({
       extendAgent: (agent) => this.#toolsets.extend(agent),
       store,
       hub: this.#hub,
-      concurrency: positiveInteger(options.concurrency, 'concurrency', 16),
-      toolConcurrency: positiveInteger(options.toolConcurrency, 'toolConcurrency', 8),
+      concurrency: settings.concurrency,
+      toolConcurrency: settings.toolConcurrency,
       creditsPerUsd,
       logger: this.#logger,
       onDropped: () => this.#passes.soon(),
@@ -109,18 +99,15 @@ export class Runtime {
       onChildren: (active) => this.#children.watch(active),
       resolveAgent: (id) => this.#agents.resolve(id),
     })
-    this.#maxInputBytes = positiveInteger(options.maxInputBytes, 'maxInputBytes', 1_048_576)
+    this.#maxInputBytes = settings.maxInputBytes
     this.#messages = new Messages({
       store,
       getSession: (sessionId, scope) => this.#sessions.get(sessionId, scope),
       assertOpen: () => this.#assertOpen(),
       maxInputBytes: this.#maxInputBytes,
     })
-    if (options.execute !== undefined && typeof options.execute !== 'boolean') {
-      throw new TypeError(`Expected \`execute\` to be a boolean, got \`${String(options.execute)}\``)
-    }
-    this.#execute = options.execute ?? true
-    this.#ownership = new Ownership(store, positiveInteger(options.leaseMs, 'leaseMs', 10_000), this.#logger)
+    this.#execute = settings.execute
+    this.#ownership = new Ownership(store, settings.leaseMs, this.#logger)
     this.#passes = new RecoveryPasses(() => this.#recover(), () => this.#closed, this.#logger)
     this.#children = new ChildRuns({
       store,
@@ -130,8 +117,8 @@ export class Runtime {
       routes: this.#routes,
       providers: this.#providers,
       ownerId: this.#execute ? this.#ownership.ownerId : undefined,
-      maxDepth: (this.#maxDepth = positiveInteger(options.maxDepth, 'maxDepth', 4)),
-      maxHandoffs: options.maxHandoffs === 0 ? 0 : positiveInteger(options.maxHandoffs, 'maxHandoffs', defaultMaxHandoffs),
+      maxDepth: (this.#maxDepth = settings.maxDepth),
+      maxHandoffs: settings.maxHandoffs,
       live: this.#liveRuns,
       logger: this.#logger,
       isClosed: () => this.#closed,
@@ -143,7 +130,7 @@ export class Runtime {
       executes: this.#execute,
       ownerId: this.#execute ? this.#ownership.ownerId : undefined,
       recover: () => this.#recover(),
-      timeoutMs: positiveInteger(options.controlTimeoutMs, 'controlTimeoutMs', 10_000),
+      timeoutMs: settings.controlTimeoutMs,
       logger: this.#logger,
     })
     const agents = options.agents ?? []
@@ -280,35 +267,10 @@ export class Runtime {
         elsewhere = false
       }
     }
-    const now = new Date().toISOString()
-    const run = createRunRecord({
-      sessionId: session.id,
-      orgId: session.orgId,
-      traceId: traceId ?? createTraceId(),
-      personaId: agent.id,
-      route,
-      input: input ?? '',
-      // A run without input answers the thread's messages, taken when it starts.
-      messageIds: input === undefined ? [] : null,
-      createdBy,
-      createdAt: now,
-      limits: effectiveLimits(agent.limits, limits),
-    })
-    const log = new RunLog(this.#store, this.#hub, run, createRunState(initialMessages(agent, input ?? '', now)))
-    if (!this.#execute) {
-      // An observer stores the run unowned; an executing runtime on the store claims it.
-      log.insert(run)
-      await log.flush()
-      return new RunHandle(this, run)
-    }
-    if (elsewhere) this.#scheduler.block(session.id)
-    const ownerId = this.#ownership.ownerId
-    if (!(await enterRun(this.#scheduler, { run, session, agent, route, ownerId, log, first: multitask === 'interrupt' }))) {
-      // Another runtime's run took the session between the read above and the insert: wait for it, queued.
-      this.#scheduler.block(session.id)
-      const again = new RunLog(this.#store, this.#hub, run, createRunState(initialMessages(agent, input ?? '', now)))
-      await enterRun(this.#scheduler, { run, session, agent, route, ownerId, log: again, first: false })
-    }
+    const run = await admitRun(
+      { store: this.#store, hub: this.#hub, scheduler: this.#scheduler, execute: this.#execute, ownerId: this.#ownership.ownerId },
+      { session, agent, route, input, createdBy, traceId, limits, first: multitask === 'interrupt', elsewhere },
+    )
     return new RunHandle(this, run)
   }
 

@@ -6,50 +6,22 @@
  * with its event.
  */
 import PQueue from 'p-queue'
-import { failRun, finalPatch, runAgentLoop, type LoopContext } from './agent-loop.js'
+import { failRun, runAgentLoop, type LoopContext } from './agent-loop.js'
+import type { ActiveRun } from './active-run.js'
+import { answerRun, cancelRun, type MoveHost } from './run-moves.js'
 import type { ChildCalls } from './tool-phase.js'
 import { StretchWatch } from './stretch-watch.js'
 import type { Agent } from './agents.js'
-import { isSessionBusy, StateError, toErrorInfo, ValidationError } from './errors.js'
+import { isSessionBusy, toErrorInfo } from './errors.js'
 import type { EventHub } from './event-stream.js'
 import type { JsonObject, RunEvent } from './events.js'
-import type { Message } from './model.js'
 import type { ResolvedRoute } from './routes.js'
-import { RunLog } from './run-log.js'
-import { openRequests, ownOpenRequests } from './run-state.js'
+import type { RunLog } from './run-log.js'
+import { ownOpenRequests } from './run-state.js'
 import { ContextWindow } from './context-window.js'
 import { appendStart, historyOfStartedRun, planStart, type StartPlan } from './run-start.js'
-import type { ControlSettlement, Run, Session, Store } from './store.js'
+import type { ControlSettlement, Run, Store } from './store.js'
 import type { Logger } from './logger.js'
-
-/** A run this runtime holds in memory until it ends. */
-export interface ActiveRun {
-  run: Run
-  log: RunLog
-  agent: Agent
-  route: ResolvedRoute
-  controller: AbortController
-  /** False until the run's insert is committed. */
-  ready: boolean
-  /** True while a loop stretch is queued or executing. */
-  executing: boolean
-  /**
-   * Start only once the store gave the run its session (`claimSession`):
-   * set for a recovered queued run, whose session another process may hold.
-   */
-  careful: boolean
-  /**
-   * The session as `createRun` read it, for the first stretch of a run that
-   * starts at once (no run of its session before it could change its state);
-   * the session is read again otherwise.
-   */
-  session: Session | undefined
-  /** The watch over the stretch executing now (its turns' controller and its deadlines): aborted with the run. */
-  watch?: StretchWatch
-  /** Resolves when the run leaves this runtime (ended, or the runtime closed). */
-  done: Promise<void>
-  release: () => void
-}
 
 interface Lane {
   active: ActiveRun | undefined
@@ -82,14 +54,6 @@ class ClosingSignal extends Error {
   constructor() {
     super('The runtime is closing')
   }
-}
-
-/** The first messages of a run: its agent's instructions and its input. */
-export function initialMessages(agent: Agent, input: string, createdAt: string): Message[] {
-  const messages: Message[] = []
-  if (agent.instructions !== '') messages.push({ role: 'system', content: agent.instructions, createdAt })
-  messages.push({ role: 'user', content: input, createdAt })
-  return messages
 }
 
 /** Decides when runs execute, and moves them between statuses. */
@@ -414,71 +378,22 @@ export class Scheduler {
     active.release()
   }
 
-  /** Answers one open request of a waiting run; resumes it when none is left open. */
-  async submitInput(active: ActiveRun, input: { content: string; approved?: boolean; toolCallId?: string }, settlement?: ControlSettlement): Promise<void> {
-    const { log } = active
-    const phase = log.state.toolPhase
-    // A child's requests (mirrored here) are answered in the child: the runtime sends their input there.
-    const open = ownOpenRequests(phase)
-    if (log.sealed || open.length === 0) {
-      throw new StateError(`Run ${active.run.id} is not waiting for input`)
-    }
-    const request = input.toolCallId === undefined ? open[0] : open.find((entry) => entry.tool_call_id === input.toolCallId)
-    if (request === undefined && phase?.answers.has(input.toolCallId as string) === true) {
-      throw new StateError(`Tool call ${String(input.toolCallId)} of run ${active.run.id} was already answered`)
-    }
-    if (request === undefined) {
-      throw new ValidationError(`Run ${active.run.id} has no open request for tool call ${String(input.toolCallId)}`, {
-        details: { open: open.map((entry) => entry.tool_call_id) },
-      })
-    }
-    const approved = input.approved ?? /^(approve|yes)$/i.test(input.content.trim())
-    log.append('run.input_received', { tool_call_id: request.tool_call_id, approved, content: input.content })
-    const remaining = openRequests(phase)
-    log.patch(remaining.length === 0 ? { status: 'running', pendingInput: [] } : { pendingInput: remaining })
-    if (settlement !== undefined) log.settleControl(settlement)
-    // A stretch still unwinding from its wait picks the answers up itself when it ends; a child's open requests do not hold the run's own calls back.
-    const resume = ownOpenRequests(phase).length === 0 && !active.executing
-    if (resume) active.executing = true
-    try {
-      await log.flush()
-    } catch (error) {
-      // The answer is not in the store, though this process's state took it: the run goes on from its log.
-      this.#drop(active, error)
-      throw error
-    }
-    if (resume) this.#schedule(active)
+  /** Answers one open request of a waiting run; resumes it when none is left open (see run-moves.ts). */
+  submitInput(active: ActiveRun, input: { content: string; approved?: boolean; toolCallId?: string }, settlement?: ControlSettlement): Promise<void> {
+    return answerRun(this.#moves, active, input, settlement)
   }
 
-  /** Cancels a run in any non-terminal status; resolves once `run.cancelled` is committed. */
-  async cancel(active: ActiveRun, reason: string, settlement?: ControlSettlement): Promise<void> {
-    const { log } = active
-    if (log.sealed) throw new StateError(`Run ${active.run.id} has already ended`)
-    const cancelled = new Error(reason)
-    active.controller.abort(cancelled)
-    active.watch?.abort(cancelled)
-    const state = log.state
-    const phase = state.toolPhase
-    if (phase !== undefined) {
-      for (const call of phase.calls) {
-        if (phase.results.has(call.id)) continue
-        if (!phase.announced.has(call.id)) {
-          log.append('tool.call', { tool_call_id: call.id, name: call.name, arguments: call.arguments, requires_confirmation: false })
-        }
-        log.append('tool.result', { tool_call_id: call.id, name: call.name, output: `Cancelled: ${reason}`, is_error: true, error_code: 'tool.cancelled' })
-      }
-    }
-    const now = Date.now()
-    const patch = finalPatch(state, 'cancelled', state.partialText, active.route, this.#options.creditsPerUsd, now)
-    log.append('run.cancelled', { reason, content: state.partialText }, now)
-    log.patch(patch)
-    if (settlement !== undefined) log.settleControl(settlement)
-    await log.flush().catch((error: unknown) => {
-      this.#drop(active, error)
-      throw error
-    })
-    // An executing loop sees the abort and returns 'aborted'; the lane moves on now.
-    this.#leave(active)
+  /** Cancels a run in any non-terminal status; resolves once `run.cancelled` is committed (see run-moves.ts). */
+  cancel(active: ActiveRun, reason: string, settlement?: ControlSettlement): Promise<void> {
+    return cancelRun(this.#moves, active, reason, settlement)
+  }
+
+  /** What the status moves outside the loop need of the scheduler. */
+  readonly #moves: MoveHost = {
+    schedule: (active) => this.#schedule(active),
+    drop: (active, error) => this.#drop(active, error),
+    leave: (active) => this.#leave(active),
+    creditsPerUsd: () => this.#options.creditsPerUsd,
   }
 
   /** Stops taking runs, interrupts executing ones without ending them, and waits for their commits. */

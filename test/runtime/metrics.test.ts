@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { tool, type RunEvent } from '../../src/index.js'
 import { metricsOf, replayRunState } from '../../src/run-state.js'
-import { initialMessages } from '../../src/scheduler.js'
+import { initialMessages } from '../../src/active-run.js'
 import { collect, openRuntime, sleep } from '../helpers.js'
 
 const confirm = tool({ name: 'confirm', needsConfirmation: true, input: z.object({}), execute: () => 'confirmed' })
