@@ -84,6 +84,8 @@ export class ChildRuns {
   /** The watcher of each child this runtime follows for a parent it holds. */
   readonly #watched = new Set<string>()
   readonly #mirror: ChildInputMirror
+  /** Aborts every watcher when the runtime closes. */
+  readonly #closing = new AbortController()
 
   constructor(host: ChildRunsHost) {
     this.#host = host
@@ -112,6 +114,11 @@ export class ChildRuns {
       return
     }
     appendHandoff(parent.log, call, parent.agent.id, to.id, this.#host.maxHandoffs)
+  }
+
+  /** Stops every watcher (the runtime closes; the next runtime on the store recovers the runs). */
+  close(): void {
+    this.#closing.abort(new Error('The runtime is closing'))
   }
 
   /**
@@ -170,7 +177,7 @@ export class ChildRuns {
     const { store, hub, live, scheduler } = this.#host
     const view = this.#mirror.open(parent, childId)
     try {
-      for await (const event of readRunEvents(store, hub, childId, {}, live)) {
+      for await (const event of readRunEvents(store, hub, childId, { signal: this.#closing.signal }, live)) {
         if (this.#host.isClosed() || parent.log.sealed) break
         if (view.apply(event)) this.#mirror.reconcile(parent)
       }

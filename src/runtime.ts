@@ -377,6 +377,7 @@ export class Runtime {
     if (this.#closed) return
     this.#closed = true
     this.#unwatch?.()
+    this.#children.close()
     await this.#scheduler.close()
     await this.#passes.settled()
     await this.#toolsets.close()
