@@ -180,6 +180,22 @@ describe('the example server without auth', () => {
     for (let index = 1; index < times.length; index++) expect(times[index]! - times[index - 1]!).toBeGreaterThanOrEqual(45)
   })
 
+  it('runs researcher@1 as a child run (/tool researcher) and the team panel@1, on its SQLite store', async () => {
+    const api = apiClient(server.url)
+    const { runId } = await startRun(api, '/tool researcher {"input":"/slow 3 0"}')
+    const done = await waitForRun(api, runId, (details) => details.status === 'completed' || details.status === 'failed')
+    expect(done.content).toBe('researcher returned "w0 w1 w2 "')
+    const tree = (await api('GET', `/v1/runs/${runId}/tree`)).body
+    expect(tree.children.map((child: any) => [child.run.persona_id, child.run.parent_run_id, child.run.content])).toEqual([['researcher@1', runId, 'w0 w1 w2 ']])
+    expect(server.banner).toContain('panel@1')
+    const thread = await api('POST', '/v1/threads', { persona_id: 'panel' })
+    const team = await startRun(api, 'ship it?', thread.body.id)
+    const combined = await waitForRun(api, team.runId, (details) => details.status === 'completed' || details.status === 'failed')
+    expect(combined.content).toBe('researcher returned "You said: ship it?"\ncritic returned "You said: ship it?"')
+    const view = await api('GET', `/sessions/${thread.body.id}/runs?type=team&db_id=${server.runtime.store.id}`)
+    expect(view.body.map((entry: any) => entry.parent_run_id)).toEqual([null, team.runId, team.runId])
+  })
+
   it('serves the Agno view of its SQLite store', async () => {
     const api = apiClient(server.url)
     const { threadId, runId } = await startRun(api, 'hi')

@@ -164,6 +164,40 @@ describe('child runs (agentTool)', () => {
     await runtime.close()
   })
 
+  it('takes input sent to the child itself, and the parent shows the answer and goes on', async () => {
+    const { runtime } = await open()
+    const run = await runtime.createRun({ input: 'ask: /email' })
+    await waitFor(runtime, run.id, 'run.waiting_for_input')
+    const [child] = await runtime.listRuns({ parentRunId: run.id })
+    await runtime.submitInput(child?.id as string, { content: 'no thanks', approved: false })
+    const done = await run.result()
+    expect(done.status).toBe('completed')
+    const events = await collect(run.events())
+    expect(events.find((event) => event.type === 'run.input_received')?.data).toEqual({ tool_call_id: 'call_1', approved: false, content: 'no thanks', run_id: child?.id })
+    expect((await runtime.getRun(child?.id as string)).content).toBe('Found: The user denied this call: no thanks')
+    await runtime.close()
+  })
+
+  it('sends the child a transcript of the parent’s recent turns with context: { recentTurns }', async () => {
+    const model = scriptedModel((request, index) => {
+      const who = agentOf(request)
+      if (who === 'Remember.') return index === 0 ? callTools({ name: 'researcher', arguments: { input: 'what did I say?' }, id: 'call_1' }) : reply('ok')
+      return reply(`child saw: ${lastUser(request)}`)
+    })
+    const runtime = await Runtime.open({
+      store: memoryStore(),
+      providers: { scripted: model },
+      routes: { default: { provider: 'scripted', model: 'm' } },
+      agents: [researcher, { key: 'rememberer', version: 1, instructions: 'Remember.', tools: [agentTool('researcher@1', { context: { recentTurns: 1 } })] }],
+    })
+    const run = await runtime.createRun({ input: 'my cat is Tom', personaId: 'rememberer@1' })
+    await run.result()
+    const [child] = await runtime.listRuns({ parentRunId: run.id })
+    expect(child?.input).toBe('The conversation so far:\nuser: my cat is Tom\n\nYour task:\nwhat did I say?')
+    expect(child?.content).toBe(`child saw: ${child?.input}`)
+    await runtime.close()
+  })
+
   it('cancelling the parent cancels its unfinished descendants', async () => {
     const { runtime } = await open()
     const run = await runtime.createRun({ input: 'ask: /email', personaId: 'deeper@1' })
