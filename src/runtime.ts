@@ -162,11 +162,14 @@ export class Runtime {
         await runtime.#recover()
         runtime.#ownership.startHeartbeat(() => runtime.#passes.soon())
       }
-      runtime.#unwatch = runtime.#store.watch?.((runIds) => {
+      runtime.#unwatch = runtime.#store.watch?.((runIds, freed) => {
         runtime.#hub.poke(runIds)
         runtime.#control.storeChanged()
-        // A change that only appended events to runs (runIds given) leaves nothing to claim or take up.
-        if (runtime.#execute && runIds === undefined) runtime.#passes.soon()
+        if (!runtime.#execute) return
+        // A change that only appended events to runs (runIds given) leaves nothing to claim or take up;
+        // one that ended runs may have freed a session a run here waits for.
+        if (runIds === undefined) runtime.#passes.soon()
+        else if (freed === true) runtime.#scheduler.retryBlocked()
       })
       runtime.#hub.watching = runtime.#unwatch !== undefined
     } catch (error) {

@@ -407,9 +407,10 @@ export interface Store {
   /**
    * Calls `listener` when another process (or connection) may have changed
    * the store, so readers can look again: with the ids of the runs whose
-   * logs changed when the store knows them and nothing else changed, else
-   * with none (anything may have changed). Returns the function that stops
-   * watching. Stores that only one process can use may never call it.
+   * logs changed when the store knows them and nothing else changed (with
+   * `freed` true when some of those runs ended, so their sessions may be
+   * free), else with none (anything may have changed). Returns the function
+   * that stops watching. Stores that only one process can use may never call it.
    */
-  watch?(listener: (runIds?: readonly string[]) => void): () => void
+  watch?(listener: (runIds?: readonly string[], freed?: boolean) => void): () => void
 }

@@ -126,13 +126,13 @@ async function afterStatus(client: PgQueryable, sql: Statements, runId: string, 
 }
 
 /** Takes the session for the run; returns the run in the way, or undefined when the run holds it now. */
-export async function takeSession(client: PgQueryable, sql: Statements, runId: string, sessionId: string): Promise<string | undefined> {
+async function takeSession(client: PgQueryable, sql: Statements, runId: string, sessionId: string): Promise<string | undefined> {
   if ((await client.query(sql.claimSession, [runId, sessionId])).rowCount === 1) return undefined
   return sessionBlocker(client, sql, runId, sessionId)
 }
 
 /** The run that holds the session (other than `runId`), else the oldest queued run of the session older than `runId`. */
-export async function sessionBlocker(client: PgQueryable, sql: Statements, runId: string, sessionId: string): Promise<string | undefined> {
+async function sessionBlocker(client: PgQueryable, sql: Statements, runId: string, sessionId: string): Promise<string | undefined> {
   const holder = (await client.query<{ active_run_id: string | null }>(sql.sessionHolder, [sessionId])).rows[0]?.active_run_id
   if (holder !== null && holder !== undefined) return holder === runId ? undefined : holder
   return (await client.query<{ id: string }>(sql.olderQueued, [sessionId, runId])).rows[0]?.id

@@ -15,7 +15,7 @@
  */
 import type { StorageError } from '../../src/errors.js'
 import type { RunEvent } from '../../src/events.js'
-import type { Commit } from '../../src/store.js'
+import { isTerminalStatus, type Commit } from '../../src/store.js'
 import { checkOut } from './checkout.js'
 import { addEvents, applyCommit, checkEventOrder, eventColumns, seqRefusal } from './apply-commit.js'
 import { changePayloads } from './notifications.js'
@@ -54,6 +54,19 @@ function isEventsOnly(commit: Commit): boolean {
   if (commit.answerMessages !== undefined || commit.settleControls !== undefined) return false
   const sessionId = (events[0] as RunEvent).sessionId
   return events.every((event) => event.sessionId === sessionId)
+}
+
+/**
+ * What a commit may give another process to do: `claim` for a run inserted
+ * without an owner (an observer's, for an executing process to claim),
+ * `freed` for a run that ended (its session may now start a run another
+ * process queued on it); undefined otherwise (a run's own start, wait or
+ * answer concerns only its owner).
+ */
+function concernOf(commit: Commit): 'claim' | 'freed' | undefined {
+  if (commit.insertRun !== undefined && commit.ownerId === undefined) return 'claim'
+  const status = commit.run?.patch.status
+  return status !== undefined && isTerminalStatus(status) ? 'freed' : undefined
 }
 
 /** The run a commit writes, if any. */
@@ -178,9 +191,10 @@ export class PostgresGroupCommit {
     const sql = this.#sql
     const errors: (StorageError | undefined)[] = new Array(batch.length)
     const changes = new Map<string, number | undefined>()
-    // True once a commit that does more than append events landed (a new run, a status change, a settled
-    // request): its notification then says `*`, so other processes look for runs and sessions to take up.
+    // True once a commit landed that may give another process work (see concernOf): the notification then
+    // says `*` (look for runs to claim) or `~` (runs ended: try the sessions that waited for them).
     let more = false
+    let freed = false
     // The optimistic pass inserts the events of its other commits with one INSERT at the end (a round trip saved per commit).
     const deferred = careful ? undefined : eventColumns()
     await client.query(sql.begin)
@@ -214,7 +228,9 @@ export class PostgresGroupCommit {
         // transaction, and the batch is applied again commit by commit, each in a savepoint.
         await applyCommit(client, sql, commit, deferred)
         if (runId !== undefined) changes.set(runId, commit.events?.at(-1)?.seq ?? changes.get(runId))
-        more = true
+        const concern = concernOf(commit)
+        more ||= concern === 'claim'
+        freed ||= concern === 'freed'
         continue
       }
       await client.query('SAVEPOINT hearth_commit')
@@ -222,7 +238,9 @@ export class PostgresGroupCommit {
         await applyCommit(client, sql, commit)
         await client.query('RELEASE SAVEPOINT hearth_commit')
         if (runId !== undefined) changes.set(runId, commit.events?.at(-1)?.seq ?? changes.get(runId))
-        more = !isEventsOnly(commit) || more
+        const concern = concernOf(commit)
+        more ||= concern === 'claim'
+        freed ||= concern === 'freed'
       } catch (error) {
         if (isBroken(error)) throw error
         await client.query('ROLLBACK TO SAVEPOINT hearth_commit')
@@ -233,7 +251,7 @@ export class PostgresGroupCommit {
     if (deferred !== undefined && deferred.runIds.length > 0) {
       await client.query(sql.insertEvents, [deferred.runIds, deferred.seqs, deferred.types, deferred.data, deferred.times])
     }
-    if (changes.size > 0) await client.query(sql.notify, [this.#channel, changePayloads(this.#instanceId, changes, more)])
+    if (changes.size > 0) await client.query(sql.notify, [this.#channel, changePayloads(this.#instanceId, changes, more, freed)])
     const result = await client.query('COMMIT')
     // A transaction that an error aborted answers COMMIT with ROLLBACK, not an error.
     if ((result as { command?: string }).command === 'ROLLBACK') throw new Error('The transaction was rolled back at COMMIT')

@@ -5,7 +5,8 @@
  * who sent it and what changed, never data: `<sender> <runId>:<seq> ...`
  * (the runs a commit wrote and their last seq; a run without a seq when no
  * event was written; `*` for a change that is not a run's, such as a control
- * request or a claim). Readers look again by `after_seq`, so a lost or merged
+ * request, a claim or a run inserted without an owner; `~` when runs ended,
+ * so their sessions may be free for runs another process queued on them). Readers look again by `after_seq`, so a lost or merged
  * notification costs a little latency, never an event. PostgreSQL drops
  * duplicate notifications of one transaction and delivers them only if it
  * commits.
@@ -25,11 +26,12 @@ const maxPayload = 7000
 /**
  * The payloads announcing `changes` (run id to its last seq, if any) from
  * `sender`, each under the size limit; with `more`, the first also says `*`
- * (something besides the runs' logs changed).
+ * (something besides the runs' logs changed), else with `freed` it says `~`
+ * (runs ended: their sessions may be free).
  */
-export function changePayloads(sender: string, changes: ReadonlyMap<string, number | undefined>, more = false): string[] {
+export function changePayloads(sender: string, changes: ReadonlyMap<string, number | undefined>, more = false, freed = false): string[] {
   const payloads: string[] = []
-  let payload = more ? `${sender} *` : sender
+  let payload = more ? `${sender} *` : freed ? `${sender} ~` : sender
   for (const [runId, seq] of changes) {
     const entry = seq === undefined ? runId : `${runId}:${seq}`
     if (payload.length + entry.length + 1 > maxPayload) {
@@ -61,20 +63,29 @@ export interface ListenConnection {
 }
 
 interface Entry {
-  listener: (runIds?: readonly string[]) => void
+  listener: (runIds?: readonly string[], freed?: boolean) => void
 }
 
-/** The runs a payload names; undefined when it names something else too (`*`): anything may have changed. */
-export function runIdsOf(payload: string): string[] | undefined {
+/**
+ * What a payload says changed: the runs it names, undefined when it names
+ * something else too (`*`: anything may have changed); `freed` when it says
+ * runs ended (`~`).
+ */
+export function changeOf(payload: string): { runIds: string[] | undefined; freed: boolean } {
   const words = payload.split(' ')
   const runIds: string[] = []
+  let freed = false
   for (let index = 1; index < words.length; index++) {
     const word = words[index] as string
-    if (word === '*' || word === '') return undefined
+    if (word === '*' || word === '') return { runIds: undefined, freed: false }
+    if (word === '~') {
+      freed = true
+      continue
+    }
     const colon = word.indexOf(':')
     runIds.push(colon === -1 ? word : word.slice(0, colon))
   }
-  return runIds
+  return { runIds, freed }
 }
 
 /** Keeps one listening connection while anyone watches, and calls the watchers when another process changed the store. */
@@ -93,6 +104,8 @@ export class ChangeListener {
   #scheduled = false
   /** The runs the notifications of this turn named; undefined once one named something else (or the connection came back). */
   #changed: Set<string> | undefined = new Set()
+  /** True once a notification of this turn said runs ended. */
+  #freed = false
 
   constructor(options: { connect: () => Promise<ListenConnection>; channel: string; instanceId: string; logger: Logger; maxDelayMs: number }) {
     this.#connect = options.connect
@@ -113,8 +126,8 @@ export class ChangeListener {
     if (this.#entries.size > 0) this.#ensure()
   }
 
-  /** Calls `listener` after other processes' changes, with the runs they wrote when the notifications named only runs. Returns the function that stops it. */
-  add(listener: (runIds?: readonly string[]) => void): () => void {
+  /** Calls `listener` after other processes' changes, with the runs they wrote when the notifications named only runs (and `freed` when runs ended). Returns the function that stops it. */
+  add(listener: (runIds?: readonly string[], freed?: boolean) => void): () => void {
     const entry: Entry = { listener }
     this.#entries.add(entry)
     this.#ensure()
@@ -195,22 +208,26 @@ export class ChangeListener {
     if (message.channel !== this.#channel) return
     const payload = message.payload ?? ''
     if (senderOf(payload) === this.#instanceId) return
-    this.#call(runIdsOf(payload))
+    const change = changeOf(payload)
+    this.#call(change.runIds, change.freed)
   }
 
   /** Calls every watcher once per turn of the event loop, however many notifications arrived in it, with the runs they named. */
-  #call(runIds: readonly string[] | undefined): void {
+  #call(runIds: readonly string[] | undefined, freed = false): void {
     if (runIds === undefined) this.#changed = undefined
     else if (this.#changed !== undefined) for (const runId of runIds) this.#changed.add(runId)
+    if (freed) this.#freed = true
     if (this.#scheduled) return
     this.#scheduled = true
     setImmediate(() => {
       this.#scheduled = false
       const changed = this.#changed === undefined ? undefined : [...this.#changed]
+      const ended = this.#freed
       this.#changed = new Set()
+      this.#freed = false
       for (const entry of [...this.#entries]) {
         try {
-          entry.listener(changed)
+          entry.listener(changed, ended)
         } catch (error) {
           this.#logger.error('hearth: a store watcher threw', error)
         }

@@ -28,7 +28,6 @@ import {
   type RunRow,
   type SessionRow,
 } from '../sql/records.js'
-import { takeSession, sessionBlocker } from './apply-commit.js'
 import { PostgresGroupCommit, type PostgresGroupCommitStatistics } from './group-commit.js'
 import { openPool, releasePool } from './open-pool.js'
 import { clientListenConnection, pooledListenConnection } from './listen-connection.js'
@@ -319,17 +318,15 @@ export class PostgresStore implements Store {
 
   /** Makes an unfinished run the holder of its session ahead of its start; false when another run holds it or an older one is queued. */
   async claimSession(runId: string): Promise<boolean> {
-    const found = await this.#read(
+    // Unannounced: a claim gives no other process work (a run blocked on the session waits for its holder's end, `~`).
+    const row = await this.#write(
       'Cannot claim a session in',
-      async (pool) => (await pool.query<{ session_id: string; parent_run_id: string | null }>(this.#sql.unfinishedRunSession, [runId])).rows[0],
+      async (pool) => (await pool.query<{ found: number; child: boolean; claimed: number }>(this.#sql.claimSessionAhead, [runId])).rows[0],
+      false,
     )
-    if (found === undefined) return false
+    if (row === undefined || row.found === 0) return false
     // A child run runs under its parent's hold on the session.
-    if (found.parent_run_id !== null) return true
-    const sessionId = found.session_id
-    // A look first: a blocked run asks again after every change another process announces.
-    if ((await this.#read('Cannot claim a session in', (pool) => sessionBlocker(pool, this.#sql, runId, sessionId))) !== undefined) return false
-    return this.#write('Cannot claim a session in', async (pool) => (await takeSession(pool, this.#sql, runId, sessionId)) === undefined)
+    return row.child || row.claimed === 1
   }
 
   /** Records a pending control request; false when its run does not exist or has ended. */
@@ -363,11 +360,12 @@ export class PostgresStore implements Store {
    * {@link channel} and heard on the store's listening connection: at most
    * once per turn of the event loop, and once more after that connection
    * was lost and is back. It is given the runs whose logs changed when the
-   * notifications named only runs (a commit's), else nothing (a claim, a
-   * control request: anything may have changed). This store's own writes
-   * never call it. Returns the function that stops watching.
+   * notifications named only runs (a commit's), with `freed` when some of
+   * them ended, else nothing (a claim, a control request: anything may have
+   * changed). This store's own writes never call it. Returns the function
+   * that stops watching.
    */
-  watch(listener: (runIds?: readonly string[]) => void): () => void {
+  watch(listener: (runIds?: readonly string[], freed?: boolean) => void): () => void {
     if (typeof listener !== 'function') throw new TypeError(`Expected \`listener\` to be a function, got \`${typeof listener}\``)
     return this.#changes.add(listener)
   }

@@ -65,10 +65,10 @@ export class Statements {
   readonly runOwner: string
 
   readonly claimSession: string
+  readonly claimSessionAhead: string
   readonly releaseSession: string
   readonly sessionHolder: string
   readonly olderQueued: string
-  readonly unfinishedRunSession: string
 
   readonly insertControl: string
   readonly getControl: string
@@ -140,9 +140,15 @@ export class Statements {
     this.claimSession =
       `UPDATE ${s}sessions SET active_run_id = $1 WHERE id = $2 AND active_run_id IS NULL ` +
       `AND NOT EXISTS (SELECT 1 FROM ${s}runs q WHERE q.session_id = $2 AND q.status = 'queued' AND q.id < $1 AND ${topLevel('q')})`
+    // claimSession in one round trip: the run's session and parent, the claim (or the hold it has), and what came of it.
+    this.claimSessionAhead =
+      `WITH r AS (SELECT r.session_id, d.parent_run_id FROM ${s}runs r JOIN ${s}run_details d ON d.run_id = r.id WHERE r.id = $1 AND r.${unfinished}), ` +
+      `c AS (UPDATE ${s}sessions SET active_run_id = $1 WHERE id = (SELECT session_id FROM r) AND (SELECT parent_run_id FROM r) IS NULL ` +
+      `AND (active_run_id IS NULL OR active_run_id = $1) ` +
+      `AND NOT EXISTS (SELECT 1 FROM ${s}runs q WHERE q.session_id = (SELECT session_id FROM r) AND q.status = 'queued' AND q.id < $1 AND ${topLevel('q')}) RETURNING 1) ` +
+      `SELECT (SELECT count(*) FROM r)::int AS found, coalesce((SELECT parent_run_id IS NOT NULL FROM r), false) AS child, (SELECT count(*) FROM c)::int AS claimed`
     this.releaseSession = `UPDATE ${s}sessions SET active_run_id = NULL WHERE id = $1 AND active_run_id = $2`
     this.sessionHolder = `SELECT active_run_id FROM ${s}sessions WHERE id = $1`
-    this.unfinishedRunSession = `SELECT r.session_id, d.parent_run_id FROM ${s}runs r JOIN ${s}run_details d ON d.run_id = r.id WHERE r.id = $1 AND r.${unfinished}`
     this.getParentRunId = `SELECT parent_run_id FROM ${s}run_details WHERE run_id = $1`
 
     this.insertControl =

@@ -107,6 +107,21 @@ describe.skipIf(!reachable)('runtimes on one PostgreSQL database', () => {
     expect(await a.store.getRunOwner(second.id)).toBe(a.runtime.ownerId)
   })
 
+  it('start a run queued on a session another replica’s run holds as soon as that run ends (announced as ended runs, not waiting for a heartbeat)', async () => {
+    const schema = `replicas_${++schemas}`
+    const a = await replica(schema, 'a', asksThenAnswers('first done'))
+    const b = await replica(schema, 'b', [reply('second done')])
+    const first = await a.runtime.createRun({ input: 'one' })
+    await until(a.runtime, first.id, 'run.waiting_for_input')
+    const second = await b.runtime.createRun(first.sessionId, { input: 'two' })
+    expect((await b.runtime.getRun(second.id)).status).toBe('queued')
+    await a.runtime.submitInput(first.id, { content: 'yes' })
+    expect(await a.runtime.waitForRun(first.id)).toMatchObject({ status: 'completed' })
+    // The lease is 10 minutes: only the notification that the first run ended can start the second now.
+    expect(await b.runtime.waitForRun(second.id)).toMatchObject({ status: 'completed', content: 'second done' })
+    expect(await a.store.getRunOwner(second.id)).toBe(b.runtime.ownerId)
+  })
+
   it('take a run from an owner only once its lease ran out, never because its pid is gone here', async () => {
     const schema = `replicas_${++schemas}`
     const a = await replica(schema, 'a', asksThenAnswers('answered by a'))
