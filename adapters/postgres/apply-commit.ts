@@ -53,8 +53,11 @@ export async function seqRefusal(client: PgQueryable, sql: Statements, runId: st
  */
 export async function applyCommit(client: PgQueryable, sql: Statements, commit: Commit, deferred?: EventColumns): Promise<void> {
   const inserted = commit.insertRun
-  if (inserted !== undefined) await insertRun(client, sql, inserted, commit.ownerId)
   const events = commit.events
+  // A run inserted with its first events (most runs) is inserted with its last seq: no seq advance to make.
+  const fresh = inserted !== undefined && events !== undefined && events.length > 0 && (events[0] as RunEvent).runId === inserted.id
+  if (fresh) checkFreshEvents(inserted, events)
+  if (inserted !== undefined) await insertRun(client, sql, inserted, commit.ownerId, fresh ? (events as readonly RunEvent[]).length : 0)
   const runId = commit.run?.id ?? events?.[0]?.runId ?? inserted?.id
   // With insertRun, ownerId names the new run's owner; otherwise it fences the writes to the run.
   const fence = inserted === undefined ? commit.ownerId : undefined
@@ -63,7 +66,8 @@ export async function applyCommit(client: PgQueryable, sql: Statements, commit: 
   // A status change with its events (a run starting or ending): the seq advance, the patch and the session's claim or
   // release in one statement. The rest, field by field.
   let merged: Merged | undefined
-  if (events !== undefined && events.length > 0) {
+  if (fresh) sessionId = (inserted as Run).sessionId
+  else if (events !== undefined && events.length > 0) {
     merged = run !== undefined && run.id === runId && inserted === undefined ? await advanceSeqAndPatch(client, sql, run.id, events, fence, run.patch) : undefined
     sessionId = merged?.sessionId ?? (await advanceSeq(client, sql, runId as string, events, fence))
   } else if (fence !== undefined && runId !== undefined) await checkOwner(client, sql, runId, fence)
@@ -152,7 +156,17 @@ async function answerMessages(client: PgQueryable, sql: Statements, { runId, mes
   }
 }
 
-async function insertRun(client: PgQueryable, sql: Statements, run: Run, ownerId: string | undefined): Promise<void> {
+/** The first events of a run inserted in the same commit: dense from seq 1, all of that run and its session. */
+function checkFreshEvents(run: Run, events: readonly RunEvent[]): void {
+  checkEventOrder(run.id, events)
+  const first = (events[0] as RunEvent).seq
+  if (first !== 1) throw new StorageError('storage.conflict', `Event seq ${first} of run ${run.id} is not the next one (1)`)
+  const stray = events.find((event) => event.sessionId !== run.sessionId)
+  if (stray !== undefined) throw new StorageError('storage.failed', `Event seq ${stray.seq} of run ${run.id} names session ${stray.sessionId}, but the run belongs to ${run.sessionId}`)
+}
+
+/** Inserts a run with its details in one statement, its `last_seq` at `lastSeq` (the events inserted with it). */
+async function insertRun(client: PgQueryable, sql: Statements, run: Run, ownerId: string | undefined, lastSeq: number): Promise<void> {
   if (run.lastSeq !== 0) throw new StorageError('storage.failed', `A new run must have lastSeq 0, run ${run.id} has ${run.lastSeq}`)
   if (run.parentRunId !== null && run.parentToolCallId !== null) {
     // A look first (child inserts only): a failed INSERT would abort the transaction, and the existing child could not be named.
@@ -160,8 +174,7 @@ async function insertRun(client: PgQueryable, sql: Statements, run: Run, ownerId
     if (existing !== undefined) throw childExistsError(run.parentRunId, run.parentToolCallId, existing)
   }
   try {
-    await client.query(sql.insertRun, [...runsValues(run), ownerId ?? null, endedAtOf(run)])
-    await client.query(sql.insertRunDetails, runDetailValues(run, true))
+    await client.query(sql.insertRunWithDetails, [...runsValues(lastSeq === 0 ? run : { ...run, lastSeq }), ownerId ?? null, endedAtOf(run), ...runDetailValues(run, true)])
   } catch (error) {
     const code = pgCodeOf(error)
     if (code === '23505' && (error as { constraint?: unknown }).constraint === 'run_children') {

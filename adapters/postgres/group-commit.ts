@@ -17,7 +17,7 @@ import type { StorageError } from '../../src/errors.js'
 import type { RunEvent } from '../../src/events.js'
 import { isTerminalStatus, type Commit } from '../../src/store.js'
 import { checkOut } from './checkout.js'
-import { addEvents, applyCommit, checkEventOrder, eventColumns, seqRefusal } from './apply-commit.js'
+import { addEvents, applyCommit, checkEventOrder, eventColumns, seqRefusal, type EventColumns } from './apply-commit.js'
 import { changePayloads } from './notifications.js'
 import type { PgPool, PgPoolClient } from './pg-types.js'
 import type { Statements } from './statements.js'
@@ -202,7 +202,7 @@ export class PostgresGroupCommit {
     let group: number[] = []
     const grouped = new Set<string>()
     const writeGroup = async (): Promise<void> => {
-      if (group.length > 0) await this.#writeEventsOnly(client, batch, group, errors, changes)
+      if (group.length > 0) await this.#writeEventsOnly(client, batch, group, errors, changes, deferred)
       group = []
       grouped.clear()
     }
@@ -248,10 +248,13 @@ export class PostgresGroupCommit {
       }
     }
     await writeGroup()
+    const payloads = changes.size > 0 ? changePayloads(this.#instanceId, changes, more, freed) : undefined
     if (deferred !== undefined && deferred.runIds.length > 0) {
-      await client.query(sql.insertEvents, [deferred.runIds, deferred.seqs, deferred.types, deferred.data, deferred.times])
-    }
-    if (changes.size > 0) await client.query(sql.notify, [this.#channel, changePayloads(this.#instanceId, changes, more, freed)])
+      // One round trip for the batch's events and its notification.
+      const columns = [deferred.runIds, deferred.seqs, deferred.types, deferred.data, deferred.times]
+      if (payloads === undefined) await client.query(sql.insertEvents, columns)
+      else await client.query(sql.insertEventsAndNotify, [...columns, this.#channel, payloads])
+    } else if (payloads !== undefined) await client.query(sql.notify, [this.#channel, payloads])
     const result = await client.query('COMMIT')
     // A transaction that an error aborted answers COMMIT with ROLLBACK, not an error.
     if ((result as { command?: string }).command === 'ROLLBACK') throw new Error('The transaction was rolled back at COMMIT')
@@ -265,6 +268,7 @@ export class PostgresGroupCommit {
     group: readonly number[],
     errors: (StorageError | undefined)[],
     changes: Map<string, number | undefined>,
+    deferred: EventColumns | undefined,
   ): Promise<void> {
     const sql = this.#sql
     const ids: string[] = []
@@ -284,7 +288,8 @@ export class PostgresGroupCommit {
     }
     const { rows } = await client.query<{ id: string }>(sql.advanceSeqs, [ids, expected, last, sessions, fences])
     const advanced = new Set(rows.map((row) => row.id))
-    const columns = eventColumns()
+    // The optimistic pass writes them with the batch's last statement; the careful one now.
+    const columns = deferred ?? eventColumns()
     for (const index of group) {
       const commit = (batch[index] as Entry).commit
       const events = commit.events as readonly RunEvent[]
@@ -296,7 +301,7 @@ export class PostgresGroupCommit {
         errors[index] = await seqRefusal(client, sql, runId, events, commit.ownerId)
       }
     }
-    if (columns.runIds.length > 0) await client.query(sql.insertEvents, [columns.runIds, columns.seqs, columns.types, columns.data, columns.times])
+    if (deferred === undefined && columns.runIds.length > 0) await client.query(sql.insertEvents, [columns.runIds, columns.seqs, columns.types, columns.data, columns.times])
   }
 
   #rejectAll(batch: readonly Entry[], error: unknown): void {

@@ -33,6 +33,7 @@ export class Statements {
 
   readonly insertRun: string
   readonly insertRunDetails: string
+  readonly insertRunWithDetails: string
   readonly getRun: string
   /** The seq check and advance of every event-only commit of a batch at once: arrays of run ids, expected seqs, new seqs, sessions and fences. Returns the ids that advanced. */
   readonly advanceSeqs: string
@@ -43,6 +44,7 @@ export class Statements {
   readonly insertEvents: string
   readonly readEvents: string
   readonly notify: string
+  readonly insertEventsAndNotify: string
   /** One notification: the channel, the payload. */
   readonly notifyOne: string
 
@@ -98,6 +100,9 @@ export class Statements {
 
     this.insertRun = `INSERT INTO ${s}runs (${runsColumns.join(', ')}, owner_id, ended_at) VALUES (${numbered(runsColumns.length + 2)})`
     this.insertRunDetails = `INSERT INTO ${s}run_details (run_id, ${runDetailColumns.join(', ')}) VALUES (${numbered(runDetailColumns.length + 1)})`
+    // Both rows in one statement (the foreign key is checked at its end): the runs values, then the details'.
+    const details = Array.from({ length: runDetailColumns.length + 1 }, (_, index) => `$${runsColumns.length + 3 + index}`).join(', ')
+    this.insertRunWithDetails = `WITH inserted AS (${this.insertRun}) INSERT INTO ${s}run_details (run_id, ${runDetailColumns.join(', ')}) VALUES (${details})`
     this.getRun = `SELECT ${runSelectList} FROM ${s}runs r JOIN ${s}run_details d ON d.run_id = r.id WHERE r.id = $1`
     this.advanceSeqs =
       `UPDATE ${s}runs r SET last_seq = v.last FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[]) AS v(id, expected, last, session, fence) ` +
@@ -109,6 +114,8 @@ export class Statements {
       `SELECT e.seq, e.type, e.data, e.created_at, r.session_id FROM ${s}events e JOIN ${s}runs r ON r.id = e.run_id ` +
       'WHERE e.run_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3'
     this.notify = 'SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload'
+    // A data-modifying CTE runs whether or not the query reads it.
+    this.insertEventsAndNotify = `WITH inserted AS (${this.insertEvents}) SELECT pg_notify($6, payload) FROM unnest($7::text[]) AS payload`
     this.notifyOne = 'SELECT pg_notify($1, $2)'
 
     this.insertMessage = `INSERT INTO ${s}messages (${messageColumns.join(', ')}) VALUES (${numbered(messageColumns.length)})`
@@ -209,10 +216,11 @@ export class Statements {
       // A child run belongs to its parent's hold on the session: it neither claims nor frees it.
       const child = `EXISTS (SELECT 1 FROM ${p}run_details c WHERE c.run_id = $${id} AND c.parent_run_id IS NOT NULL)`
       if (session === 'claim') {
+        // Held already (claimed ahead of the start) counts as claimed: no second look at the session.
         steps.push(
-          `s AS (UPDATE ${p}sessions SET active_run_id = $${id} WHERE id = ${sessionOf} AND active_run_id IS NULL AND NOT ${child} ` +
+          `s AS (UPDATE ${p}sessions SET active_run_id = $${id} WHERE id = ${sessionOf} AND NOT ${child} AND (active_run_id = $${id} OR (active_run_id IS NULL ` +
             `AND NOT EXISTS (SELECT 1 FROM ${p}runs q WHERE q.session_id = ${sessionOf} AND q.status = 'queued' AND q.id < $${id} ` +
-            `AND NOT EXISTS (SELECT 1 FROM ${p}run_details c WHERE c.run_id = q.id AND c.parent_run_id IS NOT NULL)) RETURNING 1)`,
+            `AND NOT EXISTS (SELECT 1 FROM ${p}run_details c WHERE c.run_id = q.id AND c.parent_run_id IS NOT NULL)))) RETURNING 1)`,
         )
       } else if (session === 'release') {
         steps.push(`s AS (UPDATE ${p}sessions SET active_run_id = NULL WHERE id = ${sessionOf} AND active_run_id = $${id} AND NOT ${child})`)
