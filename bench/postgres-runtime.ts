@@ -58,7 +58,7 @@ const median = (values: number[]): number => {
 
 /** Measures (c) with 1, 2 and 3 processes: `rounds` alternated rounds after a warm-up of each. */
 export async function benchPostgresRuntime(options: { totalRuns?: number; totalSessions?: number; rounds?: number } = {}): Promise<PostgresRuntimeBenchResult> {
-  const { totalRuns = 600, totalSessions = 150, rounds = 3 } = options
+  const { totalRuns = 600, totalSessions = 150, rounds = 5 } = options
   return withBenchDatabase(async (url) => {
     const measured: Record<1 | 2 | 3, number[]> = { 1: [], 2: [], 3: [] }
     for (const processes of [1, 2, 3] as const) await round(url, processes, totalRuns / 2, totalSessions)
