@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { memoryStore, Runtime, type ModelRequest } from '../../src/index.js'
 import { callTools, reply, scriptedModel, type ScriptedTurn } from '../../src/testing/index.js'
 import { collect } from '../helpers.js'
+import { iso, makeRun, makeSession } from '../../src/testing/contracts/store-fixtures.js'
+import type { RunEvent } from '../../src/index.js'
 
 const systemOf = (request: ModelRequest): string => request.messages.find((message) => message.role === 'system')?.content ?? ''
 const lastUser = (request: ModelRequest): string => [...request.messages].reverse().find((message) => message.role === 'user')?.content ?? ''
@@ -61,6 +63,67 @@ describe('handoffs', () => {
     const events = await collect(run.events())
     expect(events.filter((event) => event.type === 'agent.handoff').map((event) => (event.data as { to: string }).to)).toEqual(['pong@1', 'ping@1', 'pong@1'])
     expect(done).toMatchObject({ status: 'completed', content: 'pong stops: The run has handed off 3 times, its limit: answer as pong@1' })
+    await runtime.close()
+  })
+
+  it('takes one handoff a turn: a second transfer in the same turn gets an error result', async () => {
+    const model = scriptedModel((request) => {
+      const system = systemOf(request)
+      if (system === 'Both.') return callTools({ name: 'transfer_to_ping', arguments: {}, id: 'c1' }, { name: 'transfer_to_pong', arguments: {}, id: 'c2' })
+      return reply(`${system} answers`)
+    })
+    const runtime = await Runtime.open({
+      store: memoryStore(),
+      providers: { scripted: model },
+      routes: { default: { provider: 'scripted', model: 'm' } },
+      agents: [
+        { key: 'ping', version: 1, instructions: 'Ping.' },
+        { key: 'pong', version: 1, instructions: 'Pong.' },
+        { key: 'both', version: 1, instructions: 'Both.', handoffs: ['ping@1', 'pong@1'] },
+      ],
+      toolConcurrency: 1,
+    })
+    const run = await runtime.createRun({ input: 'go', personaId: 'both@1' })
+    const done = await run.result()
+    expect(done.content).toBe('Ping. answers')
+    const events = await collect(run.events())
+    expect(events.filter((event) => event.type === 'agent.handoff').map((event) => event.data)).toEqual([{ from: 'both@1', to: 'ping@1', tool_call_id: 'c1' }])
+    expect(events.find((event) => event.type === 'tool.result' && event.data.tool_call_id === 'c2')?.data).toMatchObject({ is_error: true, output: 'This turn already handed the run over to ping@1' })
+    await runtime.close()
+  })
+
+  it('goes on as the agent it was handed to after a crash: the current agent is in the log', async () => {
+    const store = memoryStore()
+    await store.open()
+    const session = makeSession({ agent: null })
+    await store.insertSession(session)
+    const run = makeRun(session, { personaId: 'triage@1', input: 'my invoice is wrong' })
+    const event = (seq: number, type: RunEvent['type'], data: unknown) => ({ runId: run.id, sessionId: session.id, seq, type, data, createdAt: iso(seq) }) as RunEvent
+    const usage = { input_tokens: 0, output_tokens: 0, cached_input_tokens: 0, reasoning_tokens: 0 }
+    await store.commit({
+      insertRun: run,
+      run: { id: run.id, patch: { status: 'running', startedAt: iso(1) } },
+      events: [
+        event(1, 'run.started', { persona_id: 'triage@1', route_id: 'default', model: 'm', model_provider: 'scripted', history_run_ids: [] }),
+        event(2, 'message.completed', { role: 'assistant', content: '', tool_calls: [{ id: 't1', name: 'transfer_to_billing', arguments: '{}' }], usage }),
+        event(3, 'tool.call', { tool_call_id: 't1', name: 'transfer_to_billing', arguments: {}, requires_confirmation: false }),
+        event(4, 'agent.handoff', { from: 'triage@1', to: 'billing@1', tool_call_id: 't1' }),
+        event(5, 'tool.result', { tool_call_id: 't1', name: 'transfer_to_billing', output: 'Transferred to billing@1.', is_error: false }),
+      ],
+    })
+    const model = scriptedModel(script)
+    const runtime = await Runtime.open({
+      store,
+      providers: { scripted: model },
+      routes: { default: { provider: 'scripted', model: 'm' } },
+      agents: [
+        { key: 'billing', version: 1, instructions: 'You bill.' },
+        { key: 'triage', version: 1, instructions: 'You triage.', handoffs: ['billing@1'] },
+      ],
+    })
+    const done = await runtime.waitForRun(run.id)
+    expect(done).toMatchObject({ status: 'completed', content: 'Billing here about: my invoice is wrong', personaId: 'triage@1' })
+    expect(model.requests.map(systemOf)).toEqual(['You bill.'])
     await runtime.close()
   })
 
