@@ -33,6 +33,8 @@ export interface ActiveRun {
   session: Session | undefined
   /** The watch over the stretch executing now (its turns' controller and its deadlines): aborted with the run. */
   watch?: StretchWatch
+  /** True once the run before it in its lane passed it the session as it ended: no claim to make before it starts. */
+  sessionPassed: boolean
   /** Resolves when the run leaves this runtime (ended, or the runtime closed). */
   done: Promise<void>
   release: () => void

@@ -293,7 +293,13 @@ export class MemoryStore implements Store {
         if (claims) (this.#sessions.get(run.sessionId) as Session).activeRunId = run.id
         else if (!child && status !== undefined && isTerminalStatus(status)) {
           const session = this.#sessions.get(run.sessionId) as Session
-          if (session.activeRunId === run.id) session.activeRunId = null
+          if (session.activeRunId === run.id) {
+            session.activeRunId = null
+            const next = commit.passSessionTo === undefined ? undefined : this.#runs.get(commit.passSessionTo)
+            const passes = next !== undefined && next.sessionId === run.sessionId && next.status === 'queued' && next.parentRunId === null && claimBlocker(session, next, this.#queued) === undefined
+            if (passes) session.activeRunId = next.id
+            if (commit.passSessionTo !== undefined) commit.sessionPassed = passes
+          } else if (commit.passSessionTo !== undefined) commit.sessionPassed = false
         }
       }
       if (events !== undefined && events.length > 0) {

@@ -58,6 +58,13 @@ export class RunLog {
   #insert: Run | undefined
   /** The owner this runtime writes as, checked by the store on every commit. */
   ownerId: string | undefined
+  /**
+   * The run the session should pass to when this run ends (the next of its
+   * lane here), asked when the commit that ends it is made; undefined: freed.
+   */
+  successor: (() => string | undefined) | undefined
+  /** The run the store passed the session to when this run ended, if it did. */
+  passedTo: string | undefined
   #patch: RunPatch | undefined
   #sessionState: Commit['sessionState']
   #contextSummary: Commit['contextSummary']
@@ -172,6 +179,11 @@ export class RunLog {
       this.#contextSummary = undefined
     }
     if (this.#settlements !== undefined) commit.settleControls = this.#settlements
+    const ending = this.#patch?.status
+    if (this.successor !== undefined && (ending === 'completed' || ending === 'failed' || ending === 'cancelled')) {
+      const next = this.successor()
+      if (next !== undefined) commit.passSessionTo = next
+    }
     this.#insert = undefined
     this.#settlements = undefined
     this.#patch = undefined
@@ -179,7 +191,12 @@ export class RunLog {
     this.#answer = undefined
     this.#pending = []
     const landed = commit.insertRun === undefined ? this.#publish : this.#storeAndPublish
-    this.#chain = this.#chain.then(() => this.#store.commit(commit).then(() => landed(events), this.#fail))
+    this.#chain = this.#chain.then(() =>
+      this.#store.commit(commit).then(() => {
+        if (commit.sessionPassed === true) this.passedTo = commit.passSessionTo
+        landed(events)
+      }, this.#fail),
+    )
     const waiters = this.#waiters
     if (waiters !== undefined) {
       this.#waiters = undefined

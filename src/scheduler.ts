@@ -144,9 +144,20 @@ export class Scheduler {
       release = resolve
     })
     const controller = new AbortController()
-    const active: ActiveRun = { run, log, agent, route, controller, ready: false, executing: false, careful: false, session: undefined, done, release }
+    const active: ActiveRun = { run, log, agent, route, controller, ready: false, executing: false, careful: false, session: undefined, sessionPassed: false, done, release }
     this.#active.set(run.id, active)
+    // While other runtimes share the store, a run that ends hands its session to the next of its lane here,
+    // which then starts without claiming it first.
+    if (run.parentRunId === null) log.successor = () => (this.shared ? this.#nextInLane(run) : undefined)
     return active
+  }
+
+  /** The run after `run` in its lane, when `run` is the lane's active one and the next is ready to start. */
+  #nextInLane(run: Run): string | undefined {
+    const lane = this.#lanes.get(run.sessionId)
+    if (lane?.active?.run.id !== run.id) return undefined
+    const next = lane.queue[0]
+    return next !== undefined && next.ready && next.run.parentRunId === null ? next.run.id : undefined
   }
 
   /** Starts a child run at once: it runs under its parent's hold on the session, outside the session's lane. */
@@ -257,7 +268,7 @@ export class Scheduler {
     const starting = log.state.startedAtMs === undefined
     // A run straight from createRun (it has the session's snapshot) starts at once; the claim rides in its first commit.
     // A child runs under its parent's hold on the session: it has no claim to make.
-    const careful = run.parentRunId === null && (active.careful || this.#blocked.has(run.sessionId) || (this.shared && active.session === undefined))
+    const careful = run.parentRunId === null && !active.sessionPassed && (active.careful || this.#blocked.has(run.sessionId) || (this.shared && active.session === undefined))
     if (starting && careful && !(await this.#claimSession(active))) return
     if (!this.#handOver(active)) return
     const extend = this.#options.extendAgent
@@ -365,6 +376,8 @@ export class Scheduler {
     if (this.#active.get(active.run.id) !== active) return
     this.#active.delete(active.run.id)
     const { log } = active
+    const passed = log.passedTo === undefined ? undefined : this.#active.get(log.passedTo)
+    if (passed !== undefined) passed.sessionPassed = true
     const held = log.held
     if (held !== undefined && log.state.terminal && held.length === log.seq && log.broken === undefined) this.#options.onEnded?.(active.run, held)
     const lane = active.run.parentRunId === null ? this.#lanes.get(active.run.sessionId) : undefined

@@ -252,6 +252,17 @@ export interface Commit {
    * `applied` or `refused` in the same transaction as the commit's events.
    */
   settleControls?: readonly ControlSettlement[]
+  /**
+   * With a patch that ends a top-level run holding its session: the next run
+   * of the session to hold it, in place of freeing it (a runtime passes it to
+   * the next run of its own queue, which then needs no claim ahead of its
+   * start). The session passes only to a queued top-level run of the same
+   * session with no older run of the session queued; otherwise it is freed
+   * as usual. The store then sets `sessionPassed`.
+   */
+  passSessionTo?: string
+  /** Set by the store on a commit with `passSessionTo` once it landed: true when the session passed, false when it was freed. */
+  sessionPassed?: boolean
 }
 
 /** What a control request asks of a run. */

@@ -68,7 +68,8 @@ export async function applyCommit(client: PgQueryable, sql: Statements, commit: 
   let merged: Merged | undefined
   if (fresh) sessionId = (inserted as Run).sessionId
   else if (events !== undefined && events.length > 0) {
-    merged = run !== undefined && run.id === runId && inserted === undefined ? await advanceSeqAndPatch(client, sql, run.id, events, fence, run.patch) : undefined
+    merged = run !== undefined && run.id === runId && inserted === undefined ? await advanceSeqAndPatch(client, sql, run.id, events, fence, run.patch, commit.passSessionTo) : undefined
+    if (merged?.session === 'pass') commit.sessionPassed = merged.passed
     sessionId = merged?.sessionId ?? (await advanceSeq(client, sql, runId as string, events, fence))
   } else if (fence !== undefined && runId !== undefined) await checkOwner(client, sql, runId, fence)
   if (run !== undefined) {
@@ -79,7 +80,7 @@ export async function applyCommit(client: PgQueryable, sql: Statements, commit: 
       // Not claimed: held by this run already (fine), or by another run, or an older run is queued.
       const blocker = await sessionBlocker(client, sql, run.id, merged.sessionId)
       if (blocker !== undefined) throw sessionBusyError(merged.sessionId, run.id, blocker)
-    } else if (merged?.session !== 'release' && merged?.session !== 'claim' && (status !== undefined || starts)) {
+    } else if (merged?.session !== 'release' && merged?.session !== 'pass' && merged?.session !== 'claim' && (status !== undefined || starts)) {
       const session =
         sessionId !== undefined && run.id === runId
           ? sessionId
@@ -88,7 +89,10 @@ export async function applyCommit(client: PgQueryable, sql: Statements, commit: 
             : ((await client.query<{ session_id: string }>(sql.getRunSession, [run.id])).rows[0]?.session_id as string)
       // A child run belongs to its parent's hold on the session: it neither claims nor frees it.
       const child = run.id === inserted?.id ? inserted.parentRunId !== null : ((await client.query<{ parent_run_id: string | null }>(sql.getParentRunId, [run.id])).rows[0]?.parent_run_id ?? null) !== null
-      if (!child) await afterStatus(client, sql, run.id, session, status, starts)
+      if (!child) {
+        const passed = await afterStatus(client, sql, run.id, session, status, starts, commit.passSessionTo)
+        if (passed !== undefined) commit.sessionPassed = passed
+      }
     }
   }
   if (sessionId !== undefined) await insertEvents(client, sql, runId as string, sessionId, events as readonly RunEvent[], deferred)
@@ -118,15 +122,18 @@ export async function applyCommit(client: PgQueryable, sql: Statements, commit: 
  * (see the SQLite store's `session-claims.ts`, which this mirrors). Throws
  * the session-busy conflict.
  */
-async function afterStatus(client: PgQueryable, sql: Statements, runId: string, sessionId: string, status: RunStatus | undefined, starts: boolean): Promise<void> {
+async function afterStatus(client: PgQueryable, sql: Statements, runId: string, sessionId: string, status: RunStatus | undefined, starts: boolean, passTo?: string): Promise<boolean | undefined> {
   if (status === 'running' || status === 'waiting_for_input') {
     const blocker = await takeSession(client, sql, runId, sessionId)
     if (blocker !== undefined) throw sessionBusyError(sessionId, runId, blocker)
-    return
+    return undefined
   }
   const blocker = starts ? await sessionBlocker(client, sql, runId, sessionId) : undefined
   if (blocker !== undefined) throw sessionBusyError(sessionId, runId, blocker)
-  if (status !== undefined && isTerminalStatus(status)) await client.query(sql.releaseSession, [sessionId, runId])
+  if (status === undefined || !isTerminalStatus(status)) return undefined
+  const released = (await client.query(sql.releaseSession, [sessionId, runId])).rowCount === 1
+  if (passTo === undefined) return undefined
+  return released && (await client.query(sql.passSession, [passTo, sessionId])).rowCount === 1
 }
 
 /** Takes the session for the run; returns the run in the way, or undefined when the run holds it now. */
@@ -210,6 +217,8 @@ interface Merged {
   claimed: boolean
   /** The run is a child run (it leaves the session alone). */
   child: boolean
+  /** With 'pass': the session passed to the next run (else it was freed). */
+  passed: boolean
 }
 
 /**
@@ -217,18 +226,27 @@ interface Merged {
  * or waiting, the session's claim (for one that ends, its release), in one
  * statement. Undefined (having written nothing) when the patch sets nothing.
  */
-async function advanceSeqAndPatch(client: PgQueryable, sql: Statements, runId: string, events: readonly RunEvent[], fence: string | undefined, patch: RunPatch): Promise<Merged | undefined> {
+async function advanceSeqAndPatch(
+  client: PgQueryable,
+  sql: Statements,
+  runId: string,
+  events: readonly RunEvent[],
+  fence: string | undefined,
+  patch: RunPatch,
+  passTo: string | undefined,
+): Promise<Merged | undefined> {
   const { key, runsValues, detailValues } = runPatchColumns(patch, true)
   if (key === '') return undefined
   checkEventOrder(runId, events)
   const { status, startedAt } = patch
-  const session: SessionStep =
-    status === 'running' || status === 'waiting_for_input' ? 'claim' : status !== undefined && isTerminalStatus(status) && (startedAt === undefined || startedAt === null) ? 'release' : 'none'
+  const ends = status !== undefined && isTerminalStatus(status) && (startedAt === undefined || startedAt === null)
+  const session: SessionStep = status === 'running' || status === 'waiting_for_input' ? 'claim' : ends ? (passTo === undefined ? 'release' : 'pass') : 'none'
   const first = (events[0] as RunEvent).seq
   const values = [...runsValues, runId, first - 1 + events.length, first - 1, fence ?? null, ...detailValues]
-  const row = (await client.query<{ session_id: string; claimed: number; child: boolean }>(sql.advanceSeqAndPatch(key, session), values)).rows[0]
+  if (session === 'pass') values.push(passTo)
+  const row = (await client.query<{ session_id: string; claimed: number; child: boolean; passed: number }>(sql.advanceSeqAndPatch(key, session), values)).rows[0]
   if (row === undefined) throw await seqRefusal(client, sql, runId, events, fence)
-  return { sessionId: row.session_id, session, claimed: row.claimed === 1, child: row.child }
+  return { sessionId: row.session_id, session, claimed: row.claimed === 1, child: row.child, passed: row.passed === 1 }
 }
 
 async function advanceSeq(client: PgQueryable, sql: Statements, runId: string, events: readonly RunEvent[], fence: string | undefined): Promise<string> {

@@ -18,7 +18,7 @@ export interface Query {
 const unfinished = "status IN ('queued', 'running', 'waiting_for_input')"
 
 /** What a merged status commit does to the run's session: claims it, frees it, or nothing. */
-export type SessionStep = 'claim' | 'release' | 'none'
+export type SessionStep = 'claim' | 'release' | 'pass' | 'none'
 
 /** Every SQL text of one store. */
 export class Statements {
@@ -69,6 +69,7 @@ export class Statements {
   readonly claimSession: string
   readonly claimSessionAhead: string
   readonly releaseSession: string
+  readonly passSession: string
   readonly sessionHolder: string
   readonly olderQueued: string
 
@@ -155,6 +156,11 @@ export class Statements {
       `AND NOT EXISTS (SELECT 1 FROM ${s}runs q WHERE q.session_id = (SELECT session_id FROM r) AND q.status = 'queued' AND q.id < $1 AND ${topLevel('q')}) RETURNING 1) ` +
       `SELECT (SELECT count(*) FROM r)::int AS found, coalesce((SELECT parent_run_id IS NOT NULL FROM r), false) AS child, (SELECT count(*) FROM c)::int AS claimed`
     this.releaseSession = `UPDATE ${s}sessions SET active_run_id = NULL WHERE id = $1 AND active_run_id = $2`
+    // The session, just freed, to the next run when its own claim would take it (see Commit.passSessionTo).
+    this.passSession =
+      `UPDATE ${s}sessions SET active_run_id = $1 WHERE id = $2 AND active_run_id IS NULL ` +
+      `AND EXISTS (SELECT 1 FROM ${s}runs n JOIN ${s}run_details nd ON nd.run_id = n.id WHERE n.id = $1 AND n.session_id = $2 AND n.status = 'queued' AND nd.parent_run_id IS NULL) ` +
+      `AND NOT EXISTS (SELECT 1 FROM ${s}runs q WHERE q.session_id = $2 AND q.status = 'queued' AND q.id < $1 AND ${topLevel('q')})`
     this.sessionHolder = `SELECT active_run_id FROM ${s}sessions WHERE id = $1`
     this.getParentRunId = `SELECT parent_run_id FROM ${s}run_details WHERE run_id = $1`
 
@@ -207,8 +213,13 @@ export class Statements {
         `AND ($${fence}::text IS NULL OR owner_id = $${fence}) RETURNING session_id`
       const steps: string[] = [`r AS (${text})`]
       const detailsMatch = details === undefined ? null : / SET (.*) WHERE run_id = \$\d+$/.exec(details)
+      // With 'pass', the run the session passes to is the parameter after all the others.
+      let lastParameter = fence
       if (detailsMatch !== null) {
-        const detailSets = (detailsMatch[1] as string).replace(/\$(\d+)/g, (_, index: string) => `$${Number(index) + fence}`)
+        const detailSets = (detailsMatch[1] as string).replace(/\$(\d+)/g, (_, index: string) => {
+          lastParameter = Math.max(lastParameter, Number(index) + fence)
+          return `$${Number(index) + fence}`
+        })
         steps.push(`d AS (UPDATE ${this.prefix}run_details SET ${detailSets} WHERE run_id = $${id} AND EXISTS (SELECT 1 FROM r))`)
       }
       const sessionOf = '(SELECT session_id FROM r)'
@@ -224,9 +235,20 @@ export class Statements {
         )
       } else if (session === 'release') {
         steps.push(`s AS (UPDATE ${p}sessions SET active_run_id = NULL WHERE id = ${sessionOf} AND active_run_id = $${id} AND NOT ${child})`)
+      } else if (session === 'pass') {
+        // Freed, or passed to the next run when its own claim would take it: queued, top-level, of this session, none older queued.
+        const next = `$${lastParameter + 1}`
+        steps.push(
+          `s AS (UPDATE ${p}sessions SET active_run_id = CASE WHEN EXISTS (SELECT 1 FROM ${p}runs n JOIN ${p}run_details nd ON nd.run_id = n.id ` +
+            `WHERE n.id = ${next} AND n.session_id = ${sessionOf} AND n.status = 'queued' AND nd.parent_run_id IS NULL) ` +
+            `AND NOT EXISTS (SELECT 1 FROM ${p}runs q WHERE q.session_id = ${sessionOf} AND q.status = 'queued' AND q.id < ${next} ` +
+            `AND NOT EXISTS (SELECT 1 FROM ${p}run_details c WHERE c.run_id = q.id AND c.parent_run_id IS NOT NULL)) THEN ${next}::text ELSE NULL END ` +
+            `WHERE id = ${sessionOf} AND active_run_id = $${id} AND NOT ${child} RETURNING active_run_id)`,
+        )
       }
       const claimed = session === 'claim' ? `(SELECT count(*) FROM s)::int AS claimed, ${child} AS child` : '0 AS claimed, false AS child'
-      text = `WITH ${steps.join(', ')} SELECT session_id, ${claimed} FROM r`
+      const passed = session === 'pass' ? '(SELECT count(*) FROM s WHERE active_run_id IS NOT NULL)::int AS passed' : '0 AS passed'
+      text = `WITH ${steps.join(', ')} SELECT session_id, ${claimed}, ${passed} FROM r`
       this.#seqPatches.set(`${key}|${session}`, text)
     }
     return text

@@ -33,7 +33,8 @@ export function applyCommit(statements: Statements, commit: Commit): void {
     const child = run.id === inserted?.id ? inserted.parentRunId !== null : (status !== undefined || starts) && statements.getParentRunId.get(run.id) !== null
     if ((status !== undefined || starts) && !child) {
       const session = sessionId !== undefined && run.id === runId ? sessionId : run.id === inserted?.id ? inserted.sessionId : (statements.getRunSession.get(run.id) as string)
-      statements.claims.afterStatus(run.id, session, status, starts)
+      const passed = statements.claims.afterStatus(run.id, session, status, starts, commit.passSessionTo)
+      if (passed !== undefined) commit.sessionPassed = passed
     }
   }
   if (sessionId !== undefined) insertEvents(statements, runId as string, sessionId, events as readonly RunEvent[])

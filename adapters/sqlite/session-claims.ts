@@ -25,6 +25,7 @@ export class SessionClaims {
   readonly #statements: Statements
   readonly #claim: SqliteStatement
   readonly #release: SqliteStatement
+  readonly #pass: SqliteStatement
   readonly #holder: SqliteStatement
   readonly #olderQueued: SqliteStatement
   readonly #runSession: SqliteStatement
@@ -35,6 +36,12 @@ export class SessionClaims {
     // Parameters: the run, its session, its session, the run.
     this.#claim = database.prepare(`UPDATE sessions SET active_run_id = ? WHERE id = ? AND active_run_id IS NULL AND NOT EXISTS (${olderQueuedSql})`)
     this.#release = database.prepare('UPDATE sessions SET active_run_id = NULL WHERE id = ? AND active_run_id = ?')
+    // Parameters: the next run, the session, the next run, the session; then the session and the next run (olderQueuedSql).
+    this.#pass = database.prepare(
+      'UPDATE sessions SET active_run_id = ? WHERE id = ? AND active_run_id IS NULL ' +
+        "AND EXISTS (SELECT 1 FROM runs n JOIN run_details d ON d.run_id = n.id WHERE n.id = ? AND n.session_id = ? AND n.status = 'queued' AND d.parent_run_id IS NULL) " +
+        `AND NOT EXISTS (${olderQueuedSql})`,
+    )
     this.#holder = database.prepare('SELECT active_run_id FROM sessions WHERE id = ?').pluck()
     this.#olderQueued = database.prepare(olderQueuedSql).pluck()
     this.#runSession = database.prepare(
@@ -49,16 +56,20 @@ export class SessionClaims {
    * checked as a claim and leaves the session free. Throws the session-busy
    * conflict.
    */
-  afterStatus(runId: string, sessionId: string, status: RunStatus | undefined, starts = false): void {
+  afterStatus(runId: string, sessionId: string, status: RunStatus | undefined, starts = false, passTo?: string): boolean | undefined {
     if (status === 'running' || status === 'waiting_for_input') {
       const blocker = this.#take(runId, sessionId)
       if (blocker !== undefined) throw sessionBusyError(sessionId, runId, blocker)
-      return
+      return undefined
     }
     // The commit holds the write lock: a look is as good as a claim taken and freed again.
     const blocker = starts ? this.#blocker(runId, sessionId) : undefined
     if (blocker !== undefined) throw sessionBusyError(sessionId, runId, blocker)
-    if (status !== undefined && isTerminalStatus(status)) this.#release.run(sessionId, runId)
+    if (status === undefined || !isTerminalStatus(status)) return undefined
+    const released = this.#release.run(sessionId, runId).changes === 1
+    if (passTo === undefined) return undefined
+    // Passed to the next run only as its own claim would take it: queued, top-level, of this session, none older queued.
+    return released && this.#pass.run(passTo, sessionId, passTo, sessionId, sessionId, passTo).changes === 1
   }
 
   /** Claims the session of an unfinished run ahead of its start, in a transaction of its own; false when it may not. */

@@ -111,6 +111,25 @@ describe('one active run per session, between two runtimes on one store', () => 
     expect(firstModel.requests).toHaveLength(3)
   })
 
+  it('passes the session from each run to the next of its lane as it ends, so a shared store sees no claim ahead of those starts', async () => {
+    const store = memoryStore()
+    const claims: string[] = []
+    const claimSession = store.claimSession.bind(store)
+    store.claimSession = async (runId: string) => (claims.push(runId), claimSession(runId))
+    const first = await open(options(store, 'first'))
+    await open(options(store, 'second'))
+    // The first runtime learns of the second from the store's notice of its registration, on a timer.
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const session = await first.createSession()
+    const runs = await Promise.all([1, 2, 3].map((index) => first.createRun(session.id, { input: `r${index}`, personaId: 'slow' })))
+    for (const run of runs) expect((await first.waitForRun(run.id)).content).toBe('first done')
+    const [a, b, c] = await spans(first, runs.map((run) => run.id))
+    expect(b?.start).toBeGreaterThanOrEqual(a?.end as number)
+    expect(c?.start).toBeGreaterThanOrEqual(b?.end as number)
+    expect(claims).toEqual([])
+    expect((await store.getSession(session.id))?.activeRunId).toBeNull()
+  })
+
   it('gives a session to one of two runs started at once in two runtimes; the other waits, queued, and runs after it', async () => {
     const store = memoryStore()
     const first = await open(options(store, 'first'))

@@ -6,7 +6,7 @@
  * inside its describe block, so every store runs them.
  */
 import { expect, it } from 'vitest'
-import type { ControlRequest, Run, RunPatch, Session, Store } from '../../store.js'
+import type { Commit, ControlRequest, Run, RunPatch, Session, Store } from '../../store.js'
 import { iso, makeChildRun, makeDelta, makeRun, makeSession, type StoreFixture } from './store-fixtures.js'
 
 let counter = 0
@@ -165,6 +165,41 @@ export function sharingContractCases(current: () => { store: Store; fixture: Sto
     // ... and a session's history leaves its child runs out.
     expect((await store.listRuns({ sessionId: session.id, topLevel: true, limit: 10 })).map((found) => found.id)).toEqual([next.id, parent.id])
     expect((await store.listRuns({ sessionId: session.id, limit: 10 })).map((found) => found.id)).toEqual([next.id, queuedChild.id, child.id, parent.id])
+  })
+
+  it('passes the session from a run that ends to the next run (passSessionTo), only where that run’s own claim would take it', async () => {
+    const { store, session, runs } = await sessionWithRuns(3)
+    const [first, second, third] = runs as [Run, Run, Run]
+    const end = async (run: Run, passSessionTo: string): Promise<boolean | undefined> => {
+      const commit: Commit = { run: { id: run.id, patch: { status: 'completed', completedAt: iso(run.lastSeq + 10) } }, events: [makeDelta(run, run.lastSeq + 1)], passSessionTo }
+      await store.commit(commit)
+      run.lastSeq++
+      return commit.sessionPassed
+    }
+    await move(store, first, { status: 'running', startedAt: iso(1) })
+    // Not past an older queued run: freed, as without passSessionTo.
+    expect(await end(first, third.id)).toBe(false)
+    expect(await holder(store, session)).toBeNull()
+    await move(store, second, { status: 'running', startedAt: iso(2) })
+    expect(await end(second, third.id)).toBe(true)
+    expect(await holder(store, session)).toBe(third.id)
+    // Held while queued: its own claim holds, another's fails, and its start keeps it.
+    expect(await store.claimSession?.(third.id)).toBe(true)
+    const fourth = makeRun(session)
+    await store.commit({ insertRun: fourth })
+    expect(await store.claimSession?.(fourth.id)).toBe(false)
+    await move(store, third, { status: 'running', startedAt: iso(3) })
+    expect(await holder(store, session)).toBe(third.id)
+    // Never to a run of another session or a child run: freed.
+    const other = await sessionWithRuns(1)
+    const child = makeChildRun(third, 'call_1')
+    await store.commit({ insertRun: child })
+    expect(await end(third, (other.runs[0] as Run).id)).toBe(false)
+    expect(await holder(store, session)).toBeNull()
+    expect(await holder(store, other.session)).toBeNull()
+    await move(store, fourth, { status: 'running', startedAt: iso(4) })
+    expect(await end(fourth, child.id)).toBe(false)
+    expect(await holder(store, session)).toBeNull()
   })
 
   it('claims a session ahead of a start (claimSession): once, never from another run or past an older queued one', async () => {
