@@ -1,7 +1,7 @@
 /**
  * Scenario (c) of bench/core.ts (runs of three tool turns and a 20-delta
  * answer, started at once across sessions) on one PostgreSQL database, with
- * 1, 2 and 3 runtime processes sharing the work: 600 runs in all, split
+ * 1, 2 and 3 runtime processes sharing the work: 1,200 runs in all, split
  * evenly, each process with its own sessions. Runs/s is the runs over the
  * wall time from `go` to the last process's end. Rounds of 1, 2 and 3
  * processes alternate, so each sees the same machine; figures are medians.
@@ -58,7 +58,7 @@ const median = (values: number[]): number => {
 
 /** Measures (c) with 1, 2 and 3 processes: `rounds` alternated rounds after a warm-up of each. */
 export async function benchPostgresRuntime(options: { totalRuns?: number; totalSessions?: number; rounds?: number } = {}): Promise<PostgresRuntimeBenchResult> {
-  const { totalRuns = 600, totalSessions = 150, rounds = 5 } = options
+  const { totalRuns = 1200, totalSessions = 300, rounds = 5 } = options
   return withBenchDatabase(async (url) => {
     const measured: Record<1 | 2 | 3, number[]> = { 1: [], 2: [], 3: [] }
     for (const processes of [1, 2, 3] as const) await round(url, processes, totalRuns / 2, totalSessions)

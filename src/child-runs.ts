@@ -84,8 +84,8 @@ export class ChildRuns {
   /** The watcher of each child this runtime follows for a parent it holds. */
   readonly #watched = new Set<string>()
   readonly #mirror: ChildInputMirror
-  /** Aborts every watcher when the runtime closes. */
-  readonly #closing = new AbortController()
+  /** The controller of each watcher, aborted when the runtime closes (one each: a shared signal would collect a listener per watcher). */
+  readonly #followers = new Set<AbortController>()
 
   constructor(host: ChildRunsHost) {
     this.#host = host
@@ -118,7 +118,8 @@ export class ChildRuns {
 
   /** Stops every watcher (the runtime closes; the next runtime on the store recovers the runs). */
   close(): void {
-    this.#closing.abort(new Error('The runtime is closing'))
+    const closing = new Error('The runtime is closing')
+    for (const follower of this.#followers) follower.abort(closing)
   }
 
   /**
@@ -176,14 +177,17 @@ export class ChildRuns {
   async #follow(parent: ActiveRun, childId: string): Promise<void> {
     const { store, hub, live, scheduler } = this.#host
     const view = this.#mirror.open(parent, childId)
+    const follower = new AbortController()
+    this.#followers.add(follower)
     try {
-      for await (const event of readRunEvents(store, hub, childId, { signal: this.#closing.signal }, live)) {
+      for await (const event of readRunEvents(store, hub, childId, { signal: follower.signal }, live)) {
         if (this.#host.isClosed() || parent.log.sealed) break
         if (view.apply(event)) this.#mirror.reconcile(parent)
       }
     } catch (error) {
       if (!this.#host.isClosed()) this.#host.logger.error(`hearth: could not follow child run ${childId} of run ${parent.run.id}`, error)
     } finally {
+      this.#followers.delete(follower)
       this.#watched.delete(childId)
       this.#mirror.close(parent, childId)
     }
