@@ -127,9 +127,11 @@ export class ChildRuns {
    * answered in that child (`run_id`), with the child's tool call id; the
    * run's own requests in the run itself.
    */
-  async inputTarget(runId: string, toolCallId: string | undefined, getRun: () => Promise<Run>): Promise<{ runId: string; toolCallId: string | undefined }> {
+  async inputTarget(runId: string, toolCallId: string | undefined, orgId: string | undefined, getRun: () => Promise<Run>): Promise<{ runId: string; toolCallId: string | undefined }> {
     const held = this.#host.scheduler.get(runId)
-    const pending = held !== undefined && !held.log.sealed ? openRequests(held.log.state.toolPhase) : (await getRun()).pendingInput
+    const visible = held !== undefined && !held.log.sealed && (orgId === undefined || held.run.orgId === orgId)
+    // Another org's run is `not_found.run` (getRun), before anything of it is read.
+    const pending = visible ? openRequests(held.log.state.toolPhase) : (await getRun()).pendingInput
     // The run's own request first, when a child's has the same tool call id.
     const request = toolCallId === undefined ? pending[0] : (pending.find((entry) => entry.tool_call_id === toolCallId && entry.run_id === undefined) ?? pending.find((entry) => entry.tool_call_id === toolCallId))
     if (request?.run_id === undefined) return { runId, toolCallId }

@@ -351,7 +351,7 @@ export class Runtime {
     this.#assertOpen()
     const { content, approved, toolCallId: asked, orgId } = parseInputOptions(input)
     // A request the run mirrors from a child run is answered in the child.
-    const target = await this.#children.inputTarget(runId, asked, () => this.getRun(runId, { orgId }))
+    const target = await this.#children.inputTarget(runId, asked, orgId, () => this.getRun(runId, { orgId }))
     const { toolCallId } = target
     const action = { kind: 'input' as const, content, ...(approved === undefined ? {} : { approved }), ...(toolCallId === undefined ? {} : { toolCallId }) }
     await this.#control.control(target.runId, orgId, action)

@@ -198,6 +198,21 @@ describe('child runs (agentTool)', () => {
     await runtime.close()
   })
 
+  it('answers input for a child’s request sent to the parent in another org with not_found.run, naming neither run', async () => {
+    const { runtime } = await open()
+    const session = await runtime.createSession({ orgId: 'acme' })
+    const run = await runtime.createRun(session.id, { input: 'ask: /email', orgId: 'acme' })
+    await waitFor(runtime, run.id, 'run.waiting_for_input')
+    const [child] = await runtime.listRuns({ parentRunId: run.id })
+    const refused = runtime.submitInput(run.id, { content: 'yes', orgId: 'other' })
+    await expect(refused).rejects.toMatchObject({ code: 'not_found.run' })
+    await expect(refused).rejects.not.toThrow(child?.id as string)
+    expect((await runtime.getRun(child?.id as string)).status).toBe('waiting_for_input')
+    await runtime.submitInput(run.id, { content: 'yes', orgId: 'acme' })
+    expect((await run.result()).status).toBe('completed')
+    await runtime.close()
+  })
+
   it('cancelling the parent cancels its unfinished descendants', async () => {
     const { runtime } = await open()
     const run = await runtime.createRun({ input: 'ask: /email', personaId: 'deeper@1' })

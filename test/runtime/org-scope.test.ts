@@ -26,6 +26,8 @@ describe('every TypeScript API method that takes orgId refuses another org’s i
     expect(await runtime.listRuns(other)).toEqual([])
     await expect(runtime.listRuns({ orgId: 'other', sessionId: session.id })).resolves.toEqual([])
     await expect(runtime.readEvents(run.id, other)).rejects.toMatchObject(notRun)
+    await expect(runtime.getRunTree(run.id, other)).rejects.toMatchObject(notRun)
+    expect(await runtime.listRuns({ orgId: 'other', parentRunId: run.id })).toEqual([])
     await expect(collect(runtime.runEvents(run.id, other))).rejects.toMatchObject(notRun)
     await expect(runtime.submitInput(run.id, { approved: true, orgId: 'other' })).rejects.toMatchObject(notRun)
     await expect(runtime.cancelRun(run.id, other)).rejects.toMatchObject(notRun)
