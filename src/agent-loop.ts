@@ -88,7 +88,7 @@ export function failRun(context: Pick<LoopContext, 'log' | 'route' | 'creditsPer
 }
 
 /** Appends `run.completed` with its patch; `output` is the parsed answer of an agent with an output schema. */
-function complete(context: LoopContext, content: string, output: Json | undefined): void {
+export function completeRun(context: Pick<LoopContext, 'log' | 'route' | 'creditsPerUsd'>, content: string, output: Json | undefined): void {
   const { log } = context
   const now = Date.now()
   const patch = finalPatch(log.state, 'completed', content, context.route, context.creditsPerUsd, now)
@@ -160,7 +160,7 @@ async function loop(context: LoopContext, guard: LimitGuard): Promise<LoopOutcom
       if (state.stopContent !== undefined || (state.turns > 0 && isFinalTurn(state))) {
         const result = finalContent(context)
         if ('error' in result) failRun(context, result.error)
-        else complete(context, result.content, result.output)
+        else completeRun(context, result.content, result.output)
         await log.flush()
         return 'finished'
       }

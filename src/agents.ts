@@ -13,6 +13,7 @@ import { toJsonSchema, toToolSpec, type Tool } from './tools.js'
 import { handoffTarget, handoffTool } from './handoffs.js'
 import { agentToolTarget } from './agent-tools.js'
 import type { TeamSpec } from './teams.js'
+import type { WorkflowSpec } from './workflows.js'
 
 /**
  * An agent as the user defines it. `Schema` is the type of its
@@ -62,6 +63,8 @@ export interface AgentDefinition<Schema extends z.ZodType = z.ZodType> {
   handoffs?: readonly string[]
   /** Set by `team()`: the definition is a team's. @default undefined (an agent) */
   team?: TeamSpec
+  /** Set by `workflow()`: the definition is a workflow's. @default undefined (an agent) */
+  workflow?: WorkflowSpec
 }
 
 /**
@@ -101,6 +104,8 @@ export interface Agent<Output = unknown> {
   readonly fingerprint: string
   /** For a team (`team()`): its mode and members. */
   readonly team: TeamSpec | undefined
+  /** For a workflow (`workflow()`): its function and input schema. */
+  readonly workflow: WorkflowSpec | undefined
 }
 
 /** The agent a runtime defines when it is given none: no instructions, no tools, the default route. */
@@ -153,7 +158,7 @@ function compile(definition: AgentDefinition): Agent {
   const instructions = definition.instructions ?? ''
   // The agents its agent tools and handoffs name, which their specs do not show.
   const targets = [...tools.values()].map((entry) => agentToolTarget(entry) ?? handoffTarget(entry) ?? null)
-  const fingerprint = JSON.stringify([instructions, toolSpecs, definition.route ?? null, maxTurns, responseFormat ?? null, definition.name ?? null, historyRuns, limits ?? null, context, toolsets, targets, definition.team ?? null])
+  const fingerprint = JSON.stringify([instructions, toolSpecs, definition.route ?? null, maxTurns, responseFormat ?? null, definition.name ?? null, historyRuns, limits ?? null, context, toolsets, targets, definition.team ?? null, definition.workflow === undefined ? null : 'workflow'])
   return {
     key,
     version,
@@ -173,6 +178,7 @@ function compile(definition: AgentDefinition): Agent {
     toolsets,
     fingerprint,
     team: definition.team,
+    workflow: definition.workflow,
   }
 }
 

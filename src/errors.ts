@@ -26,6 +26,8 @@ export type ErrorCode =
   | 'run.interrupted'
   | 'run.limit_exceeded'
   | 'run.depth_exceeded'
+  | 'workflow.nondeterministic'
+  | 'workflow.failed'
   | 'tool.invalid_arguments'
   | 'tool.failed'
   | 'tool.denied'
@@ -71,6 +73,8 @@ export const httpStatusOf: Readonly<Record<ErrorCode, number>> = {
   'run.interrupted': 500,
   'run.limit_exceeded': 500,
   'run.depth_exceeded': 500,
+  'workflow.nondeterministic': 500,
+  'workflow.failed': 500,
   'tool.invalid_arguments': 500,
   'tool.failed': 500,
   'tool.denied': 500,

@@ -93,6 +93,10 @@ export interface EventDataMap {
   'run.waiting_for_input': { requests: InputRequest[] }
   /** An answer; with `run_id`, an answer a child run received (in its own log), mirrored in its parent's. */
   'run.input_received': { tool_call_id: string; approved: boolean; content: string; run_id?: string }
+  /** A workflow's step `step` (its position in call order) named `name` ran, and returned `output`. */
+  'workflow.step_completed': { step: number; name: string; output: Json }
+  /** A workflow's step threw: a replay throws the same `error` again at that step. */
+  'workflow.step_failed': { step: number; name: string; error: { code: ErrorCode; message: string } }
   /**
    * The run was handed over (a `transfer_to_*` call, `tool_call_id`): from
    * the next model turn it goes on as agent `to` (`key@version`), its

@@ -5,6 +5,7 @@
  * same function, so the two can never disagree: the log is the truth.
  */
 import type { ContextSummary } from './context-window.js'
+import type { ErrorCode } from './errors.js'
 import type { EventDataMap, InputRequest, Json, MetricsData, RunEvent, UsageData } from './events.js'
 import type { Message, ToolCall } from './model.js'
 import type { RouteUsage } from './routes.js'
@@ -83,6 +84,15 @@ export interface RunState {
   agentId: string | undefined
   /** Handoffs made. */
   handoffs: number
+  /** A workflow's committed steps, by position (`workflow.step_completed`, `workflow.step_failed`). */
+  workflowSteps: WorkflowStepRecord[]
+}
+
+/** A workflow step as its log records it. */
+export interface WorkflowStepRecord {
+  name: string
+  output?: Json
+  error?: { code: ErrorCode; message: string }
 }
 
 /** Milliseconds the run has executed by `nowMs` (its limit's measure). */
@@ -107,6 +117,7 @@ export function createRunState(messages: Message[]): RunState {
     childTotals: undefined,
     agentId: undefined,
     handoffs: 0,
+    workflowSteps: [],
     toolPhase: undefined,
     stopContent: undefined,
     reasoning: [],
@@ -285,6 +296,14 @@ function applyEventData(state: RunState, event: RunEvent, timeMs: number): void 
       state.terminal = true
       state.endedAtMs = timeMs
       closeStretch(state, timeMs)
+      state.stepSeq = event.seq
+      return
+    case 'workflow.step_completed':
+      state.workflowSteps[event.data.step] = { name: event.data.name, output: event.data.output }
+      state.stepSeq = event.seq
+      return
+    case 'workflow.step_failed':
+      state.workflowSteps[event.data.step] = { name: event.data.name, error: event.data.error }
       state.stepSeq = event.seq
       return
     case 'agent.handoff':

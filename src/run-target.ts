@@ -10,6 +10,7 @@ import { assertUnansweredMessage } from './messages.js'
 import type { ModelProvider } from './model.js'
 import { resolveRoute, type ResolvedRoute, type Route } from './routes.js'
 import { parseCreateRunOptions, type ParsedCreateRunOptions } from './runtime-options.js'
+import { workflowInput } from './workflows.js'
 import type { CreateSessionOptions, Scope } from './sessions.js'
 import type { Session, Store } from './store.js'
 
@@ -52,6 +53,7 @@ export async function resolveRunTarget(host: RunTargetHost, sessionId: string | 
     if (input === undefined) throw new ValidationError('Expected `input`: a run on a new session has no thread messages to answer')
     // Resolve before the session is made, so a bad agent or route leaves no stray session behind.
     const agent = host.agents.resolveReference(personaId ?? defaultReference())
+    checkWorkflowInput(agent, input)
     const route = routeOf(agent)
     const session = await host.createSession({
       ...(personaId === undefined ? {} : { agent: typeof personaId === 'string' ? personaId : agent.id }),
@@ -62,7 +64,13 @@ export async function resolveRunTarget(host: RunTargetHost, sessionId: string | 
   }
   const session = await host.getSession(sessionId, { orgId })
   const agent = host.agents.resolveReference(personaId ?? session.agent ?? defaultReference())
+  checkWorkflowInput(agent, input)
   const route = routeOf(agent)
   if (input === undefined) await assertUnansweredMessage(host.store, session.id)
   return { options, session, agent, route }
+}
+
+/** A workflow's run must be given input its schema takes (`validation.invalid` otherwise, before anything is written). */
+function checkWorkflowInput(agent: Agent, input: string | undefined): void {
+  if (agent.workflow !== undefined && input !== undefined) workflowInput(agent.workflow, input)
 }

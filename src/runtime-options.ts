@@ -33,6 +33,8 @@ export interface RuntimeOptions {
    * @default [assistant@1]
    */
   agents?: readonly AgentDefinition[]
+  /** Workflows made with `workflow()`, defined like agents (a run names one by `personaId`). @default [] */
+  workflows?: readonly AgentDefinition[]
   /**
    * Toolsets by name (an MCP server's tools: `hearth-runtime/mcp`), which
    * agents reference in `toolsets`. `open` waits for their first lists

@@ -134,8 +134,10 @@ export class Runtime {
       logger: this.#logger,
     })
     const agents = options.agents ?? []
+    const workflows = options.workflows ?? []
     if (!Array.isArray(agents)) throw new TypeError('Expected `agents` to be an array of agent definitions')
-    for (const definition of agents.length === 0 ? [builtInAgent] : agents) this.#toolsets.check(this.#agents.define(definition))
+    if (!Array.isArray(workflows)) throw new TypeError('Expected `workflows` to be an array of workflow() definitions')
+    for (const definition of [...(agents.length === 0 ? [builtInAgent] : agents), ...workflows]) this.#toolsets.check(this.#agents.define(definition))
     for (const agent of this.#agents.list()) this.#children.checkAgentTools(agent)
     if (options.defaultAgent !== undefined) this.#agents.resolve(options.defaultAgent)
     this.#runTarget = {

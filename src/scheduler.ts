@@ -8,6 +8,7 @@
 import PQueue from 'p-queue'
 import { failRun, runAgentLoop, type LoopContext } from './agent-loop.js'
 import type { ActiveRun } from './active-run.js'
+import { runWorkflow } from './workflow-loop.js'
 import { answerRun, cancelRun, type MoveHost } from './run-moves.js'
 import type { ChildCalls } from './tool-phase.js'
 import { StretchWatch } from './stretch-watch.js'
@@ -311,7 +312,7 @@ export class Scheduler {
     if (childCalls !== undefined) context.children = childCalls(active)
     let outcome
     try {
-      outcome = await runAgentLoop(context)
+      outcome = await (active.agent.workflow === undefined ? runAgentLoop : runWorkflow)(context)
     } finally {
       active.executing = false
       watch.stop()

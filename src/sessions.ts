@@ -82,7 +82,7 @@ export class Sessions {
       id: createId('thr'),
       orgId: optionalString(options.orgId, 'orgId', { nonEmpty: true }) ?? 'default',
       userId,
-      type: resolved?.team === undefined ? 'agent' : 'team',
+      type: resolved?.workflow !== undefined ? 'workflow' : resolved?.team !== undefined ? 'team' : 'agent',
       agent: agent ?? null,
       title,
       metadata: optionalJsonObject(options.metadata, 'metadata') ?? {},

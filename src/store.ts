@@ -21,8 +21,8 @@ export interface Session {
   id: string
   orgId: string
   userId: string | null
-  /** `team` for a session made for a team's run (`team()`), else `agent`. */
-  type: 'agent' | 'team'
+  /** `team` or `workflow` for a session made for a team's or a workflow's run, else `agent`. */
+  type: 'agent' | 'team' | 'workflow'
   /** The default agent (`key` or `key@version`) of the session's runs. */
   agent: string | null
   title: string | null

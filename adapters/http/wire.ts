@@ -14,7 +14,7 @@ export interface ThreadWire {
   id: string
   org_id: string
   user_id: string | null
-  type: 'agent' | 'team'
+  type: 'agent' | 'team' | 'workflow'
   persona_id: string | null
   title: string | null
   metadata: JsonObject
