@@ -14,7 +14,7 @@
  */
 import type { Agent, AgentRegistry } from './agents.js'
 import { agentToolTarget, type AgentToolTarget } from './agent-tools.js'
-import { NotFoundError, StateError, toErrorInfo } from './errors.js'
+import { NotFoundError, StateError, toErrorInfo, type ErrorCode } from './errors.js'
 import { readRunEvents, type EventHub, type LiveRuns } from './event-stream.js'
 import type { EventDataMap, Json } from './events.js'
 import { effectiveLimits } from './limits.js'
@@ -100,7 +100,7 @@ export class ChildRuns {
   async runCall(parent: ActiveRun, call: ToolCall, input: string, target: AgentToolTarget, fresh: boolean): Promise<void> {
     const phase = parent.log.state.toolPhase
     if (phase === undefined) return
-    const childId = phase.children.get(call.id) ?? (fresh ? undefined : await this.#orphan(parent, call)) ?? (await this.#start(parent, call, input, target))
+    const childId = phase.children.get(call.id) ?? (fresh ? undefined : await this.#orphan(parent, call.id)) ?? (await this.#start(parent, call, input, target))
     if (childId !== undefined) await this.#reconcile(parent, call, childId)
   }
 
@@ -167,10 +167,8 @@ export class ChildRuns {
 
   /** Follows every child `parent` waits on, waking it when one ends (see the module comment). */
   watch(parent: ActiveRun): void {
-    const phase = parent.log.state.toolPhase
-    if (phase === undefined) return
-    for (const [callId, childId] of phase.children) {
-      if (phase.results.has(callId) || this.#watched.has(childId)) continue
+    for (const childId of parent.log.state.openChildren) {
+      if (this.#watched.has(childId)) continue
       this.#watched.add(childId)
       void this.#follow(parent, childId)
     }
@@ -202,36 +200,42 @@ export class ChildRuns {
    * `subrun.started` (only a call announced before this stretch can have
    * one): adopted, its `subrun.started` appended now.
    */
-  async #orphan(parent: ActiveRun, call: ToolCall): Promise<string | undefined> {
+  async #orphan(parent: ActiveRun, callId: string): Promise<string | undefined> {
     const children = await this.#host.store.listRuns({ parentRunId: parent.run.id, limit: 1000 })
-    const orphan = children.find((child) => child.parentToolCallId === call.id)
+    const orphan = children.find((child) => child.parentToolCallId === callId)
     if (orphan === undefined) return undefined
-    parent.log.append('subrun.started', { child_run_id: orphan.id, agent: orphan.personaId, tool_call_id: call.id, input: orphan.input })
+    parent.log.append('subrun.started', { child_run_id: orphan.id, agent: orphan.personaId, tool_call_id: callId, input: orphan.input })
     return orphan.id
   }
 
   /** Inserts the call's child and appends `subrun.started`; undefined when the call got an error result instead. */
   async #start(parent: ActiveRun, call: ToolCall, input: string, target: AgentToolTarget): Promise<string | undefined> {
+    const context = target.context === 'isolated' ? '' : transcriptOf(parent.log.state.messages, target.context.recentTurns)
+    const started = this.#insertChild(parent, call.id, target.reference, `${context}${input}`)
+    if ('childId' in started) return started.childId
+    parent.log.append('tool.result', { tool_call_id: call.id, name: call.name, output: started.error.message, is_error: true, error_code: started.error.code })
+    return undefined
+  }
+
+  /**
+   * Inserts a child run of agent `reference` for the parent's call `callId`
+   * and appends `subrun.started`; or says why it cannot (too deep, an agent
+   * or route not defined).
+   */
+  #insertChild(parent: ActiveRun, callId: string, reference: string, childInput: string): { childId: string } | { error: { code: ErrorCode; message: string } } {
     const host = this.#host
     const { log } = parent
-    const fail = (code: EventDataMap['tool.result']['error_code'], message: string): undefined => {
-      log.append('tool.result', { tool_call_id: call.id, name: call.name, output: message, is_error: true, error_code: code })
-      return undefined
-    }
     const depth = parent.run.depth + 1
-    if (depth > host.maxDepth) return fail('run.depth_exceeded', `${call.name} would start a child run at depth ${depth}, past the limit of ${host.maxDepth}`)
+    if (depth > host.maxDepth) return { error: { code: 'run.depth_exceeded', message: `Starting agent ${reference} would make a child run at depth ${depth}, past the limit of ${host.maxDepth}` } }
     let agent: Agent
     let route: ResolvedRoute
     try {
-      agent = host.agents.resolve(target.reference)
+      agent = host.agents.resolve(reference)
       route = resolveRoute(agent.route ?? 'default', host.routes, host.providers)
     } catch (error) {
-      const info = toErrorInfo(error)
-      return fail('tool.failed', info.message)
+      return { error: { code: 'tool.failed', message: toErrorInfo(error).message } }
     }
     const now = new Date().toISOString()
-    const context = target.context === 'isolated' ? '' : transcriptOf(log.state.messages, target.context.recentTurns)
-    const childInput = `${context}${input}`
     const run = createRunRecord({
       sessionId: parent.run.sessionId,
       orgId: parent.run.orgId,
@@ -243,7 +247,7 @@ export class ChildRuns {
       createdBy: parent.run.createdBy,
       createdAt: now,
       limits: effectiveLimits(agent.limits, undefined),
-      parent: { run: parent.run, toolCallId: call.id },
+      parent: { run: parent.run, toolCallId: callId },
     })
     const childLog = new RunLog(host.store, host.hub, run, createRunState(initialMessages(agent, childInput, now)))
     // As a top-level run's, the insert rides in the child's first commit (with its run.started), queued
@@ -253,25 +257,50 @@ export class ChildRuns {
     // Committed by the next flush even while the child waits for a slot; a failure shows when it runs.
     childLog.committed().catch(() => {})
     const active = host.scheduler.track(run, childLog, agent, route)
-    log.append('subrun.started', { child_run_id: run.id, agent: agent.id, tool_call_id: call.id, input: childInput })
+    log.append('subrun.started', { child_run_id: run.id, agent: agent.id, tool_call_id: callId, input: childInput })
     host.scheduler.startChild(active)
-    return run.id
+    return { childId: run.id }
+  }
+
+  /**
+   * A workflow's child step (`ctx.runAgent`): the child of the parent's call
+   * `callId`, started (or adopted after a crash) when there is none; its
+   * record once it ended, `'running'` while it runs, or why it could not start.
+   */
+  async childStep(parent: ActiveRun, callId: string, reference: string, input: string): Promise<Run | 'running' | { refused: { code: ErrorCode; message: string } }> {
+    let childId = parent.log.state.childCalls.get(callId) ?? (await this.#orphan(parent, callId))
+    if (childId === undefined) {
+      const started = this.#insertChild(parent, callId, reference, input)
+      if (!('childId' in started)) return { refused: started.error }
+      childId = started.childId
+    }
+    const child = await this.#ended(childId)
+    if (child === undefined) return { refused: { code: 'workflow.failed', message: `Child run ${childId} no longer exists` } }
+    if (child === 'running') return 'running'
+    parent.log.append('subrun.completed', endOf(child, callId, child.personaId.split('@')[0] as string).completed)
+    return child
+  }
+
+  /** A child's record once it ended, `'running'` while it runs, undefined when it no longer exists. */
+  async #ended(childId: string): Promise<Run | 'running' | undefined> {
+    const held = this.#host.scheduler.get(childId)
+    if (held !== undefined && !held.log.sealed) return 'running'
+    // Its end committed before it is read.
+    await held?.log.flush().catch(() => {})
+    const child = await this.#host.store.getRun(childId)
+    if (child === undefined) return undefined
+    return isTerminalStatus(child.status) ? child : 'running'
   }
 
   /** Records the child's end in the parent when it ended; nothing while it runs. */
   async #reconcile(parent: ActiveRun, call: ToolCall, childId: string): Promise<void> {
-    const { store, scheduler } = this.#host
-    const held = scheduler.get(childId)
-    if (held !== undefined && !held.log.sealed) return
-    // Its end committed before it is read.
-    await held?.log.flush().catch(() => {})
-    const child = await store.getRun(childId)
+    const child = await this.#ended(childId)
     const { log } = parent
     if (child === undefined) {
       log.append('tool.result', { tool_call_id: call.id, name: call.name, output: `Child run ${childId} no longer exists`, is_error: true, error_code: 'tool.failed' })
       return
     }
-    if (!isTerminalStatus(child.status)) return
+    if (child === 'running') return
     const { completed, result } = endOf(child, call.id, child.personaId.split('@')[0] as string)
     log.append('subrun.completed', completed)
     // A stopAfterCall agent tool (a routing team's member) ends the parent with the child's answer, verbatim.

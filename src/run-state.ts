@@ -86,6 +86,10 @@ export interface RunState {
   handoffs: number
   /** A workflow's committed steps, by position (`workflow.step_completed`, `workflow.step_failed`). */
   workflowSteps: WorkflowStepRecord[]
+  /** The child run of each call that started one (`subrun.started`), by call id. */
+  childCalls: Map<string, string>
+  /** The children started and not yet recorded as ended (`subrun.completed`). */
+  openChildren: Set<string>
 }
 
 /** A workflow step as its log records it. */
@@ -118,6 +122,8 @@ export function createRunState(messages: Message[]): RunState {
     agentId: undefined,
     handoffs: 0,
     workflowSteps: [],
+    childCalls: new Map(),
+    openChildren: new Set(),
     toolPhase: undefined,
     stopContent: undefined,
     reasoning: [],
@@ -313,9 +319,12 @@ function applyEventData(state: RunState, event: RunEvent, timeMs: number): void 
       return
     case 'subrun.started':
       state.toolPhase?.children.set(event.data.tool_call_id, event.data.child_run_id)
+      state.childCalls.set(event.data.tool_call_id, event.data.child_run_id)
+      state.openChildren.add(event.data.child_run_id)
       state.stepSeq = event.seq
       return
     case 'subrun.completed': {
+      state.openChildren.delete(event.data.child_run_id)
       const { usage } = event.data
       const totals = (state.childTotals ??= { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0, totalCostUsd: 0, creditsUsed: 0 })
       totals.inputTokens += usage.input_tokens

@@ -95,7 +95,7 @@ export class Runtime {
       logger: this.#logger,
       onDropped: () => this.#passes.soon(),
       onEnded: (run, events) => this.#ended.add(run.id, run.sessionId, events),
-      childCalls: (active) => ({ run: (call, input, target, fresh) => this.#children.runCall(active, call, input, target, fresh), handoff: (call, reference) => this.#children.handoff(active, call, reference) }),
+      childCalls: (active) => ({ run: (call, input, target, fresh) => this.#children.runCall(active, call, input, target, fresh), handoff: (call, reference) => this.#children.handoff(active, call, reference), step: (callId, reference, input) => this.#children.childStep(active, callId, reference, input) }),
       onChildren: (active) => this.#children.watch(active),
       resolveAgent: (id) => this.#agents.resolve(id),
     })

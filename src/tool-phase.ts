@@ -5,7 +5,8 @@
  */
 import { z } from 'zod'
 import type { LoopContext } from './agent-loop.js'
-import { toErrorInfo, ToolError } from './errors.js'
+import { toErrorInfo, ToolError, type ErrorCode } from './errors.js'
+import type { Run } from './store.js'
 import type { EventDataMap, InputRequest, Json, JsonObject } from './events.js'
 import type { ToolCall } from './model.js'
 import { runFigures } from './run-figures.js'
@@ -167,6 +168,8 @@ export interface ChildCalls {
   run(call: ToolCall, input: string, target: AgentToolTarget, fresh: boolean): Promise<void>
   /** Hands the run over to agent `reference` (a `transfer_to_*` call): `agent.handoff` and the call's result, or an error result. */
   handoff(call: ToolCall, reference: string): void
+  /** A workflow's child step: the child of `callId`, started when there is none; its record once it ended, `'running'` while it runs, or why it could not start. */
+  step(callId: string, reference: string, input: string): Promise<Run | 'running' | { refused: { code: ErrorCode; message: string } }>
 }
 
 /** An agent-tool call: handed to the run's ChildCalls with its validated `input`. */

@@ -4,9 +4,16 @@
  * workflows.ts). A step's result is committed before the function goes on,
  * so a crash never loses a step that returned, and never runs one twice
  * once its result is stored.
+ *
+ * A child step (`ctx.runAgent`) whose child still runs suspends the
+ * stretch: no new step starts, the steps under way finish and commit, and
+ * the stretch ends waiting on children (its slot given back); the child's
+ * end wakes the run, whose next stretch replays the function to that point.
+ * The suspended call never settles, so code that catches errors around it
+ * cannot go on by mistake.
  */
-import { completeRun, failRun, type LoopContext, type LoopOutcome } from './agent-loop.js'
 import { abortable } from './abortable.js'
+import { completeRun, failRun, type LoopContext, type LoopOutcome } from './agent-loop.js'
 import { HearthError, isHearthError, toErrorInfo, type ErrorCode } from './errors.js'
 import type { Json } from './events.js'
 import type { WorkflowContext, WorkflowSpec } from './workflows.js'
@@ -23,46 +30,105 @@ function toJson(value: unknown): Json {
   return JSON.parse(JSON.stringify(value)) as Json
 }
 
-/** Runs the workflow of `context.agent` until it returns, throws, or the run is aborted. */
+/** A promise that never settles: what a call made after the stretch suspended gets. */
+const never = new Promise<never>(() => {})
+
+/** Runs the workflow of `context.agent` until it returns, throws, waits on a child, or the run is aborted. */
 export async function runWorkflow(context: LoopContext): Promise<LoopOutcome> {
   const { log, signal } = context
   const spec = context.agent.workflow as WorkflowSpec
   const recorded = log.state.workflowSteps
   let position = 0
+  let suspend!: () => void
+  const suspended = new Promise<'suspended'>((resolve) => {
+    suspend = () => resolve('suspended')
+  })
+  let halted = false
+  const underWay = new Set<Promise<unknown>>()
+
+  /** The recorded result of step `index`, if any: returned, or thrown again. */
+  const replay = (index: number, name: string): { output: Json } | undefined => {
+    const done = recorded[index]
+    if (done === undefined) return undefined
+    if (done.name !== name) {
+      throw new HearthError('workflow.nondeterministic', `Step ${index} of this run was ${done.name}, but the workflow now calls ${name} there: a changed workflow needs a new version`)
+    }
+    if (done.error !== undefined) throw new HearthError(done.error.code, done.error.message)
+    return { output: done.output ?? null }
+  }
+  const fail = async (index: number, name: string, error: { code: ErrorCode; message: string }): Promise<never> => {
+    log.append('workflow.step_failed', { step: index, name, error })
+    await log.flush()
+    throw new HearthError(error.code, error.message)
+  }
+  const succeed = async (index: number, name: string, output: Json): Promise<Json> => {
+    log.append('workflow.step_completed', { step: index, name, output })
+    // Committed before the workflow goes on: a crash after this never runs the step again.
+    await log.flush()
+    return output
+  }
+
   const ctx: WorkflowContext = {
     runId: log.runId,
     sessionId: log.sessionId,
     signal,
-    step: async <T>(name: string, fn: () => T | Promise<T>): Promise<T> => {
+    step: <T>(name: string, fn: () => T | Promise<T>): Promise<T> => {
       const index = position++
-      const done = recorded[index]
-      if (done !== undefined) {
-        if (done.name !== name) {
-          throw new HearthError('workflow.nondeterministic', `Step ${index} of this run was ${done.name}, but the workflow now calls ${name} there: a changed workflow needs a new version`)
+      const known = replay(index, name)
+      if (known !== undefined) return Promise.resolve(known.output as T)
+      if (halted) return never
+      if (signal.aborted) return Promise.reject(signal.reason)
+      const running = (async () => {
+        let output: Json
+        try {
+          // Given up at once on an abort (cancel, close): a late result is dropped, as a tool's is.
+          output = toJson(await abortable(Promise.resolve().then(fn), signal))
+        } catch (error) {
+          if (signal.aborted) throw error
+          return fail(index, name, workflowError(error))
         }
-        if (done.error !== undefined) throw new HearthError(done.error.code, done.error.message)
-        return done.output as T
-      }
-      if (signal.aborted) throw signal.reason
-      let output: Json
-      try {
-        // Given up at once on an abort (cancel, close): a late result is dropped, as a tool's is.
-        output = toJson(await abortable(Promise.resolve().then(fn), signal))
-      } catch (error) {
-        if (signal.aborted) throw error
-        log.append('workflow.step_failed', { step: index, name, error: workflowError(error) })
-        await log.flush()
-        throw error
-      }
-      log.append('workflow.step_completed', { step: index, name, output })
-      // Committed before the workflow goes on: a crash after this never runs the step again.
-      await log.flush()
-      return output as T
+        return succeed(index, name, output)
+      })()
+      underWay.add(running)
+      running.then(
+        () => underWay.delete(running),
+        () => underWay.delete(running),
+      )
+      return running as Promise<T>
     },
+    runAgent: async (reference: string, input: string): Promise<Json> => {
+      const index = position++
+      const name = `agent ${reference}`
+      const known = replay(index, name)
+      if (known !== undefined) return known.output
+      if (halted) return never
+      if (signal.aborted) throw signal.reason
+      const children = context.children
+      if (children === undefined) return fail(index, name, { code: 'workflow.failed', message: 'This runtime runs no child runs here' })
+      const outcome = await children.step(`step_${index}`, reference, input)
+      if (outcome === 'running') {
+        halted = true
+        suspend()
+        return never
+      }
+      if ('refused' in outcome) return fail(index, name, outcome.refused)
+      if (outcome.status !== 'completed') {
+        return fail(index, name, { code: 'workflow.failed', message: `Agent ${reference} ${outcome.status} (child run ${outcome.id})${outcome.error === null ? '' : `: ${outcome.error.message}`}` })
+      }
+      return succeed(index, name, (outcome.output ?? outcome.content ?? '') as Json)
+    },
+    parallel: <T>(branches: readonly (() => Promise<T>)[]): Promise<T[]> => Promise.all(branches.map((branch) => branch())),
   }
+
   try {
-    const result = await spec.run(ctx, workflowInput(spec, log.state.messages.find((message) => message.role === 'user')?.content ?? ''))
+    const result = await Promise.race([spec.run(ctx, workflowInput(spec, log.state.messages.find((message) => message.role === 'user')?.content ?? '')), suspended])
     if (signal.aborted) return 'aborted'
+    if (halted || result === 'suspended') {
+      // The steps under way finish and commit first: none of them runs again in the next stretch.
+      await Promise.allSettled([...underWay])
+      await log.flush()
+      return signal.aborted ? 'aborted' : 'children'
+    }
     if (position < recorded.length) {
       throw new HearthError('workflow.nondeterministic', `The workflow returned after ${position} steps, but this run recorded ${recorded.length}: a changed workflow needs a new version`)
     }
@@ -71,6 +137,11 @@ export async function runWorkflow(context: LoopContext): Promise<LoopOutcome> {
   } catch (error) {
     if (signal.aborted) return 'aborted'
     if (log.broken !== undefined) throw log.broken
+    if (halted) {
+      await Promise.allSettled([...underWay])
+      await log.flush()
+      return 'children'
+    }
     failRun(context, workflowError(error), '')
   }
   await log.flush()

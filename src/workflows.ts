@@ -24,6 +24,16 @@ export interface WorkflowContext {
    * throws again on a replay, with the same code and message.
    */
   step<T>(name: string, fn: () => T | Promise<T>): Promise<T>
+  /**
+   * Runs agent (or team) `reference` on `input` as a child run, a step of
+   * its own: resolves with the child's answer (its `output`, else its
+   * content); a failed or cancelled child throws `workflow.failed`. While the
+   * child runs, the workflow's run gives its slot back; it goes on (replayed
+   * from the top) once the child ended.
+   */
+  runAgent(reference: string, input: string): Promise<Json>
+  /** Runs `branches` at once (each a function calling steps): their results, in order. */
+  parallel<T>(branches: readonly (() => Promise<T>)[]): Promise<T[]>
 }
 
 /** What makes an agent definition a workflow (set by {@link workflow}). */

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { sqliteStore } from '../../adapters/sqlite/index.js'
 import { Runtime, workflow, type AgentDefinition } from '../../src/index.js'
-import { scriptedModel } from '../../src/testing/index.js'
+import { reply, scriptedModel } from '../../src/testing/index.js'
 
 const directory = mkdtempSync(join(tmpdir(), 'hearth-workflows-'))
 afterAll(() => rmSync(directory, { recursive: true, force: true }))
@@ -160,6 +160,47 @@ describe('workflows', () => {
       const done = await runtime.waitForRun(run.id)
       expect(done).toMatchObject({ status: 'cancelled' })
       expect((await runtime.readEvents(run.id)).some((event) => event.type.startsWith('workflow.'))).toBe(false)
+    } finally {
+      await runtime.close()
+    }
+  })
+
+  it('runs an agent as a child step and steps in parallel, at concurrency 1, and replays them after a reopen without running any twice', async () => {
+    const path = join(directory, 'report.db')
+    const counts = { x: 0, y: 0, summary: 0 }
+    const research = scriptedModel((request) => {
+      const user = [...request.messages].reverse().find((message) => message.role === 'user')?.content ?? ''
+      return reply(`Found: ${user}`, { delayMs: 5 })
+    })
+    const report = workflow({
+      key: 'report',
+      version: 1,
+      run: async (ctx, topic) => {
+        const [x, y] = await ctx.parallel([() => ctx.step('x', () => (counts.x++, 'x')), () => ctx.step('y', () => (counts.y++, 'y'))])
+        const notes = await ctx.runAgent('researcher@1', topic)
+        return ctx.step('summary', () => (counts.summary++, `${x}${y}: ${String(notes)}`))
+      },
+    })
+    const openReport = () =>
+      Runtime.open({
+        store: sqliteStore({ path }),
+        providers: { scripted: research },
+        routes: { default: { provider: 'scripted', model: 'm' } },
+        agents: [{ key: 'researcher', version: 1, instructions: 'Research.' }],
+        workflows: [report],
+        concurrency: 1,
+      })
+    const runtime = await openReport()
+    try {
+      const run = await runtime.createRun({ input: 'moons', personaId: 'report' })
+      const done = await run.result()
+      expect(done).toMatchObject({ status: 'completed', content: 'xy: Found: moons' })
+      const events = await runtime.readEvents(run.id)
+      expect(events.filter((event) => event.type === 'workflow.step_completed').map((event) => (event.data as { name: string }).name)).toEqual(['x', 'y', 'agent researcher@1', 'summary'])
+      const [child] = await runtime.listRuns({ parentRunId: run.id })
+      expect(child).toMatchObject({ personaId: 'researcher@1', status: 'completed', parentToolCallId: 'step_2' })
+      expect(events.filter((event) => event.type === 'subrun.completed')).toHaveLength(1)
+      expect(counts).toEqual({ x: 1, y: 1, summary: 1 })
     } finally {
       await runtime.close()
     }
