@@ -72,7 +72,7 @@ export interface AgnoRun {
   events: AgnoEvent[]
   /** ISO 8601. */
   created_at: string
-  /** For the runs of a team session (`type=team`): the run that started this one as a member (null for the team's own run). */
+  /** For the runs of a team or workflow session (`type=team`, `type=workflow`): the run that started this one as a child (null for the session's own run). */
   parent_run_id?: string | null
 }
 
@@ -328,8 +328,8 @@ export async function listSessionRuns(context: RequestContext): Promise<Response
     for (const run of page) {
       listed.set(run.id, run)
       const item = await agnoRun(context, run, session.userId, lookup)
-      // A team session lists its members' runs too, each under the run that started it.
-      if (session.type === 'team') item.parent_run_id = run.parentRunId
+      // A team's or a workflow's session lists its child runs too, each under the run that started it.
+      if (session.type !== 'agent') item.parent_run_id = run.parentRunId
       out.push(item)
     }
     if (page.length < pageSize) break

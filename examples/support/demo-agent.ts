@@ -2,10 +2,11 @@
  * The agents of the example server: `assistant@1`, with three tools: `add`,
  * `send_email`, which asks for confirmation before it "sends", and
  * `researcher`, the agent `researcher@1` as a tool (each call a child run);
- * and `panel@1`, a team that asks `researcher@1` and `critic@1` at once and
- * combines their answers.
+ * `panel@1`, a team that asks `researcher@1` and `critic@1` at once and
+ * combines their answers; and `report@1`, a workflow that researches a topic
+ * with `researcher@1` (a child run), then summarises it (a step).
  */
-import { agentTool, team, tool, type AgentDefinition } from 'hearth-runtime'
+import { agentTool, team, tool, workflow, type AgentDefinition } from 'hearth-runtime'
 import { z } from 'zod'
 
 /** `add({ a, b })` returns `a + b`. */
@@ -54,5 +55,16 @@ export const criticAgent: AgentDefinition = {
 /** `panel@1`: researcher@1 and critic@1 answer every request at once (child runs), then the panel combines them. */
 export const panelTeam: AgentDefinition = team({ key: 'panel', version: 1, name: 'Panel', mode: 'broadcast', members: ['researcher@1', 'critic@1'] })
 
+/** `report@1`: research the topic (input) with researcher@1, then summarise; each a durable step. */
+export const reportWorkflow: AgentDefinition = workflow({
+  key: 'report',
+  version: 1,
+  name: 'Report',
+  run: async (ctx, topic) => {
+    const notes = await ctx.runAgent('researcher@1', topic)
+    return ctx.step('summarise', () => `Report on ${topic}: ${String(notes).slice(0, 2000)}`)
+  },
+})
+
 /** Every agent of the example server, the assistant first (the default). */
-export const demoAgents: readonly AgentDefinition[] = [assistantAgent, researcherAgent, criticAgent, panelTeam]
+export const demoAgents: readonly AgentDefinition[] = [assistantAgent, researcherAgent, criticAgent, panelTeam, reportWorkflow]

@@ -236,6 +236,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     `  model  ${models.description}`,
     `  agent  ${assistantAgent.key}@${assistantAgent.version} with the tools add, send_email (asks for confirmation) and researcher (the agent researcher@1, run as a child run)`,
     '  team   panel@1 (persona_id "panel"): researcher@1 and critic@1 answer at once, then the panel combines them',
+    '  flow   report@1 (persona_id "report"): a workflow that researches its input with researcher@1, then summarises it',
     config.execute
       ? `  role   executes runs; other servers on the same ${storeName} share them, and input or cancel may go to any of them`
       : `  role   observer (HEARTH_EXECUTE=false): executes nothing; a server on the same ${storeName} executes its runs`,

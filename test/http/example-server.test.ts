@@ -196,6 +196,23 @@ describe('the example server without auth', () => {
     expect(view.body.map((entry: any) => entry.parent_run_id)).toEqual([null, team.runId, team.runId])
   })
 
+  it('runs the workflow report@1: research as a child run, then a summarising step; the Agno view lists it for type=workflow', async () => {
+    const api = apiClient(server.url)
+    const thread = await api('POST', '/v1/threads', { persona_id: 'report' })
+    expect(thread.body.type).toBe('workflow')
+    const { runId } = await startRun(api, 'tides', thread.body.id)
+    const done = await waitForRun(api, runId, (details) => details.status === 'completed' || details.status === 'failed')
+    expect(done.content).toBe('Report on tides: You said: tides')
+    const events = await readEvents(server.url, runId)
+    expect(events.filter((event) => event.type === 'workflow.step_completed').map((event) => event.data.name)).toEqual(['agent researcher@1', 'summarise'])
+    const view = await api('GET', `/sessions/${thread.body.id}/runs?type=workflow&db_id=${server.runtime.store.id}`)
+    expect(view.body.map((entry: any) => [entry.run_id === runId, entry.parent_run_id])).toEqual([
+      [true, null],
+      [false, runId],
+    ])
+    expect(server.banner).toContain('report@1')
+  })
+
   it('serves the Agno view of its SQLite store', async () => {
     const api = apiClient(server.url)
     const { threadId, runId } = await startRun(api, 'hi')
