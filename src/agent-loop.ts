@@ -50,6 +50,8 @@ export interface LoopContext {
   watch: StretchWatch
   /** Runs agent-tool calls as child runs. @default none: such a call gets an error result */
   children?: ChildCalls
+  /** Set by a stretch that ends waiting on a timer (a workflow's sleep): when to wake the run (ms). */
+  wakeAt?: number
 }
 
 /** How a stretch of the loop ended: `children` when it waits on child runs (and perhaps input too), `handoff` when the run goes on as another agent. */

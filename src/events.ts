@@ -95,6 +95,8 @@ export interface EventDataMap {
   'run.input_received': { tool_call_id: string; approved: boolean; content: string; run_id?: string }
   /** A workflow's step `step` (its position in call order) named `name` ran, and returned `output`. */
   'workflow.step_completed': { step: number; name: string; output: Json }
+  /** A workflow's step `step` is a durable sleep (`ctx.sleep`) until `until` (ISO time); its `workflow.step_completed` follows once that time passed. */
+  'workflow.timer': { step: number; until: string }
   /** A workflow's step threw: a replay throws the same `error` again at that step. */
   'workflow.step_failed': { step: number; name: string; error: { code: ErrorCode; message: string } }
   /**

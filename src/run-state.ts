@@ -86,6 +86,8 @@ export interface RunState {
   handoffs: number
   /** A workflow's committed steps, by position (`workflow.step_completed`, `workflow.step_failed`). */
   workflowSteps: WorkflowStepRecord[]
+  /** The time (ms) each of a workflow's sleeps ends, by step position (`workflow.timer`). */
+  workflowTimers: Map<number, number>
   /** The child run of each call that started one (`subrun.started`), by call id. */
   childCalls: Map<string, string>
   /** The children started and not yet recorded as ended (`subrun.completed`). */
@@ -122,6 +124,7 @@ export function createRunState(messages: Message[]): RunState {
     agentId: undefined,
     handoffs: 0,
     workflowSteps: [],
+    workflowTimers: new Map(),
     childCalls: new Map(),
     openChildren: new Set(),
     toolPhase: undefined,
@@ -306,6 +309,10 @@ function applyEventData(state: RunState, event: RunEvent, timeMs: number): void 
       return
     case 'workflow.step_completed':
       state.workflowSteps[event.data.step] = { name: event.data.name, output: event.data.output }
+      state.stepSeq = event.seq
+      return
+    case 'workflow.timer':
+      state.workflowTimers.set(event.data.step, Date.parse(event.data.until))
       state.stepSeq = event.seq
       return
     case 'workflow.step_failed':

@@ -78,6 +78,8 @@ export class Scheduler {
   shared = false
   #dropped = false
   #closing = false
+  /** The timers that wake sleeping runs. */
+  readonly #timers = new Map<ActiveRun, ReturnType<typeof setTimeout>>()
 
   constructor(options: SchedulerOptions) {
     this.#options = options
@@ -171,6 +173,16 @@ export class Scheduler {
   wake(active: ActiveRun): void {
     if (this.#active.get(active.run.id) !== active || active.executing || active.log.sealed || this.#closing) return
     this.#schedule(active)
+  }
+
+  /** Wakes a run at `atMs` (a workflow's sleep); one timer a run, all cleared on close. */
+  #wakeAt(active: ActiveRun, atMs: number): void {
+    clearTimeout(this.#timers.get(active))
+    const timer = setTimeout(() => {
+      this.#timers.delete(active)
+      this.wake(active)
+    }, Math.max(0, atMs - Date.now()))
+    this.#timers.set(active, timer)
   }
 
   /** Puts a run in its session's lane (at the front with `first`). Starts it once it is ready and first. */
@@ -327,8 +339,9 @@ export class Scheduler {
     } else if (outcome === 'handoff') {
       this.#schedule(active)
     } else if (outcome === 'children') {
-      // Its slot is given back: the children it waits on wake it when they end.
+      // Its slot is given back: the children it waits on wake it when they end, and a timer when it is due.
       this.#options.onChildren?.(active)
+      if (context.wakeAt !== undefined) this.#wakeAt(active, context.wakeAt)
     } else if (outcome === 'aborted' && active.controller.signal.reason instanceof ClosingSignal) {
       // Closing: keep what was appended; the next runtime on this store recovers the run.
       await log.flush().catch(() => {})
@@ -377,6 +390,11 @@ export class Scheduler {
     if (this.#active.get(active.run.id) !== active) return
     this.#active.delete(active.run.id)
     const { log } = active
+    const timer = this.#timers.get(active)
+    if (timer !== undefined) {
+      clearTimeout(timer)
+      this.#timers.delete(active)
+    }
     const passed = log.passedTo === undefined ? undefined : this.#active.get(log.passedTo)
     if (passed !== undefined) passed.sessionPassed = true
     const held = log.held
@@ -413,6 +431,8 @@ export class Scheduler {
   /** Stops taking runs, interrupts executing ones without ending them, and waits for their commits. */
   async close(): Promise<void> {
     this.#closing = true
+    for (const timer of this.#timers.values()) clearTimeout(timer)
+    this.#timers.clear()
     const closing = new ClosingSignal()
     for (const active of this.#active.values()) {
       active.controller.abort(closing)

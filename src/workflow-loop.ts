@@ -117,6 +117,28 @@ export async function runWorkflow(context: LoopContext): Promise<LoopOutcome> {
       }
       return succeed(index, name, (outcome.output ?? outcome.content ?? '') as Json)
     },
+    sleep: async (ms: number): Promise<void> => {
+      if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new HearthError('validation.invalid', `Expected ctx.sleep() to be given milliseconds from 0, got ${String(ms)}`)
+      const index = position++
+      if (replay(index, 'sleep') !== undefined) return
+      if (halted) return never
+      if (signal.aborted) throw signal.reason
+      let until = log.state.workflowTimers.get(index)
+      if (until === undefined) {
+        until = Date.now() + ms
+        log.append('workflow.timer', { step: index, until: new Date(until).toISOString() })
+        await log.flush()
+      }
+      if (Date.now() >= until) {
+        await succeed(index, 'sleep', null)
+        return
+      }
+      // Until then the run holds no slot: the scheduler wakes it, and the replay reaches this sleep again.
+      context.wakeAt = Math.min(context.wakeAt ?? Number.POSITIVE_INFINITY, until)
+      halted = true
+      suspend()
+      return never
+    },
     parallel: <T>(branches: readonly (() => Promise<T>)[]): Promise<T[]> => Promise.all(branches.map((branch) => branch())),
   }
 

@@ -32,6 +32,11 @@ export interface WorkflowContext {
    * from the top) once the child ended.
    */
   runAgent(reference: string, input: string): Promise<Json>
+  /**
+   * A durable sleep of `ms` milliseconds (a step): its end time is in the
+   * log, so it survives a restart; meanwhile the run holds no slot.
+   */
+  sleep(ms: number): Promise<void>
   /** Runs `branches` at once (each a function calling steps): their results, in order. */
   parallel<T>(branches: readonly (() => Promise<T>)[]): Promise<T[]>
 }

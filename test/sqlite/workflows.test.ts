@@ -205,4 +205,54 @@ describe('workflows', () => {
       await runtime.close()
     }
   })
+
+  it('sleeps durably: the end time is in the log, the run holds no slot meanwhile, and a reopen keeps the same end', async () => {
+    const path = join(directory, 'sleep.db')
+    const counts = { before: 0, after: 0 }
+    const napper = workflow({
+      key: 'napper',
+      version: 1,
+      run: async (ctx) => {
+        await ctx.step('before', () => counts.before++)
+        await ctx.sleep(300)
+        await ctx.step('after', () => counts.after++)
+        return 'rested'
+      },
+    })
+    const quick = workflow({ key: 'quick', version: 1, run: async (ctx) => ctx.step('only', () => 'quick done') })
+    const first = await Runtime.open({ store: sqliteStore({ path }), providers: { scripted: scriptedModel([]) }, routes: { default: { provider: 'scripted', model: 'm' } }, workflows: [napper, quick], concurrency: 1 })
+    const run = await first.createRun({ input: 'x', personaId: 'napper' })
+    for (let tries = 0; tries < 200 && (await first.readEvents(run.id)).every((event) => event.type !== 'workflow.timer'); tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    // Asleep, it holds no slot: at concurrency 1 another run goes through meanwhile.
+    const other = await first.createRun({ input: 'y', personaId: 'quick' })
+    expect(await other.result()).toMatchObject({ status: 'completed', content: 'quick done' })
+    expect((await first.getRun(run.id)).status).toBe('running')
+    await first.close()
+    const timer = (await readTimer(path, run.id)) as { until: string }
+    const second = await open(path, [napper])
+    try {
+      const done = await second.waitForRun(run.id)
+      expect(done).toMatchObject({ status: 'completed', content: 'rested' })
+      const events = await second.readEvents(run.id)
+      expect(events.filter((event) => event.type === 'workflow.timer').map((event) => event.data)).toEqual([{ step: 1, until: timer.until }])
+      const completedAt = Date.parse(events.find((event) => event.type === 'workflow.step_completed' && event.data.name === 'sleep')?.createdAt as string)
+      expect(completedAt).toBeGreaterThanOrEqual(Date.parse(timer.until))
+      expect(counts).toEqual({ before: 1, after: 1 })
+      await expect(second.createRun({ input: 'x', personaId: 'napper' }).then((again) => again.id)).resolves.toMatch(/^run_/)
+    } finally {
+      await second.close()
+    }
+  })
 })
+
+/** The `workflow.timer` event of a run, read through an observer. */
+async function readTimer(path: string, runId: string): Promise<unknown> {
+  const observer = await Runtime.open({ store: sqliteStore({ path }), execute: false })
+  try {
+    return (await observer.readEvents(runId)).find((event) => event.type === 'workflow.timer')?.data
+  } finally {
+    await observer.close()
+  }
+}
