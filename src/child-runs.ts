@@ -211,7 +211,7 @@ export class ChildRuns {
   /** Inserts the call's child and appends `subrun.started`; undefined when the call got an error result instead. */
   async #start(parent: ActiveRun, call: ToolCall, input: string, target: AgentToolTarget): Promise<string | undefined> {
     const context = target.context === 'isolated' ? '' : transcriptOf(parent.log.state.messages, target.context.recentTurns)
-    const started = this.#insertChild(parent, call.id, target.reference, `${context}${input}`)
+    const started = await this.#insertChild(parent, call.id, target.reference, `${context}${input}`)
     if ('childId' in started) return started.childId
     parent.log.append('tool.result', { tool_call_id: call.id, name: call.name, output: started.error.message, is_error: true, error_code: started.error.code })
     return undefined
@@ -222,7 +222,7 @@ export class ChildRuns {
    * and appends `subrun.started`; or says why it cannot (too deep, an agent
    * or route not defined).
    */
-  #insertChild(parent: ActiveRun, callId: string, reference: string, childInput: string): { childId: string } | { error: { code: ErrorCode; message: string } } {
+  async #insertChild(parent: ActiveRun, callId: string, reference: string, childInput: string): Promise<{ childId: string } | { error: { code: ErrorCode; message: string } }> {
     const host = this.#host
     const { log } = parent
     const depth = parent.run.depth + 1
@@ -250,15 +250,15 @@ export class ChildRuns {
       parent: { run: parent.run, toolCallId: callId },
     })
     const childLog = new RunLog(host.store, host.hub, run, createRunState(initialMessages(agent, childInput, now)))
-    // As a top-level run's, the insert rides in the child's first commit (with its run.started), queued
-    // before the parent's subrun.started: a crash between the two leaves a child the resumed parent adopts.
-    // The store refuses a second child for the call (child_exists), so no crash ever makes two.
+    // As a top-level run's, the insert rides in the child's first commit (with its run.started). The parent
+    // names the child only once that commit landed: a crash between the two leaves a child the resumed
+    // parent adopts, never a name without a child. The store refuses a second child for the call
+    // (child_exists), so no crash ever makes two.
     childLog.insert(run, host.ownerId)
-    // Committed by the next flush even while the child waits for a slot; a failure shows when it runs.
-    childLog.committed().catch(() => {})
-    const active = host.scheduler.track(run, childLog, agent, route)
+    const inserted = childLog.committed()
+    host.scheduler.startChild(host.scheduler.track(run, childLog, agent, route))
+    await inserted
     log.append('subrun.started', { child_run_id: run.id, agent: agent.id, tool_call_id: callId, input: childInput })
-    host.scheduler.startChild(active)
     return { childId: run.id }
   }
 
@@ -270,7 +270,7 @@ export class ChildRuns {
   async childStep(parent: ActiveRun, callId: string, reference: string, input: string): Promise<Run | 'running' | { refused: { code: ErrorCode; message: string } }> {
     let childId = parent.log.state.childCalls.get(callId) ?? (await this.#orphan(parent, callId))
     if (childId === undefined) {
-      const started = this.#insertChild(parent, callId, reference, input)
+      const started = await this.#insertChild(parent, callId, reference, input)
       if (!('childId' in started)) return { refused: started.error }
       childId = started.childId
     }
