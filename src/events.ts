@@ -34,7 +34,8 @@ export interface MetricsData {
 
 /** A request the run waits on while `waiting_for_input`. */
 export interface InputRequest {
-  kind: 'tool_confirmation'
+  /** `tool_confirmation`: may this tool call run; `input`: a workflow asks for an answer (`ctx.waitForInput`). */
+  kind: 'tool_confirmation' | 'input'
   tool_call_id: string
   tool: string
   arguments: Json

@@ -265,7 +265,9 @@ function applyEventData(state: RunState, event: RunEvent, timeMs: number): void 
       return
     }
     case 'run.waiting_for_input':
-      if (state.toolPhase !== undefined) state.toolPhase.requests = event.data.requests
+      // A workflow waits outside any model turn: its requests live in a phase of no calls.
+      state.toolPhase ??= { calls: [], announced: new Map(), results: new Map(), requests: [], answers: new Map(), children: new Map() }
+      state.toolPhase.requests = event.data.requests
       state.stepSeq = event.seq
       closeStretch(state, timeMs)
       return

@@ -15,7 +15,8 @@
 import { abortable } from './abortable.js'
 import { completeRun, failRun, type LoopContext, type LoopOutcome } from './agent-loop.js'
 import { HearthError, isHearthError, toErrorInfo, type ErrorCode } from './errors.js'
-import type { Json } from './events.js'
+import type { InputRequest, Json } from './events.js'
+import { openRequests } from './run-state.js'
 import type { WorkflowContext, WorkflowSpec } from './workflows.js'
 import { workflowInput } from './workflows.js'
 
@@ -44,6 +45,7 @@ export async function runWorkflow(context: LoopContext): Promise<LoopOutcome> {
     suspend = () => resolve('suspended')
   })
   let halted = false
+  let waitingForInput = false
   const underWay = new Set<Promise<unknown>>()
 
   /** The recorded result of step `index`, if any: returned, or thrown again. */
@@ -139,6 +141,28 @@ export async function runWorkflow(context: LoopContext): Promise<LoopOutcome> {
       suspend()
       return never
     },
+    waitForInput: async (request: { prompt: string; data?: Json }): Promise<{ approved: boolean; content: string }> => {
+      const index = position++
+      const known = replay(index, 'input')
+      if (known !== undefined) return known.output as { approved: boolean; content: string }
+      if (halted) return never
+      if (signal.aborted) throw signal.reason
+      const callId = `step_${index}`
+      const phase = log.state.toolPhase
+      const answer = phase?.answers.get(callId)
+      if (answer !== undefined) return (await succeed(index, 'input', { approved: answer.approved, content: answer.content })) as { approved: boolean; content: string }
+      if (!(phase?.requests.some((asked) => asked.tool_call_id === callId && asked.run_id === undefined) ?? false)) {
+        const asked: InputRequest = { kind: 'input', tool_call_id: callId, tool: 'input', arguments: request.data ?? null, prompt: String(request.prompt) }
+        const pending = [...openRequests(phase), asked]
+        log.append('run.waiting_for_input', { requests: pending })
+        log.patch({ status: 'waiting_for_input', pendingInput: pending })
+      }
+      // Until it is answered the run holds no slot; the answer resumes it, and the replay reaches this call again.
+      waitingForInput = true
+      halted = true
+      suspend()
+      return never
+    },
     parallel: <T>(branches: readonly (() => Promise<T>)[]): Promise<T[]> => Promise.all(branches.map((branch) => branch())),
   }
 
@@ -149,7 +173,7 @@ export async function runWorkflow(context: LoopContext): Promise<LoopOutcome> {
       // The steps under way finish and commit first: none of them runs again in the next stretch.
       await Promise.allSettled([...underWay])
       await log.flush()
-      return signal.aborted ? 'aborted' : 'children'
+      return signal.aborted ? 'aborted' : waitingForInput && log.state.openChildren.size === 0 ? 'waiting' : 'children'
     }
     if (position < recorded.length) {
       throw new HearthError('workflow.nondeterministic', `The workflow returned after ${position} steps, but this run recorded ${recorded.length}: a changed workflow needs a new version`)
@@ -162,7 +186,7 @@ export async function runWorkflow(context: LoopContext): Promise<LoopOutcome> {
     if (halted) {
       await Promise.allSettled([...underWay])
       await log.flush()
-      return 'children'
+      return waitingForInput && log.state.openChildren.size === 0 ? 'waiting' : 'children'
     }
     failRun(context, workflowError(error), '')
   }

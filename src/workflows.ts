@@ -37,6 +37,12 @@ export interface WorkflowContext {
    * log, so it survives a restart; meanwhile the run holds no slot.
    */
   sleep(ms: number): Promise<void>
+  /**
+   * Asks a person (a step): the run waits for input (`waiting_for_input`,
+   * a request of kind `input` with `tool_call_id` `step_<n>`), holding no
+   * slot, and resolves with the answer, `{ approved, content }`.
+   */
+  waitForInput(request: { prompt: string; data?: Json }): Promise<{ approved: boolean; content: string }>
   /** Runs `branches` at once (each a function calling steps): their results, in order. */
   parallel<T>(branches: readonly (() => Promise<T>)[]): Promise<T[]>
 }

@@ -247,6 +247,44 @@ describe('workflows', () => {
   })
 })
 
+describe('a workflow that asks for input', () => {
+  it('waits (waiting_for_input, a request of kind input), across a close and a reopen, and goes on with the answer', async () => {
+    const path = join(directory, 'input.db')
+    const counts = { before: 0, after: 0 }
+    const approval = workflow({
+      key: 'approval',
+      version: 1,
+      run: async (ctx) => {
+        await ctx.step('draft', () => counts.before++)
+        const answer = await ctx.waitForInput({ prompt: 'Publish the draft?', data: { draft: 1 } })
+        return ctx.step('publish', () => (counts.after++, answer.approved ? `published: ${answer.content}` : 'kept'))
+      },
+    })
+    const first = await open(path, [approval])
+    const run = await first.createRun({ input: 'x', personaId: 'approval' })
+    for (let tries = 0; tries < 200 && (await first.getRun(run.id)).status !== 'waiting_for_input'; tries++) await new Promise((resolve) => setTimeout(resolve, 5))
+    expect((await first.getRun(run.id)).pendingInput).toEqual([{ kind: 'input', tool_call_id: 'step_1', tool: 'input', arguments: { draft: 1 }, prompt: 'Publish the draft?' }])
+    await first.close()
+    const second = await open(path, [approval])
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      expect((await second.getRun(run.id)).status).toBe('waiting_for_input')
+      await second.submitInput(run.id, { content: 'yes' })
+      const done = await second.waitForRun(run.id)
+      expect(done).toMatchObject({ status: 'completed', content: 'published: yes', pendingInput: [] })
+      expect(counts).toEqual({ before: 1, after: 1 })
+      const steps = (await second.readEvents(run.id)).filter((event) => event.type === 'workflow.step_completed').map((event) => event.data)
+      expect(steps).toEqual([
+        { step: 0, name: 'draft', output: 0 },
+        { step: 1, name: 'input', output: { approved: true, content: 'yes' } },
+        { step: 2, name: 'publish', output: 'published: yes' },
+      ])
+    } finally {
+      await second.close()
+    }
+  })
+})
+
 /** The `workflow.timer` event of a run, read through an observer. */
 async function readTimer(path: string, runId: string): Promise<unknown> {
   const observer = await Runtime.open({ store: sqliteStore({ path }), execute: false })
