@@ -98,6 +98,7 @@ export async function runWorkflow(context: LoopContext): Promise<LoopOutcome> {
       )
       return running as Promise<T>
     },
+    runTeam: (reference: string, input: string): Promise<Json> => ctx.runAgent(reference, input),
     runAgent: async (reference: string, input: string): Promise<Json> => {
       const index = position++
       const name = `agent ${reference}`

@@ -32,6 +32,8 @@ export interface WorkflowContext {
    * from the top) once the child ended.
    */
   runAgent(reference: string, input: string): Promise<Json>
+  /** `runAgent` for a team (`team()`): the team's run as a child step. */
+  runTeam(reference: string, input: string): Promise<Json>
   /**
    * A durable sleep of `ms` milliseconds (a step): its end time is in the
    * log, so it survives a restart; meanwhile the run holds no slot.

@@ -2,8 +2,10 @@
  * A kill with workflows under way: two runs of `chores@1`, whose steps take
  * time and record each execution (`<step> <pid>`, one line each) next to the
  * store before they answer, and which run an agent as a child step and sleep
- * durably. A kill lands mid-step, mid-child or during the sleep; after the
- * restart each workflow completes, and no step that committed runs again.
+ * durably, then wait for a person's answer. A kill lands mid-step,
+ * mid-child, during the sleep or while it waits; after the restart (whose
+ * harness answers waiting runs) each workflow completes, and no step that
+ * committed runs again.
  */
 import { appendFileSync } from 'node:fs'
 import { sqliteStore } from '../../adapters/sqlite/index.js'
@@ -34,8 +36,10 @@ const chores = (storePath: string) =>
       await ctx.parallel([() => work('a'), () => work('b')])
       const notes = await ctx.runAgent('researcher@1', topic)
       await ctx.sleep(40)
+      // The survivor answers a waiting run (the harness approves); the victim, killed before or while it waits, never does.
+      const answer = await ctx.waitForInput({ prompt: `Finish ${topic}?` })
       await work('c')
-      return `${topic}: ${String(notes)}`
+      return `${topic}: ${String(notes)} (${answer.approved ? 'approved' : 'denied'})`
     },
   })
 
