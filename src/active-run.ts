@@ -3,6 +3,7 @@
  * the first messages every run starts from.
  */
 import type { Agent } from './agents.js'
+import type { MemoryTask } from './memory-extraction.js'
 import type { Message } from './model.js'
 import type { ResolvedRoute } from './routes.js'
 import type { RunLog } from './run-log.js'
@@ -33,6 +34,8 @@ export interface ActiveRun {
   session: Session | undefined
   /** The watch over the stretch executing now (its turns' controller and its deadlines): aborted with the run. */
   watch?: StretchWatch
+  /** The run's memory extraction under way in this process (`memory: 'auto'`). */
+  memoryTask?: MemoryTask
   /** True once the run before it in its lane passed it the session as it ended: no claim to make before it starts. */
   sessionPassed: boolean
   /** Resolves when the run leaves this runtime (ended, or the runtime closed). */

@@ -23,6 +23,8 @@ import type { RunErrorInfo, RunLimits, RunPatch, RunStatus } from './store.js'
 import type { StretchWatch } from './stretch-watch.js'
 import { runToolPhase, type ChildCalls } from './tool-phase.js'
 import type { Logger } from './logger.js'
+import type { UserMemories } from './memory-api.js'
+import { abandonPendingMemory, type MemoryTask } from './memory-extraction.js'
 
 /** What the loop needs to run one run. */
 export interface LoopContext {
@@ -52,6 +54,16 @@ export interface LoopContext {
   children?: ChildCalls
   /** Set by a stretch that ends waiting on a timer (a workflow's sleep): when to wake the run (ms). */
   wakeAt?: number
+  /** The run's user (its session's) and their memories, for tools (`ctx.userId`, `ctx.memories`). @default none */
+  user?: RunUser
+  /** The run's memory extraction in this process, when one is under way (`memory: 'auto'`). */
+  memory?: MemoryTask
+}
+
+/** The user a run acts for: its session's, with their memories when the store keeps them. */
+export interface RunUser {
+  userId: string | null
+  memories: UserMemories | undefined
 }
 
 /** How a stretch of the loop ended: `children` when it waits on child runs (and perhaps input too), `handoff` when the run goes on as another agent. */
@@ -84,6 +96,7 @@ export function finalPatch(
 export function failRun(context: Pick<LoopContext, 'log' | 'route' | 'creditsPerUsd'>, error: RunErrorInfo, content = context.log.state.partialText): void {
   const { log } = context
   if (log.sealed) return
+  abandonPendingMemory(log, 'The run failed before its memory extraction ended')
   const now = Date.now()
   const patch = finalPatch(log.state, 'failed', content, context.route, context.creditsPerUsd, now, error)
   if (log.append('run.failed', { error }, now) !== undefined) log.patch(patch)
@@ -160,6 +173,11 @@ async function loop(context: LoopContext, guard: LimitGuard): Promise<LoopOutcom
         continue
       }
       if (state.stopContent !== undefined || (state.turns > 0 && isFinalTurn(state))) {
+        // The extraction runs alongside; its end commits before run.completed (bounded by its timeout).
+        if (state.memory === 'pending' && context.memory !== undefined) {
+          await context.memory.settled
+          if (context.signal.aborted) continue
+        }
         const result = finalContent(context)
         if ('error' in result) failRun(context, result.error)
         else completeRun(context, result.content, result.output)

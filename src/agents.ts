@@ -14,6 +14,7 @@ import { handoffTarget, handoffTool } from './handoffs.js'
 import { agentToolTarget } from './agent-tools.js'
 import type { TeamSpec } from './teams.js'
 import type { WorkflowSpec } from './workflows.js'
+import { memoryTool, memoryToolName, resolveMemory, type AgentMemoryOptions, type ResolvedMemory } from './agent-memory.js'
 
 /**
  * An agent as the user defines it. `Schema` is the type of its
@@ -61,6 +62,15 @@ export interface AgentDefinition<Schema extends z.ZodType = z.ZodType> {
    * @default []
    */
   handoffs?: readonly string[]
+  /**
+   * What the agent's runs keep about their user (a session's `userId`) across
+   * that user's sessions: `'auto'` (an extraction call alongside each run),
+   * `'agentic'` (the model gets the `update_user_memory` tool), or the full
+   * {@link AgentMemoryOptions}. Either way the user's memories go into the
+   * instructions of each of their runs. Runs without a user skip memory.
+   * @default none
+   */
+  memory?: 'auto' | 'agentic' | AgentMemoryOptions
   /** Set by `team()`: the definition is a team's. @default undefined (an agent) */
   team?: TeamSpec
   /** Set by `workflow()`: the definition is a workflow's. @default undefined (an agent) */
@@ -102,6 +112,8 @@ export interface Agent<Output = unknown> {
   readonly toolsets: readonly ToolsetReference[]
   /** A canonical text of the definition, to detect a redefinition with other content. */
   readonly fingerprint: string
+  /** What its runs keep about their user, when it keeps anything. */
+  readonly memory: ResolvedMemory | undefined
   /** For a team (`team()`): its mode and members. */
   readonly team: TeamSpec | undefined
   /** For a workflow (`workflow()`): its function and input schema. */
@@ -150,6 +162,12 @@ function compile(definition: AgentDefinition): Agent {
     if (tools.has(made.name)) throw new ValidationError(`Agent \`${key}\` has two tools named \`${made.name}\``)
     tools.set(made.name, made)
   }
+  const memory = resolveMemory(definition.memory, key)
+  if (memory !== undefined && definition.workflow !== undefined) throw new ValidationError(`Workflow \`${key}\` cannot have \`memory\`: its agents' runs can`)
+  if (memory?.mode === 'agentic') {
+    if (tools.has(memoryToolName)) throw new ValidationError(`Agent \`${key}\` has two tools named \`${memoryToolName}\``)
+    tools.set(memoryToolName, memoryTool(key))
+  }
   const limits = checkLimits(definition.limits, `limits of agent ${key}`)
   const context = checkContext(definition.context, `context of agent ${key}`)
   const toolsets = checkToolsetReferences(definition.toolsets, `toolsets of agent ${key}`)
@@ -158,7 +176,7 @@ function compile(definition: AgentDefinition): Agent {
   const instructions = definition.instructions ?? ''
   // The agents its agent tools and handoffs name, which their specs do not show.
   const targets = [...tools.values()].map((entry) => agentToolTarget(entry) ?? handoffTarget(entry) ?? null)
-  const fingerprint = JSON.stringify([instructions, toolSpecs, definition.route ?? null, maxTurns, responseFormat ?? null, definition.name ?? null, historyRuns, limits ?? null, context, toolsets, targets, definition.team ?? null, definition.workflow === undefined ? null : 'workflow'])
+  const fingerprint = JSON.stringify([instructions, toolSpecs, definition.route ?? null, maxTurns, responseFormat ?? null, definition.name ?? null, historyRuns, limits ?? null, context, toolsets, targets, definition.team ?? null, definition.workflow === undefined ? null : 'workflow', memory ?? null])
   return {
     key,
     version,
@@ -177,6 +195,7 @@ function compile(definition: AgentDefinition): Agent {
     fixedRequestBytes: fixedRequestBytes(toolSpecs, responseFormat),
     toolsets,
     fingerprint,
+    memory,
     team: definition.team,
     workflow: definition.workflow,
   }

@@ -12,12 +12,14 @@ export type ErrorCode =
   | 'validation.content_type'
   | 'auth.unauthorized'
   | 'auth.forbidden_origin'
+  | 'auth.forbidden'
   | 'not_found.thread'
   | 'not_found.run'
   | 'not_found.agent'
   | 'not_found.model_route'
   | 'not_found.db'
   | 'not_found.path'
+  | 'not_found.memory'
   | 'state.invalid'
   | 'state.thread_busy'
   | 'control.timeout'
@@ -28,6 +30,9 @@ export type ErrorCode =
   | 'run.depth_exceeded'
   | 'workflow.nondeterministic'
   | 'workflow.failed'
+  | 'memory.timeout'
+  | 'memory.invalid'
+  | 'memory.abandoned'
   | 'tool.invalid_arguments'
   | 'tool.failed'
   | 'tool.denied'
@@ -59,12 +64,14 @@ export const httpStatusOf: Readonly<Record<ErrorCode, number>> = {
   'validation.content_type': 415,
   'auth.unauthorized': 401,
   'auth.forbidden_origin': 403,
+  'auth.forbidden': 403,
   'not_found.thread': 404,
   'not_found.run': 404,
   'not_found.agent': 404,
   'not_found.model_route': 404,
   'not_found.db': 404,
   'not_found.path': 404,
+  'not_found.memory': 404,
   'state.invalid': 409,
   'state.thread_busy': 409,
   'control.timeout': 504,
@@ -75,6 +82,9 @@ export const httpStatusOf: Readonly<Record<ErrorCode, number>> = {
   'run.depth_exceeded': 500,
   'workflow.nondeterministic': 500,
   'workflow.failed': 500,
+  'memory.timeout': 500,
+  'memory.invalid': 500,
+  'memory.abandoned': 500,
   'tool.invalid_arguments': 500,
   'tool.failed': 500,
   'tool.denied': 500,
@@ -137,9 +147,13 @@ export class ValidationError extends HearthError {
   }
 }
 
-/** A missing or rejected credential (`auth.unauthorized`), or a write from a page of another site (`auth.forbidden_origin`). */
+/**
+ * A missing or rejected credential (`auth.unauthorized`), a write from a page
+ * of another site (`auth.forbidden_origin`), or a caller bound to one user
+ * asking for another user's memories (`auth.forbidden`).
+ */
 export class AuthError extends HearthError {
-  constructor(message = 'Unauthorized', options: HearthErrorOptions & { code?: 'auth.unauthorized' | 'auth.forbidden_origin' } = {}) {
+  constructor(message = 'Unauthorized', options: HearthErrorOptions & { code?: 'auth.unauthorized' | 'auth.forbidden_origin' | 'auth.forbidden' } = {}) {
     super(options.code ?? 'auth.unauthorized', message, options)
   }
 }
@@ -147,7 +161,7 @@ export class AuthError extends HearthError {
 /** An unknown thing, or another org's (`not_found.*`). */
 export class NotFoundError extends HearthError {
   constructor(
-    code: 'not_found.thread' | 'not_found.run' | 'not_found.agent' | 'not_found.model_route' | 'not_found.db' | 'not_found.path',
+    code: 'not_found.thread' | 'not_found.run' | 'not_found.agent' | 'not_found.model_route' | 'not_found.db' | 'not_found.path' | 'not_found.memory',
     message: string,
     options: HearthErrorOptions = {},
   ) {

@@ -48,6 +48,15 @@ export interface InputRequest {
   run_id?: string
 }
 
+/** One change a memory extraction made. */
+export interface MemoryChange {
+  action: 'add' | 'update' | 'delete'
+  memory_id: string
+  /** The memory's text after the change; absent for a delete. */
+  memory?: string
+  topics?: string[]
+}
+
 /** `data` of each event type. */
 export interface EventDataMap {
   'run.queued': { position: number }
@@ -62,6 +71,8 @@ export interface EventDataMap {
     message_ids?: string[]
     /** The run whose `context.summarized` wrote the session summary this run is sent before its history (agents with `context.strategy: 'summarize'`). */
     summary_run_id?: string
+    /** The user's memories the run's instructions carry (agents with `memory`), newest first; absent when none. */
+    memories?: { memory_id: string; memory: string }[]
   }
   'message.delta': { content: string; channel: 'text' | 'reasoning' }
   'message.completed': {
@@ -154,6 +165,15 @@ export interface EventDataMap {
    * the summary, then `history_run_ids`.
    */
   'context.summarized': { summary: string; covers_through_run_id: string; history_run_ids: string[]; route_id: string; usage: UsageData }
+  /** The extraction of user memories (an agent with `memory: 'auto'`) from the run's input began, on route `route_id`; it runs alongside the run. */
+  'memory.update_started': { route_id: string; model: string }
+  /**
+   * The extraction's changes, committed with this event: counts, and each
+   * change (`memory` absent for a delete). `usage` counts in the run's.
+   */
+  'memory.update_completed': { added: number; updated: number; deleted: number; changes: MemoryChange[]; route_id: string; usage: UsageData }
+  /** The extraction failed (`provider.*`), timed out (`memory.timeout`), or the run ended before it did (`memory.abandoned`); the run goes on. */
+  'memory.update_failed': { error: { code: ErrorCode; message: string }; route_id: string; usage: UsageData }
   'run.completed': { content: string; metrics: MetricsData }
   'run.failed': { error: { code: ErrorCode; message: string; details?: JsonObject } }
   'run.cancelled': { reason: string; content: string }

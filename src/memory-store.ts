@@ -8,6 +8,8 @@ import { MemoryControls } from './memory-controls.js'
 import { MemoryMessages } from './memory-messages.js'
 import { MemoryOwners } from './memory-owners.js'
 import { claimBlocker, QueuedRuns } from './memory-session-claims.js'
+import { MemoryUserMemories } from './memory-user-memories.js'
+import type { MemoryOwner, MemoryPage, MemoryPatch, MemoryQuery, UserMemory } from './user-memories.js'
 import {
   fixedRunFields,
   isTerminalStatus,
@@ -38,6 +40,12 @@ export interface MemoryStoreOptions {
    * @default 1000
    */
   maxFinishedRuns?: number
+  /**
+   * How many user memories the store keeps in all; past it, the one updated
+   * longest ago goes.
+   * @default 10000
+   */
+  maxMemories?: number
 }
 
 /** Records are plain JSON, and a JSON round trip copies them faster than structuredClone. */
@@ -81,6 +89,7 @@ export class MemoryStore implements Store {
   readonly #sessionRuns = new Map<string, string[]>()
   readonly #messages = new MemoryMessages()
   readonly #controls = new MemoryControls()
+  readonly #memories: MemoryUserMemories
   /** The queued runs of each session, for the claim's "no older run queued". */
   readonly #queued = new QueuedRuns()
   readonly #watchers = new Set<() => void>()
@@ -99,8 +108,13 @@ export class MemoryStore implements Store {
     if (max !== Infinity && !(Number.isSafeInteger(max) && max >= 1)) {
       throw new TypeError(`Expected \`maxFinishedRuns\` to be a positive integer or Infinity, got \`${String(options.maxFinishedRuns)}\``)
     }
+    const maxMemories = options.maxMemories ?? 10_000
+    if (!(Number.isSafeInteger(maxMemories) && maxMemories >= 1)) {
+      throw new TypeError(`Expected \`maxMemories\` to be a positive integer, got \`${String(options.maxMemories)}\``)
+    }
     this.id = options.id ?? 'memory'
     this.#maxFinishedRuns = max
+    this.#memories = new MemoryUserMemories(maxMemories)
   }
 
   async open(): Promise<void> {
@@ -259,6 +273,7 @@ export class MemoryStore implements Store {
     const answered = commit.answerMessages === undefined ? undefined : this.#messages.toAnswer(commit.answerMessages, commit.answerMessages.runId === inserted?.id ? inserted : this.#runs.get(commit.answerMessages.runId))
     const settlements = commit.settleControls
     if (settlements !== undefined) this.#controls.checkSettlements(settlements)
+    const writeMemories = commit.memoryWrites === undefined ? undefined : this.#memories.prepare(commit.memoryWrites)
     const status = patch?.status
     // A child run belongs to its parent's hold on the session: it neither claims nor frees it.
     const child = existing !== undefined && existing.parentRunId !== null
@@ -317,7 +332,38 @@ export class MemoryStore implements Store {
     if (contextSummary !== undefined) (this.#sessions.get(contextSummary.sessionId) as Session).contextSummary = { ...contextSummary.summary }
     if (answered !== undefined) for (const message of answered) message.runId = (commit.answerMessages as NonNullable<Commit['answerMessages']>).runId
     if (settlements !== undefined) this.#controls.settle(settlements)
+    writeMemories?.()
     this.#notify()
+  }
+
+  async insertMemory(memory: UserMemory): Promise<void> {
+    this.#check()
+    this.#memories.insert(memory)
+  }
+
+  async getMemory(owner: MemoryOwner, id: string): Promise<UserMemory | undefined> {
+    this.#check()
+    return this.#memories.get(owner, id)
+  }
+
+  async listMemories(query: MemoryQuery): Promise<MemoryPage> {
+    this.#check()
+    return this.#memories.list(query)
+  }
+
+  async updateMemory(owner: MemoryOwner, id: string, patch: MemoryPatch): Promise<UserMemory | undefined> {
+    this.#check()
+    return this.#memories.update(owner, id, patch)
+  }
+
+  async deleteMemories(owner: MemoryOwner, ids: readonly string[]): Promise<number> {
+    this.#check()
+    return this.#memories.delete(owner, ids)
+  }
+
+  async memoryTopics(owner: MemoryOwner): Promise<string[]> {
+    this.#check()
+    return this.#memories.topics(owner)
   }
 
   async claimSession(runId: string): Promise<boolean> {

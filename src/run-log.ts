@@ -69,6 +69,7 @@ export class RunLog {
   #sessionState: Commit['sessionState']
   #contextSummary: Commit['contextSummary']
   #answer: Commit['answerMessages']
+  #memoryWrites: Commit['memoryWrites']
   #settlements: ControlSettlement[] | undefined
   #chain: Promise<void> = Promise.resolve()
   #scheduled = false
@@ -136,6 +137,12 @@ export class RunLog {
     this.#schedule()
   }
 
+  /** Writes these user memories with the next commit (the one of their `memory.update_completed`). */
+  writeMemories(writes: NonNullable<Commit['memoryWrites']>): void {
+    this.#memoryWrites = writes
+    this.#schedule()
+  }
+
   /** Gives the run these thread messages with the next commit (the store refuses ones another run took). */
   answerMessages(messageIds: readonly string[]): void {
     this.#answer = { runId: this.runId, messageIds }
@@ -179,6 +186,10 @@ export class RunLog {
       this.#contextSummary = undefined
     }
     if (this.#settlements !== undefined) commit.settleControls = this.#settlements
+    if (this.#memoryWrites !== undefined) {
+      commit.memoryWrites = this.#memoryWrites
+      this.#memoryWrites = undefined
+    }
     const ending = this.#patch?.status
     if (this.successor !== undefined && (ending === 'completed' || ending === 'failed' || ending === 'cancelled')) {
       const next = this.successor()

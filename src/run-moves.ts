@@ -9,6 +9,7 @@ import type { ActiveRun } from './active-run.js'
 import { StateError, ValidationError } from './errors.js'
 import { openRequests, ownOpenRequests } from './run-state.js'
 import type { ControlSettlement } from './store.js'
+import { abandonPendingMemory } from './memory-extraction.js'
 
 /** What the moves need of the scheduler. */
 export interface MoveHost {
@@ -75,6 +76,7 @@ export async function cancelRun(host: MoveHost, active: ActiveRun, reason: strin
       log.append('tool.result', { tool_call_id: call.id, name: call.name, output: `Cancelled: ${reason}`, is_error: true, error_code: 'tool.cancelled' })
     }
   }
+  abandonPendingMemory(log, 'The run was cancelled before its memory extraction ended')
   const now = Date.now()
   const patch = finalPatch(state, 'cancelled', state.partialText, active.route, host.creditsPerUsd(), now)
   log.append('run.cancelled', { reason, content: state.partialText }, now)

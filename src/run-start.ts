@@ -29,6 +29,8 @@ export interface StartPlan {
   messages: ThreadMessage[] | undefined
   /** The run that wrote the session summary the run is sent first, if any. */
   summaryRunId: string | undefined
+  /** The user's memories the run's instructions carry (an agent with `memory`), newest first. */
+  memories?: { memory_id: string; memory: string }[]
 }
 
 /** The messages of `runs` (oldest first) as history: all but system prompts, marked `fromHistory`. */
@@ -92,6 +94,7 @@ export function appendStart(active: ActiveRun, plan: StartPlan, creditsPerUsd: n
   const now = Date.now()
   const data: EventDataMap['run.started'] = { persona_id: run.personaId, route_id: run.routeId, model: run.model, model_provider: run.modelProvider, history_run_ids: plan.historyRunIds }
   if (plan.summaryRunId !== undefined) data.summary_run_id = plan.summaryRunId
+  if (plan.memories !== undefined && plan.memories.length > 0) data.memories = plan.memories
   const patch: RunPatch = { status: 'running', startedAt: new Date(now).toISOString() }
   const messages = plan.messages
   if (messages === undefined) {

@@ -4,6 +4,7 @@
  * (after a restart, or to answer input) is rebuilt by folding its log with the
  * same function, so the two can never disagree: the log is the truth.
  */
+import { addMemoryInstructions } from './user-memories.js'
 import type { ContextSummary } from './context-window.js'
 import type { ErrorCode } from './errors.js'
 import type { EventDataMap, InputRequest, Json, MetricsData, RunEvent, UsageData } from './events.js'
@@ -92,6 +93,10 @@ export interface RunState {
   childCalls: Map<string, string>
   /** The children started and not yet recorded as ended (`subrun.completed`). */
   openChildren: Set<string>
+  /** The run's memory extraction: `pending` from its `memory.update_started` to its end (`memory.update_completed` or `_failed`), then `done`; undefined without one. */
+  memory: 'pending' | 'done' | undefined
+  /** The route of the run's memory extraction (`memory.update_started`). */
+  memoryRouteId: string | undefined
 }
 
 /** A workflow step as its log records it. */
@@ -127,6 +132,8 @@ export function createRunState(messages: Message[]): RunState {
     workflowTimers: new Map(),
     childCalls: new Map(),
     openChildren: new Set(),
+    memory: undefined,
+    memoryRouteId: undefined,
     toolPhase: undefined,
     stopContent: undefined,
     reasoning: [],
@@ -196,23 +203,28 @@ function applyEventData(state: RunState, event: RunEvent, timeMs: number): void 
       state.executingSinceMs = timeMs
       state.historyRunIds = event.data.history_run_ids
       state.summaryRunId = event.data.summary_run_id
+      if (event.data.memories !== undefined) addMemoryInstructions(state.messages, event.data.memories, event.createdAt)
       state.stepSeq = event.seq
       return
     case 'context.trimmed':
       state.historyRunIds = event.data.history_run_ids
+      return
+    case 'memory.update_started':
+      state.memory = 'pending'
+      state.memoryRouteId = event.data.route_id
+      return
+    // Not steps of the loop (they may land in the middle of a model turn): stepSeq stays.
+    case 'memory.update_completed':
+    case 'memory.update_failed':
+      state.memory = 'done'
+      addUsage(state, event.data.route_id, event.data.usage)
       return
     case 'context.summarized': {
       const data = event.data
       state.historyRunIds = data.history_run_ids
       state.summary = { summary: data.summary, coversThroughRunId: data.covers_through_run_id, runId: event.runId, createdAt: event.createdAt }
       state.summaryRunId = event.runId
-      state.usage.inputTokens += data.usage.input_tokens
-      state.usage.outputTokens += data.usage.output_tokens
-      state.usage.cachedInputTokens += data.usage.cached_input_tokens
-      state.usage.reasoningTokens += data.usage.reasoning_tokens
-      state.usage.cacheWriteInputTokens += data.usage.cache_write_input_tokens ?? 0
-      // Priced by the route that wrote it (as a fallback's turns are); the run's own route counts in the rest.
-      addFallbackUsage(state, data.route_id, data.usage)
+      addUsage(state, data.route_id, data.usage)
       return
     }
     case 'message.completed': {
@@ -423,6 +435,16 @@ export function metricsData(metrics: RunMetrics): MetricsData {
     time_to_first_token_ms: metrics.timeToFirstTokenMs,
     duration_ms: metrics.durationMs,
   }
+}
+
+/** Usage of a model call besides the turns (a summary, a memory extraction): priced by the route that made it (as a fallback's turns are); the run's own route counts in the rest. */
+function addUsage(state: RunState, routeId: string, usage: UsageData): void {
+  state.usage.inputTokens += usage.input_tokens
+  state.usage.outputTokens += usage.output_tokens
+  state.usage.cachedInputTokens += usage.cached_input_tokens
+  state.usage.reasoningTokens += usage.reasoning_tokens
+  state.usage.cacheWriteInputTokens += usage.cache_write_input_tokens ?? 0
+  addFallbackUsage(state, routeId, usage)
 }
 
 function addFallbackUsage(state: RunState, routeId: string, usage: UsageData): void {

@@ -40,6 +40,8 @@ import { Ownership } from './ownership.js'
 import { Sessions, type CreateSessionOptions, type ListSessionsOptions, type Scope, type UpdateSessionOptions } from './sessions.js'
 import { isTerminalStatus, type Run, type Session, type Store, type ThreadMessage } from './store.js'
 import { optionalString } from './validate.js'
+import { checkAgentMemory } from './agent-memory.js'
+import { MemoryApi } from './memory-api.js'
 
 /** An agent runtime inside this process. Create one with {@link Runtime.open}. */
 export class Runtime {
@@ -67,8 +69,12 @@ export class Runtime {
   readonly #maxDepth: number
   #closed = false
 
+  /** User memories: list, read, add, change and delete them, each call naming its user (see docs/memory.md). */
+  readonly memories: MemoryApi
+
   private constructor(options: RuntimeOptions) {
     const store = options.store ?? memoryStore()
+    this.memories = new MemoryApi(store)
     this.#logger = resolveLogger(options.logger)
     this.#sessions = new Sessions({
       store,
@@ -138,7 +144,10 @@ export class Runtime {
     if (!Array.isArray(agents)) throw new TypeError('Expected `agents` to be an array of agent definitions')
     if (!Array.isArray(workflows)) throw new TypeError('Expected `workflows` to be an array of workflow() definitions')
     for (const definition of [...(agents.length === 0 ? [builtInAgent] : agents), ...workflows]) this.#toolsets.check(this.#agents.define(definition))
-    for (const agent of this.#agents.list()) this.#children.checkAgentTools(agent)
+    for (const agent of this.#agents.list()) {
+      this.#children.checkAgentTools(agent)
+      checkAgentMemory(agent, store, this.#routes)
+    }
     if (options.defaultAgent !== undefined) this.#agents.resolve(options.defaultAgent)
     this.#runTarget = {
       store,
@@ -198,6 +207,7 @@ export class Runtime {
     const agent = this.#agents.define(definition)
     this.#toolsets.check(agent)
     this.#children.checkAgentTools(agent)
+    checkAgentMemory(agent, this.#store, this.#routes)
     return agent as Agent<output<Schema>>
   }
 

@@ -21,6 +21,7 @@ import type { RunLog } from './run-log.js'
 import { ownOpenRequests } from './run-state.js'
 import { ContextWindow } from './context-window.js'
 import { appendStart, historyOfStartedRun, planStart, type StartPlan } from './run-start.js'
+import { injectedMemories, knownMemories, memoryOwner, runUser, startExtraction } from './run-memory.js'
 import type { ControlSettlement, Run, Store } from './store.js'
 import type { Logger } from './logger.js'
 
@@ -286,24 +287,36 @@ export class Scheduler {
     if (!this.#handOver(active)) return
     const extend = this.#options.extendAgent
     if (extend !== undefined) active.agent = extend(active.agent)
-    // The session's state is only for tools: an agent without tools does not read it.
+    // The session's state is only for tools, its user for tools and memory: other agents do not read it.
     const snapshot = active.session
     active.session = undefined
-    const [session, plan] = await Promise.all([
-      active.agent.tools.size === 0 ? undefined : (snapshot ?? store.getSession(run.sessionId)),
+    const reading = active.agent.tools.size === 0 && active.agent.memory === undefined ? undefined : (snapshot ?? store.getSession(run.sessionId))
+    // An agent with memory reads the user's memories, once it knows the user, when it starts or its extraction must start again.
+    const recalling =
+      active.agent.memory === undefined || !(starting || (log.state.memory === 'pending' && active.memoryTask === undefined))
+        ? undefined
+        : Promise.resolve(reading).then((session) => {
+            const owner = memoryOwner(active, runUser(store, active, session))
+            return owner === undefined ? undefined : knownMemories(store, owner, active).then((known) => ({ owner, known }))
+          })
+    const [session, plan, recalled] = await Promise.all([
+      reading,
       starting ? planStart(store, active, snapshot) : historyOfStartedRun(store, active).then((history) => ({ history })),
+      recalling,
     ])
     // Cancelled, or the runtime closing, while it read: a run that had not started stays queued.
     if (log.sealed || active.controller.signal.aborted) {
       active.executing = false
       return
     }
+    if (starting && recalled !== undefined) (plan as StartPlan).memories = injectedMemories(active, recalled.known)
     if (starting && !appendStart(active, plan as StartPlan, this.#options.creditsPerUsd)) {
       active.executing = false
       await log.flush()
       this.#leave(active)
       return
     }
+    if (recalled !== undefined) startExtraction(active, recalled.owner, recalled.known, starting)
     // Without a duration limit the turns stream under the run's own controller (see StretchWatch).
     const watch = (active.watch = new StretchWatch(run.limits?.maxDurationMs === undefined ? active : undefined))
     const context: LoopContext = {
@@ -319,7 +332,9 @@ export class Scheduler {
       logger: this.#options.logger,
       limits: run.limits,
       watch,
+      user: runUser(store, active, session),
     }
+    if (active.memoryTask !== undefined) context.memory = active.memoryTask
     const childCalls = this.#options.childCalls
     if (childCalls !== undefined) context.children = childCalls(active)
     let outcome
@@ -389,6 +404,7 @@ export class Scheduler {
   #leave(active: ActiveRun): void {
     if (this.#active.get(active.run.id) !== active) return
     this.#active.delete(active.run.id)
+    active.memoryTask?.stop()
     const { log } = active
     const timer = this.#timers.get(active)
     if (timer !== undefined) {

@@ -8,6 +8,7 @@ import type { ContextSummary } from './context-window.js'
 import type { JsonObject, RunEvent, InputRequest } from './events.js'
 import type { ErrorCode } from './errors.js'
 import type { Message } from './model.js'
+import type { MemoryOwner, MemoryPage, MemoryPatch, MemoryQuery, MemoryWrites, UserMemory } from './user-memories.js'
 
 /** Who started something. */
 export interface Caller {
@@ -263,6 +264,8 @@ export interface Commit {
   passSessionTo?: string
   /** Set by the store on a commit with `passSessionTo` once it landed: true when the session passed, false when it was freed. */
   sessionPassed?: boolean
+  /** User memories the run wrote (`memory.update_completed`), committed with its events (see {@link MemoryWrites}). */
+  memoryWrites?: MemoryWrites
 }
 
 /** What a control request asks of a run. */
@@ -414,6 +417,23 @@ export interface Store {
    * ended before `finishedBefore`, with their events. Returns how many.
    */
   pruneRuns?(finishedBefore: string, limit: number): Promise<number>
+
+  // Optional: user memories. A runtime whose agents use `memory` needs them;
+  // every built-in store has them. Each names the memories' org and user,
+  // and never reads or writes another user's.
+
+  /** Adds a memory; a duplicate id fails with `storage.failed`. */
+  insertMemory?(memory: UserMemory): Promise<void>
+  /** The user's memory with this id, or undefined (also when it is another user's). */
+  getMemory?(owner: MemoryOwner, id: string): Promise<UserMemory | undefined>
+  /** A page of the user's memories and how many match. */
+  listMemories?(query: MemoryQuery): Promise<MemoryPage>
+  /** Changes the user's memory; undefined when the user has none with this id. */
+  updateMemory?(owner: MemoryOwner, id: string, patch: MemoryPatch): Promise<UserMemory | undefined>
+  /** Deletes those of the ids that are the user's memories. Returns how many. */
+  deleteMemories?(owner: MemoryOwner, ids: readonly string[]): Promise<number>
+  /** The topics of the user's memories, sorted. */
+  memoryTopics?(owner: MemoryOwner): Promise<string[]>
 
   /**
    * Calls `listener` when another process (or connection) may have changed

@@ -4,7 +4,8 @@
  * (idempotent tools retried), or waiting for a person's confirmation.
  */
 import { z } from 'zod'
-import type { LoopContext } from './agent-loop.js'
+import type { LoopContext, RunUser } from './agent-loop.js'
+import type { UserMemories } from './memory-api.js'
 import { toErrorInfo, ToolError, type ErrorCode } from './errors.js'
 import type { Run } from './store.js'
 import type { EventDataMap, InputRequest, Json, JsonObject } from './events.js'
@@ -42,6 +43,9 @@ function toJson(value: unknown): Json {
 }
 
 
+/** The user of a run with none (or whose session was not read: its agent has no tools). */
+const noUser: RunUser = { userId: null, memories: undefined }
+
 /**
  * The context a tool call gets. Its `signal` is made when the tool first
  * reads it (most never do): it aborts with the run and on the call's timeout.
@@ -52,14 +56,24 @@ class ToolCallContext {
   readonly toolCallId: string
   readonly state: JsonObject
   readonly #run: AbortSignal
+  readonly #user: RunUser
   #controller: AbortController | undefined
 
-  constructor(run: AbortSignal, runId: string, sessionId: string, toolCallId: string, state: JsonObject) {
+  constructor(run: AbortSignal, runId: string, sessionId: string, toolCallId: string, state: JsonObject, user: RunUser) {
     this.#run = run
     this.runId = runId
     this.sessionId = sessionId
     this.toolCallId = toolCallId
     this.state = state
+    this.#user = user
+  }
+
+  get userId(): string | null {
+    return this.#user.userId
+  }
+
+  get memories(): UserMemories | undefined {
+    return this.#user.memories
   }
 
   get signal(): AbortSignal {
@@ -96,7 +110,7 @@ class RunningCall implements WatchedCall {
     this.#name = call.name
     this.#timeoutMs = definition.timeoutMs
     this.at = this.#timeoutMs > 0 ? Date.now() + this.#timeoutMs : Number.POSITIVE_INFINITY
-    const tool = (this.#tool = new ToolCallContext(context.signal, log.runId, log.sessionId, call.id, context.sessionState))
+    const tool = (this.#tool = new ToolCallContext(context.signal, log.runId, log.sessionId, call.id, context.sessionState, context.user ?? noUser))
     this.promise = new Promise<unknown>((resolve, reject) => {
       this.#resolve = resolve
       this.#reject = reject

@@ -6,6 +6,7 @@
  * sends back.
  */
 import { z } from 'zod'
+import type { UserMemories } from './memory-api.js'
 import type { JsonObject } from './events.js'
 import type { JsonSchema, ToolSpec } from './model.js'
 
@@ -18,6 +19,10 @@ export interface ToolContext {
   toolCallId: string
   /** The session's state: a JSON object the tool may read and change in place. */
   state: JsonObject
+  /** The run's user: its session's `userId` (null when it has none). @default null */
+  readonly userId?: string | null
+  /** The memories of the run's user; undefined when the run has no user or the store keeps no memories. */
+  readonly memories?: UserMemories | undefined
 }
 
 /** A tool's argument schema: any zod 4 schema (`zod` or `zod/mini`), or one {@link jsonSchema} made. */

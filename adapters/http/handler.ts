@@ -16,6 +16,7 @@ import { checkBodyType } from './request-body.js'
 import { errorResponse } from './responses.js'
 import { allowedMethods, checkMethod, matchRoute, type RouteName } from './router.js'
 import { addMessage, listMessages } from './message-routes.js'
+import { createMemory, deleteMemories, deleteMemory, getMemory, listMemories, listMemoryTopics, updateMemory } from './memory-routes.js'
 import { cancelRun, getRun, getRunTree, listRuns, submitInput } from './run-routes.js'
 import { createRun, createThread, deleteThread, getThread, listThreadRuns, listThreads, updateThread } from './thread-routes.js'
 import { resolveLogger, type Logger } from '../../src/logger.js'
@@ -80,6 +81,13 @@ const handlers: Readonly<Record<`${RouteName} ${string}`, RouteHandler>> = {
   'run-events HEAD': headRunEvents,
   'run-tree GET': getRunTree,
   'session-runs GET': listSessionRuns,
+  'memories GET': listMemories,
+  'memories POST': createMemory,
+  'memories DELETE': deleteMemories,
+  'memory GET': getMemory,
+  'memory PATCH': updateMemory,
+  'memory DELETE': deleteMemory,
+  'memory-topics GET': listMemoryTopics,
   'health GET': checkHealth,
 }
 

@@ -18,6 +18,9 @@ export type RouteName =
   | 'run-events'
   | 'run-tree'
   | 'session-runs'
+  | 'memories'
+  | 'memory'
+  | 'memory-topics'
   | 'health'
 
 /** The methods each resource takes; HEAD wherever GET is, answered like GET without a body. */
@@ -33,6 +36,9 @@ export const routeMethods: Readonly<Record<RouteName, readonly string[]>> = {
   'run-events': ['GET', 'HEAD'],
   'run-tree': ['GET', 'HEAD'],
   'session-runs': ['GET', 'HEAD'],
+  memories: ['GET', 'HEAD', 'POST', 'DELETE'],
+  memory: ['GET', 'HEAD', 'PATCH', 'DELETE'],
+  'memory-topics': ['GET', 'HEAD'],
   health: ['GET', 'HEAD'],
 }
 
@@ -65,6 +71,12 @@ export function matchRoute(pathname: string, basePath: string): RouteMatch {
   const [first, second, third, fourth] = segments
   const length = segments.length
   if (first === 'sessions' && length === 3 && third === 'runs') return { name: 'session-runs', id: second as string }
+  // Agno AgentOS's memory routes, at its paths (not under /v1); `/memories/topics` is Agno's name for `/memory_topics`.
+  if (first === 'memory_topics' && length === 1) return { name: 'memory-topics', id: '' }
+  if (first === 'memories') {
+    if (length === 1) return { name: 'memories', id: '' }
+    if (length === 2) return second === 'topics' ? { name: 'memory-topics', id: '' } : { name: 'memory', id: second as string }
+  }
   if (first !== 'v1' || length < 2 || length > 4) throw unknownPath(pathname)
   if (second === 'health' && length === 2) return { name: 'health', id: '' }
   if (second === 'threads') {

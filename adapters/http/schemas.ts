@@ -106,3 +106,48 @@ export function queryObject(url: URL, lists: readonly string[] = []): Record<str
   }
   return out
 }
+
+/** `POST /memories` (Agno's `UserMemoryCreateSchema`, with `agent_id`). */
+export const createMemoryBody = z.strictObject({
+  memory: z.string(),
+  user_id: z.string().nullable().optional(),
+  topics: z.array(z.string()).nullable().optional(),
+  agent_id: z.string().nullable().optional(),
+})
+
+/** `PATCH /memories/{memory_id}`: the text, the topics, or both. */
+export const updateMemoryBody = z.strictObject({
+  memory: z.string().optional(),
+  user_id: z.string().nullable().optional(),
+  topics: z.array(z.string()).nullable().optional(),
+})
+
+/** `DELETE /memories` (Agno's `DeleteMemoriesRequest`). */
+export const deleteMemoriesBody = z.strictObject({
+  memory_ids: z.array(z.string()).min(1, 'Expected at least one memory id').max(100, 'Expected at most 100 memory ids'),
+  user_id: z.string().nullable().optional(),
+})
+
+const page = z
+  .string()
+  .regex(/^[1-9][0-9]{0,5}$/, 'Expected an integer from 1 to 999999')
+  .transform(Number)
+
+/** The filters and page of `GET /memories` (Agno's names). */
+export const memoryListQuery = z.object({
+  user_id: z.string().optional(),
+  agent_id: z.string().optional(),
+  topics: z.array(z.string()).optional(),
+  search_content: z.string().optional(),
+  limit: limit.optional(),
+  page: page.optional(),
+  sort_by: z.enum(['updated_at', 'created_at']).optional(),
+  sort_order: z.enum(['asc', 'desc']).optional(),
+  db_id: z.string().optional(),
+})
+
+/** `user_id` (and Agno's `db_id`) of the routes of one memory and of the topics. */
+export const memoryUserQuery = z.object({
+  user_id: z.string().optional(),
+  db_id: z.string().optional(),
+})

@@ -12,6 +12,7 @@ import type { RunEvent } from '../../src/events.js'
 import { isTerminalStatus, type Commit, type Run, type RunPatch, type RunStatus } from '../../src/store.js'
 import { endedAtOf, runDetailValues, runPatchColumns, runsValues } from '../sql/records.js'
 import type { PgQueryable } from './pg-types.js'
+import { writeMemories } from './memories.js'
 import { pgCodeOf } from './storage-errors.js'
 import type { SessionStep, Statements } from './statements.js'
 
@@ -115,6 +116,7 @@ export async function applyCommit(client: PgQueryable, sql: Statements, commit: 
       throw new StorageError('storage.conflict', `Control request ${settlement.id} is ${status}, not accepted`)
     }
   }
+  if (commit.memoryWrites !== undefined) await writeMemories(client, sql.memories, commit.memoryWrites)
 }
 
 /**

@@ -51,7 +51,7 @@ function isEventsOnly(commit: Commit): boolean {
   const events = commit.events
   if (events === undefined || events.length === 0) return false
   if (commit.insertRun !== undefined || commit.run !== undefined || commit.sessionState !== undefined || commit.contextSummary !== undefined) return false
-  if (commit.answerMessages !== undefined || commit.settleControls !== undefined) return false
+  if (commit.answerMessages !== undefined || commit.settleControls !== undefined || commit.memoryWrites !== undefined) return false
   const sessionId = (events[0] as RunEvent).sessionId
   return events.every((event) => event.sessionId === sessionId)
 }

@@ -161,6 +161,22 @@ UPDATE {schema}.run_details SET root_run_id = run_id;
 CREATE UNIQUE INDEX run_children ON {schema}.run_details (parent_run_id, parent_tool_call_id) WHERE parent_run_id IS NOT NULL;
 `
 
+// User memories (issue 18): each of one org and one user, every query naming both, so the index leads with them.
+// memory is plain text (the runtime refuses U+0000 and lone surrogates in it), topics JSON text.
+const version3 = `
+CREATE TABLE {schema}.memories (
+  id text COLLATE "C" PRIMARY KEY,
+  org_id text COLLATE "C" NOT NULL,
+  user_id text COLLATE "C" NOT NULL,
+  agent_key text COLLATE "C",
+  memory text NOT NULL,
+  topics text NOT NULL,
+  created_at text COLLATE "C" NOT NULL,
+  updated_at text COLLATE "C" NOT NULL
+);
+CREATE INDEX memories_user ON {schema}.memories (org_id, user_id, updated_at, id);
+`
+
 /** Every migration, oldest first. */
 export const postgresMigrations: readonly PostgresMigration[] = [
   {
@@ -172,6 +188,11 @@ export const postgresMigrations: readonly PostgresMigration[] = [
     version: 2,
     description: 'run_details.parent_run_id, root_run_id, depth, parent_tool_call_id (child runs), with a unique index of children by parent and tool call',
     sql: version2,
+  },
+  {
+    version: 3,
+    description: 'memories (user memories, by org and user)',
+    sql: version3,
   },
 ]
 

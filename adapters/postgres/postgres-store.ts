@@ -13,6 +13,7 @@ import type { RunEvent } from '../../src/events.js'
 import { createId } from '../../src/ids.js'
 import { loadPeer } from '../../src/optional-peer.js'
 import type { Commit, ControlRequest, MessageQuery, Owner, Run, RunQuery, Session, SessionPatch, SessionQuery, Store, ThreadMessage } from '../../src/store.js'
+import type { MemoryOwner, MemoryPage, MemoryPatch, MemoryQuery, UserMemory } from '../../src/user-memories.js'
 import {
   eventFromRow,
   messageFromRow,
@@ -36,6 +37,7 @@ import { resolveOptions, type PostgresConnection, type PostgresStoreOptions, typ
 import type { PgModule, PgPool } from './pg-types.js'
 import { inTransaction } from './checkout.js'
 import * as controls from './controls.js'
+import * as memories from './memories.js'
 import { Statements } from './statements.js'
 import { pgCodeOf, toStorageError } from './storage-errors.js'
 
@@ -327,6 +329,36 @@ export class PostgresStore implements Store {
     if (row === undefined || row.found === 0) return false
     // A child run runs under its parent's hold on the session.
     return row.child || row.claimed === 1
+  }
+
+  /** Adds a user memory; a duplicate id fails with `storage.failed`. */
+  async insertMemory(memory: UserMemory): Promise<void> {
+    await this.#write('Cannot insert a memory into', (pool) => memories.insertMemory(pool, this.#sql.memories, memory), false)
+  }
+
+  /** The user's memory with this id, or undefined. */
+  async getMemory(owner: MemoryOwner, id: string): Promise<UserMemory | undefined> {
+    return this.#read('Cannot read a memory from', (pool) => memories.getMemory(pool, this.#sql.memories, owner, id))
+  }
+
+  /** A page of the user's memories and how many match. */
+  async listMemories(query: MemoryQuery): Promise<MemoryPage> {
+    return this.#read('Cannot list the memories of', (pool) => memories.listMemories(pool, this.#sql.memories, query))
+  }
+
+  /** Changes the user's memory; undefined when the user has none with this id. */
+  async updateMemory(owner: MemoryOwner, id: string, patch: MemoryPatch): Promise<UserMemory | undefined> {
+    return this.#write('Cannot update a memory in', (pool) => memories.updateMemory(pool, this.#sql.memories, owner, id, patch), false)
+  }
+
+  /** Deletes those of the ids that are the user's memories; returns how many. */
+  async deleteMemories(owner: MemoryOwner, ids: readonly string[]): Promise<number> {
+    return this.#write('Cannot delete memories from', (pool) => memories.deleteMemories(pool, this.#sql.memories, owner, ids), false)
+  }
+
+  /** The topics of the user's memories, sorted. */
+  async memoryTopics(owner: MemoryOwner): Promise<string[]> {
+    return this.#read('Cannot read the memory topics of', (pool) => memories.memoryTopics(pool, this.#sql.memories, owner))
   }
 
   /** Records a pending control request; false when its run does not exist or has ended. */

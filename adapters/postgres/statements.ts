@@ -5,6 +5,7 @@
  */
 import type { MessageQuery, RunQuery, SessionQuery } from '../../src/store.js'
 import { messageColumns, runDetailColumns, runPatchSql, runSelectList, runsColumns, sessionColumns } from '../sql/records.js'
+import { MemorySql } from './memories.js'
 import { quoteIdentifier } from './migrations.js'
 
 const numbered = (count: number, from = 1): string => Array.from({ length: count }, (_, index) => `$${from + index}`).join(', ')
@@ -24,6 +25,8 @@ export type SessionStep = 'claim' | 'release' | 'pass' | 'none'
 export class Statements {
   /** The quoted schema and a dot, e.g. `"hearth".`. */
   readonly prefix: string
+  /** The user memories' statements. */
+  readonly memories: MemorySql
 
   readonly insertSession: string
   readonly getSession: string
@@ -92,6 +95,7 @@ export class Statements {
   constructor(schema: string, idleTimeoutMs = 5000) {
     const s = `${quoteIdentifier(schema)}.`
     this.prefix = s
+    this.memories = new MemorySql(s)
     this.begin = `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${Math.trunc(idleTimeoutMs)}`
     this.insertSession = `INSERT INTO ${s}sessions (${sessionColumns.join(', ')}) VALUES (${numbered(sessionColumns.length)})`
     this.getSession = `SELECT * FROM ${s}sessions WHERE id = $1`

@@ -49,6 +49,7 @@ export function applyCommit(statements: Statements, commit: Commit): void {
   }
   if (commit.answerMessages !== undefined) answerMessages(statements, commit.answerMessages)
   if (commit.settleControls !== undefined) statements.controls.settle(commit.settleControls)
+  if (commit.memoryWrites !== undefined) statements.memories.write(commit.memoryWrites)
 }
 
 /** Gives each message to the run; a message taken already (by another run, another process) is `storage.conflict`. */

@@ -215,6 +215,22 @@ UPDATE run_details SET root_run_id = run_id;
 CREATE UNIQUE INDEX run_children ON run_details (parent_run_id, parent_tool_call_id) WHERE parent_run_id IS NOT NULL;
 `
 
+// User memories (issue 18): each of one org and one user, every query naming both, so the index leads with them.
+// topics is a JSON array of strings.
+const version9 = `
+CREATE TABLE memories (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  agent_key TEXT,
+  memory TEXT NOT NULL,
+  topics TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX memories_user ON memories (org_id, user_id, updated_at, id);
+`
+
 /** Every migration, oldest first. */
 export const migrations: readonly Migration[] = [
   {
@@ -273,6 +289,13 @@ export const migrations: readonly Migration[] = [
     description: 'run_details.parent_run_id, root_run_id, depth, parent_tool_call_id (child runs), with a unique index of children by parent and tool call',
     up(database) {
       database.exec(version8)
+    },
+  },
+  {
+    version: 9,
+    description: 'memories (user memories, by org and user)',
+    up(database) {
+      database.exec(version9)
     },
   },
 ]

@@ -10,6 +10,7 @@ import { resolve } from 'node:path'
 import { StorageError } from '../../src/errors.js'
 import type { RunEvent } from '../../src/events.js'
 import type { Commit, ControlRequest, MessageQuery, Owner, Run, RunQuery, Session, SessionPatch, SessionQuery, Store, ThreadMessage } from '../../src/store.js'
+import type { MemoryOwner, MemoryPage, MemoryPatch, MemoryQuery, UserMemory } from '../../src/user-memories.js'
 import { ChangeWatch } from './change-watch.js'
 import { Checkpointer, fallbackCheckpointPages } from './checkpointer.js'
 import type { SqliteDatabase, SqliteStatement } from './database-types.js'
@@ -249,6 +250,36 @@ export class SqliteStore implements Store {
       const { statement, parameters } = statements.listMessages(query)
       return (statement.all(...parameters) as MessageRow[]).map((row) => messageFromRow(row))
     })
+  }
+
+  /** Adds a user memory; a duplicate id fails with `storage.failed`. */
+  async insertMemory(memory: UserMemory): Promise<void> {
+    this.#write('Cannot insert a memory into', (statements) => statements.memories.insert(memory))
+  }
+
+  /** The user's memory with this id, or undefined. */
+  async getMemory(owner: MemoryOwner, id: string): Promise<UserMemory | undefined> {
+    return this.#read('Cannot read a memory from', (statements) => statements.memories.get(owner, id))
+  }
+
+  /** A page of the user's memories and how many match. */
+  async listMemories(query: MemoryQuery): Promise<MemoryPage> {
+    return this.#read('Cannot list the memories of', (statements) => statements.memories.list(query))
+  }
+
+  /** Changes the user's memory; undefined when the user has none with this id. */
+  async updateMemory(owner: MemoryOwner, id: string, patch: MemoryPatch): Promise<UserMemory | undefined> {
+    return this.#write('Cannot update a memory in', (statements) => statements.memories.update(owner, id, patch))
+  }
+
+  /** Deletes those of the ids that are the user's memories; returns how many. */
+  async deleteMemories(owner: MemoryOwner, ids: readonly string[]): Promise<number> {
+    return this.#write('Cannot delete memories from', (statements) => statements.memories.delete(owner, ids))
+  }
+
+  /** The topics of the user's memories, sorted. */
+  async memoryTopics(owner: MemoryOwner): Promise<string[]> {
+    return this.#read('Cannot read the memory topics of', (statements) => statements.memories.topics(owner))
   }
 
   /** Records an executing process (replacing the owner of the same id). */

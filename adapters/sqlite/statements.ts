@@ -5,6 +5,7 @@
  */
 import type { MessageQuery, RunQuery, SessionQuery } from '../../src/store.js'
 import { ControlStatements } from './controls.js'
+import { MemoryStatements } from './memories.js'
 import type { SqliteDatabase, SqliteStatement } from './database-types.js'
 import { SessionClaims } from './session-claims.js'
 import { messageColumns, runDetailColumns, runPatchSql, runSelectList, runsColumns, sessionColumns } from '../sql/records.js'
@@ -74,6 +75,8 @@ export class Statements {
   readonly claims: SessionClaims
   /** The control requests. */
   readonly controls: ControlStatements
+  /** The user memories. */
+  readonly memories: MemoryStatements
 
   readonly #runPatches = new Map<string, RunPatchStatements>()
   /** Lists and session updates, by SQL text. */
@@ -123,6 +126,7 @@ export class Statements {
     this.getParentRunId = database.prepare('SELECT parent_run_id FROM run_details WHERE run_id = ?').pluck()
     this.claims = new SessionClaims(this)
     this.controls = new ControlStatements(this)
+    this.memories = new MemoryStatements(database)
   }
 
   /** The UPDATEs of a run patch with the fields `key` (see `runPatchColumns`). */

@@ -20,6 +20,8 @@ export default defineConfig({
   test: {
     ...base.test,
     globalSetup: [],
+    // One module graph for all test files: a mutant's run loads src once instead of once per file (23 s against 46 s for the whole set, a third of the CPU). Safe because Stryker switches mutants at run time, not by module.
+    isolate: false,
     include: [
       'test/runtime/**/*.test.ts',
       'test/contracts/memory-store.test.ts',
@@ -36,6 +38,8 @@ export default defineConfig({
       'test/sqlite/two-processes.test.ts',
       'test/sqlite/missing-peer.test.ts',
       'test/sqlite/public-types.test.ts',
+      // Counts threads through vi.mock, which needs a module graph of its own; the checkpointer is not in the mutated set.
+      'test/sqlite/checkpoint-thread.test.ts',
       '**/node_modules/**',
     ],
   },

@@ -29,6 +29,7 @@ describe('indexes', () => {
     expect(indexes).toEqual([
       { name: 'controls_by_run', tbl_name: 'controls' },
       { name: 'controls_open', tbl_name: 'controls' },
+      { name: 'memories_user', tbl_name: 'memories' },
       { name: 'messages_by_session', tbl_name: 'messages' },
       { name: 'messages_unanswered', tbl_name: 'messages' },
       { name: 'run_children', tbl_name: 'run_details' },
@@ -54,6 +55,15 @@ describe('indexes', () => {
     expect(indexColumns('run_children')).toEqual(['parent_run_id', 'parent_tool_call_id'])
     expect(indexColumns('controls_by_run')).toEqual(['run_id'])
     expect(indexColumns('controls_open')).toEqual(['id'])
+    expect(indexColumns('memories_user')).toEqual(['org_id', 'user_id', 'updated_at', 'id'])
+  })
+
+  it('serve a user’s memories, newest update first, from their index without sorting', () => {
+    const detail = (database.prepare('EXPLAIN QUERY PLAN SELECT * FROM memories WHERE org_id = ? AND user_id = ? ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?').all('o', 'u', 20, 0) as { detail: string }[])
+      .map((row) => row.detail)
+      .join('; ')
+    expect(detail).toContain('memories_user')
+    expect(detail).not.toContain('TEMP B-TREE')
   })
 
   it('keep (run_id, seq) of events unique', () => {

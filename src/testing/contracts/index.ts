@@ -11,5 +11,6 @@
 export { runStoreContract } from './store-contract.js'
 export { makeChildRun, makeDelta, makeMessage, makeRun, makeSession } from './store-fixtures.js'
 export type { StoreFixture } from './store-fixtures.js'
+export { makeMemory } from './store-memories-contract.js'
 export { runModelProviderContract } from './model-provider-contract.js'
 export type { ModelProviderContractOptions, ModelProviderFixture } from './model-provider-contract.js'

@@ -10,6 +10,7 @@ import { iso, makeDelta, makeRun, makeSession, type StoreFixture } from './store
 import { messageContractCases } from './store-messages-contract.js'
 import { recordContractCases } from './store-records-contract.js'
 import { sharingContractCases } from './store-sharing-contract.js'
+import { memoryContractCases } from './store-memories-contract.js'
 
 /** Runs the whole Store contract against the stores `factory` makes. */
 export function runStoreContract(name: string, factory: () => Promise<StoreFixture>): void {
@@ -460,5 +461,6 @@ export function runStoreContract(name: string, factory: () => Promise<StoreFixtu
     messageContractCases(() => ({ store, fixture }))
     recordContractCases(() => ({ store, fixture }))
     sharingContractCases(() => ({ store, fixture }))
+    memoryContractCases(() => ({ store, fixture }))
   })
 }
