@@ -6,6 +6,7 @@
 import { benchChildRuns, formatChildRuns } from './child-runs.js'
 import { benchCore, printComparisons } from './core.js'
 import { formatHttpSse, benchHttpSse } from './http-sse.js'
+import { benchMemory, formatMemory } from './memory.js'
 import { benchImportCost } from './import-cost.js'
 import { benchPostgresRuntime, formatPostgresRuntime } from './postgres-runtime.js'
 import { benchPgReachable, benchPgUrl, benchPostgresStore } from './postgres-store.js'
@@ -34,6 +35,8 @@ console.log(`\n${formatHttpSse(await benchHttpSse())}`)
 console.log(`\n${formatStalledReaders(await benchStalledReaders())}`)
 
 console.log(`\n${formatChildRuns(await benchChildRuns())}`)
+
+console.log(`\n${formatMemory(await benchMemory())}`)
 
 if (await benchPgReachable()) {
   const postgres = await benchPostgresStore()

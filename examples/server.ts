@@ -14,6 +14,7 @@
  *   OPENAI_API_KEY  use OpenAI (with OPENAI_BASE_URL, OPENAI_MODEL) instead of the offline demo model
  *   ANTHROPIC_API_KEY  use Anthropic (with ANTHROPIC_BASE_URL, ANTHROPIC_MODEL, default claude-sonnet-4-5)
  *   HEARTH_PROVIDER  `openai` or `anthropic`, when both keys are set (default openai)
+ *   HEARTH_DEMO_MEMORY  `1`: the demo model's assistant keeps user memories (a real model's always does); `/recall` shows them
  *   HEARTH_MCP_CONFIG  a JSON file of MCP servers ({ "mcpServers": { ... } }) whose tools the agent gets
  */
 import { configFromEnvironment, startServer } from './support/start-server.js'

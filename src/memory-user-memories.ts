@@ -16,12 +16,17 @@ import {
   type UserMemory,
 } from './user-memories.js'
 
+/** A key of an org and a user that no two pairs share (JSON quotes each part). */
+const ownerKey = (owner: MemoryOwner): string => JSON.stringify([owner.orgId, owner.userId])
+
 const copyMemory = (memory: UserMemory): UserMemory => ({ ...memory, topics: [...memory.topics] })
 
 /** Memories by id, bounded. */
 export class MemoryUserMemories {
   // A Map keeps insertion order: a memory written moves to the end, so the first is the one updated longest ago.
   readonly #memories = new Map<string, UserMemory>()
+  /** Each user's memory ids, so a user's reads do not scan everyone's. */
+  readonly #byOwner = new Map<string, Set<string>>()
   readonly #max: number
 
   constructor(max: number) {
@@ -41,7 +46,7 @@ export class MemoryUserMemories {
 
   list(query: MemoryQuery): MemoryPage {
     const matching: UserMemory[] = []
-    for (const memory of this.#memories.values()) if (matchesMemoryQuery(memory, query)) matching.push(memory)
+    for (const memory of this.#ofOwner(query)) if (matchesMemoryQuery(memory, query)) matching.push(memory)
     matching.sort(compareMemories(query))
     const offset = query.offset ?? 0
     return { memories: matching.slice(offset, offset + query.limit).map(copyMemory), total: matching.length }
@@ -53,20 +58,24 @@ export class MemoryUserMemories {
     const updated: UserMemory = { ...memory, updatedAt: patch.updatedAt }
     if (patch.memory !== undefined) updated.memory = patch.memory
     if (patch.topics !== undefined) updated.topics = [...patch.topics]
-    this.#memories.delete(id)
+    this.#drop(id)
     this.#keep(updated)
     return copyMemory(updated)
   }
 
   delete(owner: MemoryOwner, ids: readonly string[]): number {
     let count = 0
-    for (const id of new Set(ids)) if (this.#owned(owner, id) !== undefined && this.#memories.delete(id)) count++
+    for (const id of new Set(ids)) {
+      if (this.#owned(owner, id) === undefined) continue
+      this.#drop(id)
+      count++
+    }
     return count
   }
 
   topics(owner: MemoryOwner): string[] {
     const topics = new Set<string>()
-    for (const memory of this.#memories.values()) if (memory.orgId === owner.orgId && memory.userId === owner.userId) for (const topic of memory.topics) topics.add(topic)
+    for (const memory of this.#ofOwner(owner)) for (const topic of memory.topics) topics.add(topic)
     return [...topics].sort()
   }
 
@@ -81,7 +90,7 @@ export class MemoryUserMemories {
     }
     return () => {
       for (const memory of writes.put) {
-        this.#memories.delete(memory.id)
+        this.#drop(memory.id)
         this.#keep(copyMemory(memory))
       }
       this.delete(writes, writes.delete)
@@ -93,10 +102,26 @@ export class MemoryUserMemories {
     return memory !== undefined && memory.orgId === owner.orgId && memory.userId === owner.userId ? memory : undefined
   }
 
+  *#ofOwner(owner: MemoryOwner): Generator<UserMemory> {
+    for (const id of this.#byOwner.get(ownerKey(owner)) ?? []) yield this.#memories.get(id) as UserMemory
+  }
+
   #keep(memory: UserMemory): void {
     this.#memories.set(memory.id, memory)
-    if (this.#memories.size <= this.#max) return
-    const oldest = this.#memories.keys().next().value as string
-    this.#memories.delete(oldest)
+    const key = ownerKey(memory)
+    const ids = this.#byOwner.get(key)
+    if (ids === undefined) this.#byOwner.set(key, new Set([memory.id]))
+    else ids.add(memory.id)
+    if (this.#memories.size > this.#max) this.#drop(this.#memories.keys().next().value as string)
+  }
+
+  #drop(id: string): void {
+    const memory = this.#memories.get(id)
+    if (memory === undefined) return
+    this.#memories.delete(id)
+    const key = ownerKey(memory)
+    const ids = this.#byOwner.get(key) as Set<string>
+    ids.delete(id)
+    if (ids.size === 0) this.#byOwner.delete(key)
   }
 }

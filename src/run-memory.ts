@@ -13,13 +13,23 @@ import type { ResolvedRoute } from './routes.js'
 import type { Session, Store } from './store.js'
 import { memoriesToInject, type MemoryOwner, type UserMemory } from './user-memories.js'
 
-/** The user a stretch acts for, with their memories when the store keeps them. */
+/**
+ * The user a stretch acts for (its session's), with their memories when the
+ * store keeps them and the run is theirs: started by them, or by no user (in
+ * process, an operator), never by another user.
+ */
 export function runUser(store: Store, active: ActiveRun, session: Session | undefined): RunUser {
   const userId = session?.userId ?? null
-  return { userId, memories: userId === null || !keepsMemories(store) ? undefined : new UserMemories(store, { orgId: active.run.orgId, userId }) }
+  const creator = active.run.createdBy?.userId ?? null
+  const theirs = userId !== null && (creator === null || creator === userId)
+  return { userId, memories: theirs && keepsMemories(store) ? new UserMemories(store, { orgId: active.run.orgId, userId }) : undefined }
 }
 
-/** Whose memories the run keeps: undefined for a run of an agent without memory, a child run, or a session without a user. */
+/**
+ * Whose memories the run keeps: undefined for a run of an agent without
+ * memory, a child run, a session without a user, or a run another user
+ * started on the session (its creator would read the session user's memories).
+ */
 export function memoryOwner(active: ActiveRun, user: RunUser): MemoryOwner | undefined {
   if (active.agent.memory === undefined || active.run.parentRunId !== null || user.memories === undefined) return undefined
   return user.memories.owner

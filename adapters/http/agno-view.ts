@@ -48,7 +48,7 @@ export interface AgnoMessage {
 export interface AgnoEvent {
   /** Unix seconds. */
   created_at: number
-  event: 'RunStarted' | 'ToolCallStarted' | 'ToolCallCompleted' | 'RunPaused' | 'RunContinued' | 'RunCompleted' | 'RunError' | 'RunCancelled'
+  event: 'RunStarted' | 'ToolCallStarted' | 'ToolCallCompleted' | 'RunPaused' | 'RunContinued' | 'RunCompleted' | 'RunError' | 'RunCancelled' | 'MemoryUpdateStarted' | 'MemoryUpdateCompleted'
   agent_id: string
   agent_name: string
   run_id: string
@@ -206,6 +206,18 @@ export function agnoEvents(run: Run, agent: AgentIdentity, events: readonly RunE
         break
       case 'run.cancelled':
         out.push({ ...base(event, 'RunCancelled'), reason: event.data.reason, content: event.data.content })
+        break
+      case 'memory.update_started':
+        out.push(base(event, 'MemoryUpdateStarted'))
+        break
+      case 'memory.update_completed': {
+        const { added, updated, deleted } = event.data
+        out.push({ ...base(event, 'MemoryUpdateCompleted'), memories: { added, updated, deleted } })
+        break
+      }
+      // Agno has no event for a failed update: its completion, with the error.
+      case 'memory.update_failed':
+        out.push({ ...base(event, 'MemoryUpdateCompleted'), error: event.data.error })
         break
       case 'run.queued':
       case 'message.delta':

@@ -8,6 +8,7 @@ import { createdByOf } from './auth.js'
 import type { RequestContext } from './context.js'
 import { parseWith, readJsonObject } from './request-body.js'
 import { jsonResponse } from './responses.js'
+import { AuthError } from '../../src/errors.js'
 import { createRunBody, createThreadBody, queryObject, runListQuery, threadListQuery, updateThreadBody } from './schemas.js'
 import { runItemToWire, threadToWire } from './wire.js'
 
@@ -15,6 +16,10 @@ import { runItemToWire, threadToWire } from './wire.js'
 export async function createThread(context: RequestContext): Promise<Response> {
   const { runtime, caller } = context
   const body = parseWith(createThreadBody, await readJsonObject(context.request, context.settings.maxBodyBytes), 'body')
+  // A thread's user is whose memories its runs read and write: a caller bound to a user makes threads for no other.
+  if (caller.user_id !== null && typeof body.user_id === 'string' && body.user_id !== caller.user_id) {
+    throw new AuthError(`The caller is user ${caller.user_id}: it cannot make a thread for another user`, { code: 'auth.forbidden' })
+  }
   const session = await runtime.createSession({
     orgId: caller.org_id,
     userId: body.user_id === undefined ? caller.user_id : body.user_id,

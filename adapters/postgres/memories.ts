@@ -52,7 +52,8 @@ export class MemorySql {
     }
     const limit = parameters.length + 1
     return {
-      page: `SELECT * FROM ${this.#table} WHERE ${where} ORDER BY ${memoryOrderBy(query.sortBy, query.order)} LIMIT $${limit} OFFSET $${limit + 1}`,
+      // The count rides on the page (the window counts before LIMIT); a page past the end counts apart.
+      page: `SELECT *, count(*) OVER ()::int AS total FROM ${this.#table} WHERE ${where} ORDER BY ${memoryOrderBy(query.sortBy, query.order)} LIMIT $${limit} OFFSET $${limit + 1}`,
       count: `SELECT count(*)::int AS total FROM ${this.#table} WHERE ${where}`,
       parameters,
     }
@@ -76,8 +77,10 @@ export async function getMemory(pool: PgQueryable, sql: MemorySql, owner: Memory
 
 export async function listMemories(pool: PgQueryable, sql: MemorySql, query: MemoryQuery): Promise<MemoryPage> {
   const { page, count, parameters } = sql.list(query)
-  const [rows, total] = await Promise.all([pool.query<MemoryRow>(page, [...parameters, query.limit, query.offset ?? 0]), pool.query<{ total: number }>(count, parameters)])
-  return { memories: rows.rows.map(memoryFromRow), total: total.rows[0]?.total ?? 0 }
+  const offset = query.offset ?? 0
+  const rows = (await pool.query<MemoryRow & { total: number }>(page, [...parameters, query.limit, offset])).rows
+  const total = rows.length > 0 ? (rows[0] as { total: number }).total : offset === 0 ? 0 : ((await pool.query<{ total: number }>(count, parameters)).rows[0]?.total ?? 0)
+  return { memories: rows.map(memoryFromRow), total }
 }
 
 export async function updateMemory(pool: PgQueryable, sql: MemorySql, owner: MemoryOwner, id: string, patch: MemoryPatch): Promise<UserMemory | undefined> {

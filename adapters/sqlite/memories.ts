@@ -73,13 +73,16 @@ export class MemoryStatements {
     let statements = this.#lists.get(key)
     if (statements === undefined) {
       statements = {
-        page: this.#database.prepare(`SELECT * FROM memories WHERE ${where} ORDER BY ${order} LIMIT ? OFFSET ?`),
+        // The count rides on the page (the window counts before LIMIT); a page past the end counts apart.
+        page: this.#database.prepare(`SELECT *, count(*) OVER () AS total FROM memories WHERE ${where} ORDER BY ${order} LIMIT ? OFFSET ?`),
         count: this.#database.prepare(`SELECT count(*) FROM memories WHERE ${where}`).pluck(),
       }
       this.#lists.set(key, statements)
     }
-    const rows = statements.page.all(...parameters, query.limit, query.offset ?? 0) as MemoryRow[]
-    return { memories: rows.map(memoryFromRow), total: statements.count.get(...parameters) as number }
+    const offset = query.offset ?? 0
+    const rows = statements.page.all(...parameters, query.limit, offset) as (MemoryRow & { total: number })[]
+    const total = rows.length > 0 ? (rows[0] as { total: number }).total : offset === 0 ? 0 : (statements.count.get(...parameters) as number)
+    return { memories: rows.map(memoryFromRow), total }
   }
 
   update(owner: MemoryOwner, id: string, patch: MemoryPatch): UserMemory | undefined {

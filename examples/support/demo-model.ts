@@ -8,7 +8,11 @@
  * - `/fail` fails with `provider.unavailable` (every attempt, so the run fails once the retries are spent);
  * - `/flaky N` (0 to 10): the first N attempts of each turn stream one delta, then fail with
  *   `provider.unavailable`; the next answers `You said: /flaky N`;
+ * - `/recall` answers what its instructions say it remembers about the user (an agent with `memory`);
  * - anything else is answered `You said: <the message>`, one word per delta.
+ *
+ * A memory extraction request (an agent with `memory: 'auto'`) is answered
+ * by keeping the user's message as a memory, unless it is a command.
  */
 import type { Message, ModelProvider, ModelRequest } from 'hearth-runtime'
 import { reply, scriptedModel, type ScriptStep, type ScriptedTurn } from 'hearth-runtime/testing'
@@ -59,8 +63,24 @@ function slowTurn(argumentsText: string, request: ModelRequest): ScriptedTurn {
   return steps
 }
 
+/** The demo's memory extraction: the user's message (after the known facts) becomes a memory. */
+function extractionTurn(request: ModelRequest): ScriptedTurn {
+  const prompt = request.messages.at(-1)?.content ?? ''
+  const message = (prompt.split("The user's message:\n")[1] ?? '').trim()
+  const add = message === '' || message.startsWith('/') ? [] : [{ memory: message.slice(0, 5000), topics: ['demo'] }]
+  return answer(JSON.stringify({ add, update: [], delete: [] }), request)
+}
+
+/** The memory lines of a request's instructions, or a sentence saying there are none. */
+function recall(request: ModelRequest): string {
+  const system = request.messages.find((message) => message.role === 'system')?.content ?? ''
+  const lines = system.split('\n').filter((line) => line.startsWith('- '))
+  return lines.length === 0 ? 'I remember nothing about you yet.' : `I remember:\n${lines.join('\n')}`
+}
+
 /** The turn the demo model plays for a request, at the loop's `attempt` (from 1) of that turn. */
 export function demoTurn(request: ModelRequest, attempt = 1): ScriptedTurn {
+  if (request.responseFormat?.name === 'memory_updates') return extractionTurn(request)
   const messages = request.messages
   const results: Extract<Message, { role: 'tool' }>[] = []
   for (let index = messages.length - 1; index >= 0 && messages[index]?.role === 'tool'; index--) {
@@ -70,6 +90,7 @@ export function demoTurn(request: ModelRequest, attempt = 1): ScriptedTurn {
 
   const last = [...messages].reverse().find((message) => message.role === 'user')
   const text = (last?.content ?? '').trim()
+  if (text === '/recall') return answer(recall(request), request)
   const command = /^\/(tool|slow|fail|flaky)(?:\s+([\s\S]*))?$/.exec(text)
   if (command?.[1] === 'tool') {
     const [, name = '', json = ''] = /^(\S*)\s*([\s\S]*)$/.exec(command[2] ?? '') ?? []

@@ -49,6 +49,13 @@ export interface ServerConfig {
   context: 'trim' | 'summarize'
   /** `HEARTH_CONTEXT_WINDOW`: the model's window in tokens, for a model the provider does not know (a local one). @default undefined: the provider's */
   contextWindow: number | undefined
+  /**
+   * Whether `assistant@1` keeps user memories (`memory: 'auto'`): always with
+   * a real model; with the demo model only when `HEARTH_DEMO_MEMORY=1` (its
+   * extraction keeps each message of a thread's user as a memory).
+   * @default true with a real model, else false
+   */
+  memory: boolean
   /** `HEARTH_MCP_CONFIG`: a JSON file of MCP servers (`{ "mcpServers": { ... } }`) whose tools the agent gets. @default undefined: none */
   mcpConfig: string | undefined
 }
@@ -101,6 +108,8 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Ser
   if (!/^[0-9]{1,9}$/.test(leaseText) || Number(leaseText) < 100) {
     throw new TypeError(`Expected HEARTH_LEASE_MS to be a number of milliseconds of at least 100, got \`${leaseText}\``)
   }
+  const demoMemory = setting(env, 'HEARTH_DEMO_MEMORY') ?? '0'
+  if (demoMemory !== '0' && demoMemory !== '1') throw new TypeError(`Expected HEARTH_DEMO_MEMORY to be 0 or 1, got \`${demoMemory}\``)
   const databaseUrl = setting(env, 'HEARTH_DATABASE_URL')
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new TypeError(`Expected HEARTH_DATABASE_URL to be a postgres:// URL, got \`${databaseUrl.replace(/:[^:@/]*@/, ':***@')}\``)
@@ -122,6 +131,7 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Ser
     context,
     contextWindow: windowText === undefined ? undefined : Number(windowText),
     mcpConfig: setting(env, 'HEARTH_MCP_CONFIG'),
+    memory: provider !== undefined || demoMemory === '1',
   }
 }
 
@@ -213,7 +223,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     leaseMs: config.leaseMs,
     providers: models.providers,
     routes: { default: config.contextWindow === undefined ? models.route : { ...models.route, contextWindow: config.contextWindow } },
-    agents: [{ ...assistantAgent, context: { strategy: config.context }, ...(mcp === undefined ? {} : { toolsets: ['mcp'] }) }, ...demoAgents.slice(1)],
+    agents: [
+      { ...assistantAgent, context: { strategy: config.context }, ...(mcp === undefined ? {} : { toolsets: ['mcp'] }), ...(config.memory ? { memory: 'auto' as const } : {}) },
+      ...demoAgents.slice(1),
+    ],
     execute: config.execute,
     controlTimeoutMs: config.controlTimeoutMs,
   })

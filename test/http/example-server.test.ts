@@ -51,6 +51,7 @@ describe('configFromEnvironment', () => {
       context: 'trim',
       contextWindow: undefined,
       mcpConfig: undefined,
+      memory: false,
     })
   })
 
@@ -84,6 +85,7 @@ describe('configFromEnvironment', () => {
       context: 'summarize',
       contextWindow: 32_768,
       mcpConfig: '/tmp/mcp.json',
+      memory: true,
     })
   })
 
@@ -109,6 +111,8 @@ describe('configFromEnvironment', () => {
     expect(() => configFromEnvironment({ HEARTH_CONTEXT_WINDOW: '0' })).toThrow(/HEARTH_CONTEXT_WINDOW/)
     expect(() => configFromEnvironment({ HEARTH_CONTROL_TIMEOUT_MS: 'soon' })).toThrow(TypeError)
     expect(() => configFromEnvironment({ HEARTH_LEASE_MS: '50' })).toThrow(/HEARTH_LEASE_MS/)
+    expect(() => configFromEnvironment({ HEARTH_DEMO_MEMORY: 'yes' })).toThrow(/HEARTH_DEMO_MEMORY.*yes/)
+    expect(configFromEnvironment({ HEARTH_DEMO_MEMORY: '1' }).memory).toBe(true)
     // The password of a URL that is not postgres:// stays out of the message.
     expect(() => configFromEnvironment({ HEARTH_DATABASE_URL: 'mysql://app:secret@db/x' })).toThrow(/HEARTH_DATABASE_URL.*mysql:\/\/app:\*\*\*@db\/x/)
   })
@@ -221,6 +225,32 @@ describe('the example server without auth', () => {
     expect(view.status).toBe(200)
     expect(view.body[0]).toMatchObject({ run_id: runId, content: 'You said: hi', run_response_format: 'text' })
     expect((await api('GET', `/sessions/${threadId}/runs?db_id=other`)).status).toBe(404)
+  })
+})
+
+describe('the example server with HEARTH_DEMO_MEMORY=1', () => {
+  it('keeps a thread user’s messages as memories, recalls them in that user’s other threads only, and serves them at /memories', async () => {
+    const server = await startServer({ ...configFromEnvironment({ HEARTH_DEMO_MEMORY: '1' }), dbPath: join(directory, 'memory.db'), port: 0 })
+    try {
+      const api = apiClient(server.url)
+      const ann = (await api('POST', '/v1/threads', { user_id: 'ann' })).body.id as string
+      const { runId } = await startRun(api, 'I live in Lisbon', ann)
+      await waitForRun(api, runId, (details) => details.status === 'completed')
+      const types = (await readEvents(server.url, runId)).map((event) => event.type)
+      expect(types.indexOf('memory.update_completed')).toBeGreaterThan(types.indexOf('memory.update_started'))
+      expect(types.indexOf('memory.update_completed')).toBeLessThan(types.indexOf('run.completed'))
+      const agno = (await api('GET', `/sessions/${ann}/runs`)).body[0].events.map((event: { event: string }) => event.event)
+      expect(agno).toEqual(expect.arrayContaining(['MemoryUpdateStarted', 'MemoryUpdateCompleted']))
+      const listed = await api('GET', '/memories?user_id=ann')
+      expect(listed.body.data.map((memory: { memory: string }) => memory.memory)).toEqual(['I live in Lisbon'])
+
+      const again = await startRun(api, '/recall', (await api('POST', '/v1/threads', { user_id: 'ann' })).body.id)
+      expect((await waitForRun(api, again.runId, (details) => details.status === 'completed')).content).toBe('I remember:\n- I live in Lisbon')
+      const other = await startRun(api, '/recall', (await api('POST', '/v1/threads', { user_id: 'bob' })).body.id)
+      expect((await waitForRun(api, other.runId, (details) => details.status === 'completed')).content).toBe('I remember nothing about you yet.')
+    } finally {
+      await server.close()
+    }
   })
 })
 

@@ -82,6 +82,11 @@ describe('memory routes', () => {
       expect(response.status, `${method} ${path}`).toBe(403)
       expect(response.body.code).toBe('auth.forbidden')
     }
+    // Nor can Bob make a thread for Ann, whose runs would carry her memories.
+    const thread = await bob('POST', '/v1/threads', { user_id: 'ann' })
+    expect(thread.status).toBe(403)
+    expect(thread.body.code).toBe('auth.forbidden')
+    expect((await bob('POST', '/v1/threads', { user_id: 'bob' })).status).toBe(201)
     // Eve is user "ann" of another org: Ann's memories are not hers.
     expect((await eve('GET', `/memories/${mine}`)).status).toBe(404)
     expect((await eve('GET', '/memories')).body.meta.total_count).toBe(0)

@@ -70,3 +70,19 @@ describe('the memory store keeps a bounded number of finished runs', () => {
     expect(() => memoryStore({ maxFinishedRuns: Infinity })).not.toThrow()
   })
 })
+
+describe('the memory store keeps a bounded number of user memories', () => {
+  it('drops the memory updated longest ago past maxMemories, and refuses a bad bound', async () => {
+    const store = memoryStore({ maxMemories: 3 })
+    await store.open()
+    const owner = { orgId: 'default', userId: 'ann' }
+    const at = (second: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, second)).toISOString()
+    const memory = (id: string, second: number) => ({ id, ...owner, agentKey: null, memory: id, topics: [], createdAt: at(second), updatedAt: at(second) })
+    for (const [index, id] of ['mem_a', 'mem_b', 'mem_c'].entries()) await store.insertMemory(memory(id, index))
+    // Updating mem_a makes it the newest; mem_d then pushes out mem_b.
+    await store.updateMemory(owner, 'mem_a', { memory: 'a again', updatedAt: at(5) })
+    await store.insertMemory(memory('mem_d', 6))
+    expect((await store.listMemories({ ...owner, limit: 10 })).memories.map((entry) => entry.id)).toEqual(['mem_d', 'mem_a', 'mem_c'])
+    expect(() => memoryStore({ maxMemories: 0 })).toThrow(TypeError)
+  })
+})

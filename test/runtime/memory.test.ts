@@ -109,6 +109,22 @@ describe('user memory, auto', () => {
     await runtime.close()
   })
 
+  it('keeps no memory and carries none for a run another user started on the session', async () => {
+    const { runtime, model } = await open()
+    await runtime.memories.create({ userId: 'ann', memory: 'Lives in Lisbon' })
+    const session = await runtime.createSession({ agent: 'assistant', userId: 'ann' })
+    const handle = await runtime.createRun(session.id, { input: 'I live in Porto', createdBy: { userId: 'bob' } })
+    const events = await collect(handle.events())
+    expect((await handle.result()).content).toBe('Where do you live?')
+    expect(types(events).filter((type) => type.startsWith('memory.'))).toEqual([])
+    expect(events.find((event) => event.type === 'run.started')?.data).not.toHaveProperty('memories')
+    expect(model.requests.filter(isExtraction)).toEqual([])
+    // Ann's own run on it does.
+    const own = await runtime.createRun(session.id, { input: 'Where do I live?', createdBy: { userId: 'ann' } })
+    expect((await own.result()).content).toBe('You live in Lisbon.')
+    await runtime.close()
+  })
+
   it('fails the extraction, never the run, on a timeout, a provider error or an answer that is not the JSON asked for', async () => {
     const cases: [(request: ModelRequest) => ScriptedTurn, string][] = [
       [() => [{ delay: 60_000 }, { text: '{}' }], 'memory.timeout'],
