@@ -10,7 +10,7 @@ export default defineConfig({
       { find: /^hearth-runtime$/, replacement: here('./src/index.ts') },
       { find: /^hearth-runtime\/testing\/contracts$/, replacement: here('./src/testing/contracts/index.ts') },
       { find: /^hearth-runtime\/testing$/, replacement: here('./src/testing/index.ts') },
-      { find: /^hearth-runtime\/(sqlite|postgres|openai|http)$/, replacement: here('./adapters/$1/index.ts') },
+      { find: /^hearth-runtime\/(sqlite|postgres|openai|http|otel)$/, replacement: here('./adapters/$1/index.ts') },
     ],
   },
   test: {

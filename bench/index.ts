@@ -7,6 +7,7 @@ import { benchChildRuns, formatChildRuns } from './child-runs.js'
 import { benchCore, printComparisons } from './core.js'
 import { formatHttpSse, benchHttpSse } from './http-sse.js'
 import { benchMemory, formatMemory } from './memory.js'
+import { benchTelemetry, formatTelemetry } from './telemetry.js'
 import { benchImportCost } from './import-cost.js'
 import { benchPostgresRuntime, formatPostgresRuntime } from './postgres-runtime.js'
 import { benchPgReachable, benchPgUrl, benchPostgresStore } from './postgres-store.js'
@@ -37,6 +38,8 @@ console.log(`\n${formatStalledReaders(await benchStalledReaders())}`)
 console.log(`\n${formatChildRuns(await benchChildRuns())}`)
 
 console.log(`\n${formatMemory(await benchMemory())}`)
+
+console.log(`\n${formatTelemetry(await benchTelemetry())}`)
 
 if (await benchPgReachable()) {
   const postgres = await benchPostgresStore()

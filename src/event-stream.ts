@@ -20,8 +20,12 @@ export class EventHub {
   /** True once the store can report changes by other processes (`Store.watch`): only then do readers listen for pokes. */
   watching = false
 
+  /** Gets every committed batch first (telemetry); none by default. */
+  observer: ((events: readonly RunEvent[]) => void) | undefined
+
   /** Passes committed events to their run's subscribers and to the global feed. */
   publish(events: readonly RunEvent[]): void {
+    this.observer?.(events)
     const emitter = this.#emitter
     for (const event of events) {
       emitter.emit(event.runId, event)

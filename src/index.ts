@@ -39,3 +39,4 @@ export type { ListMemoriesOptions, MemoryList, NewMemory, MemoryChangeInput, Mem
 export type { UserMemory, MemoryOwner, MemoryQuery, MemoryPage, MemoryPatch, MemoryWrites } from './user-memories.js'
 export type { AgentMemoryOptions } from './agent-memory.js'
 export type { RunUser } from './agent-loop.js'
+export type { Telemetry, TelemetryRun } from './telemetry.js'

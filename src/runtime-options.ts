@@ -1,6 +1,7 @@
 /**
  * The options and argument types of the Runtime's methods.
  */
+import type { Telemetry } from './telemetry.js'
 import { defaultMaxHandoffs } from './handoffs.js'
 import type { Toolset } from './toolsets.js'
 import type { AgentDefinition, AgentReference } from './agents.js'
@@ -77,6 +78,12 @@ export interface RuntimeOptions {
    * @default 10000
    */
   controlTimeoutMs?: number
+  /**
+   * Traces of runs: every batch of events this runtime commits is handed to
+   * it, with its run (`otelTelemetry()` from `hearth-runtime/otel` makes
+   * OpenTelemetry spans). @default none: nothing is traced, at no cost
+   */
+  telemetry?: Telemetry
   /** Where the runtime writes what it cannot throw to a caller (a run stopped on a bug, a heartbeat failed). @default consoleLogger */
   logger?: Logger
 }

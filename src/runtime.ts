@@ -41,6 +41,7 @@ import { Sessions, type CreateSessionOptions, type ListSessionsOptions, type Sco
 import { isTerminalStatus, type Run, type Session, type Store, type ThreadMessage } from './store.js'
 import { optionalString } from './validate.js'
 import { checkAgentMemory } from './agent-memory.js'
+import { attachTelemetry, checkTelemetry } from './telemetry.js'
 import { MemoryApi } from './memory-api.js'
 
 /** An agent runtime inside this process. Create one with {@link Runtime.open}. */
@@ -165,6 +166,11 @@ export class Runtime {
   static async open(options: RuntimeOptions = {}): Promise<Runtime> {
     if (typeof options !== 'object' || options === null) throw new TypeError('Expected `options` to be an object')
     const runtime = new Runtime(options)
+    const telemetry = checkTelemetry(options.telemetry)
+    if (telemetry !== undefined) {
+      await telemetry.open?.()
+      attachTelemetry(runtime.#hub, telemetry, (runId) => runtime.#scheduler.get(runId)?.run)
+    }
     await runtime.#store.open()
     try {
       await runtime.#toolsets.ready()
@@ -396,6 +402,7 @@ export class Runtime {
     await this.#scheduler.close()
     await this.#passes.settled()
     await this.#toolsets.close()
+    await this.#options.telemetry?.close?.()
     await this.#ownership.stop().catch((error: unknown) => this.#logger.error('hearth: could not remove the owner', error))
     await this.#store.close()
   }

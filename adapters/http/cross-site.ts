@@ -38,7 +38,7 @@ export interface CorsSettings {
 }
 
 /** The request headers a page may send: the bearer token, the JSON body's type, an EventSource's resume point, a trace id. */
-const allowedHeaders = 'Authorization, Content-Type, Last-Event-ID, X-Trace-Id'
+const allowedHeaders = 'Authorization, Content-Type, Last-Event-ID, X-Trace-Id, traceparent'
 /** Seconds a browser may keep a preflight's answer. */
 const preflightMaxAge = '600'
 
@@ -113,7 +113,7 @@ export function addCorsHeaders(response: Response, request: Request, cors: CorsS
   else if (origin !== null && allows(cors, origin)) headers.set('Access-Control-Allow-Origin', origin)
   else return response
   if (cors.credentials) headers.set('Access-Control-Allow-Credentials', 'true')
-  headers.set('Access-Control-Expose-Headers', 'X-Trace-Id')
+  headers.set('Access-Control-Expose-Headers', 'X-Trace-Id, traceparent')
   return response
 }
 

@@ -99,6 +99,16 @@ async function withoutBody(get: RouteHandler, context: RequestContext): Promise<
 }
 
 const traceIdPattern = /^[0-9a-f]{32}$/
+/** W3C trace context: version 00, a trace id and a parent span id, neither all zeros, and flags. */
+const traceparentPattern = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/
+
+/** The trace id a request names: its `traceparent`'s (W3C trace context), else its `X-Trace-Id`; undefined when neither is valid. */
+function incomingTraceId(request: Request): string | undefined {
+  const parent = traceparentPattern.exec(request.headers.get('traceparent')?.trim().toLowerCase() ?? '')
+  if (parent !== null && !/^0+$/.test(parent[1] as string) && !/^0+$/.test(parent[2] as string)) return parent[1]
+  const incoming = request.headers.get('x-trace-id')?.toLowerCase()
+  return incoming !== undefined && traceIdPattern.test(incoming) ? incoming : undefined
+}
 
 function settingsOf(options: HttpHandlerOptions): HandlerSettings {
   const basePath = options.basePath ?? ''
@@ -150,8 +160,7 @@ export function createHttpHandler(runtime: Runtime, options: HttpHandlerOptions 
   }
 
   return async function handle(request: Request): Promise<Response> {
-    const incoming = request.headers.get('x-trace-id')?.toLowerCase()
-    const traceId = incoming !== undefined && traceIdPattern.test(incoming) ? incoming : createTraceId()
+    const traceId = incomingTraceId(request) ?? createTraceId()
     let response: Response
     try {
       response = await serve(request, traceId)

@@ -9,6 +9,7 @@ import type { RequestContext } from './context.js'
 import { parseWith, readJsonObject } from './request-body.js'
 import { jsonResponse } from './responses.js'
 import { AuthError } from '../../src/errors.js'
+import { rootSpanId } from '../../src/telemetry.js'
 import { createRunBody, createThreadBody, queryObject, runListQuery, threadListQuery, updateThreadBody } from './schemas.js'
 import { runItemToWire, threadToWire } from './wire.js'
 
@@ -85,7 +86,8 @@ export async function createRun(context: RequestContext): Promise<Response> {
     ...(body.route_id === undefined ? {} : { routeId: body.route_id }),
     ...(body.multitask === undefined ? {} : { multitask: body.multitask }),
   })
-  return jsonResponse(201, { run_id: run.id, trace_id: run.traceId }, run.traceId)
+  // The run's trace as W3C trace context, its span id the one every span of the run hangs under (see hearth-runtime/otel).
+  return jsonResponse(201, { run_id: run.id, trace_id: run.traceId }, run.traceId, { traceparent: `00-${run.traceId}-${rootSpanId(run.traceId)}-01` })
 }
 
 /** `GET /v1/threads/{thread_id}/runs`: the thread's runs, newest first. */

@@ -47,9 +47,9 @@ describe('cors with a list of origins', () => {
     expect(Object.fromEntries([...response.headers].filter(([name]) => name.startsWith('access-control-') || name === 'vary' || name === 'allow'))).toEqual({
       'access-control-allow-origin': app,
       'access-control-allow-methods': 'GET, HEAD, POST, OPTIONS',
-      'access-control-allow-headers': 'Authorization, Content-Type, Last-Event-ID, X-Trace-Id',
+      'access-control-allow-headers': 'Authorization, Content-Type, Last-Event-ID, X-Trace-Id, traceparent',
       'access-control-max-age': '600',
-      'access-control-expose-headers': 'X-Trace-Id',
+      'access-control-expose-headers': 'X-Trace-Id, traceparent',
       allow: 'GET, HEAD, POST, OPTIONS',
       vary: 'Origin',
     })
@@ -77,7 +77,7 @@ describe('cors with a list of origins', () => {
     const created = await api('POST', '/v1/threads', {}, { Origin: app })
     expect(created.status).toBe(201)
     expect(created.headers.get('access-control-allow-origin')).toBe(app)
-    expect(created.headers.get('access-control-expose-headers')).toBe('X-Trace-Id')
+    expect(created.headers.get('access-control-expose-headers')).toBe('X-Trace-Id, traceparent')
     expect(created.headers.get('access-control-allow-credentials')).toBeNull()
     expect(created.headers.get('vary')).toBe('Origin')
     const failed = await api('POST', '/v1/threads', { nope: 1 }, { Origin: app })

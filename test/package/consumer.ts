@@ -25,7 +25,7 @@ export interface Tarball {
 }
 
 /** The packages linked into the consumer: hearth-runtime's dependencies and peers, and the consumer's tools. */
-export const linkedPackages = ['zod', 'p-queue', 'eventemitter3', 'better-sqlite3', 'openai', '@anthropic-ai/sdk', 'tsx', 'vitest', 'typescript', '@types/node'] as const
+export const linkedPackages = ['zod', 'p-queue', 'eventemitter3', 'better-sqlite3', 'openai', '@anthropic-ai/sdk', '@opentelemetry/api', 'tsx', 'vitest', 'typescript', '@types/node'] as const
 
 const fixtures = new URL('./fixtures/', import.meta.url)
 

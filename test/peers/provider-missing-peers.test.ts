@@ -85,3 +85,24 @@ describe('hearth-runtime/mcp without @modelcontextprotocol/sdk', () => {
     })
   })
 })
+
+describe('hearth-runtime/otel without @opentelemetry/api', () => {
+  it('imports and builds its telemetry; Runtime.open with it rejects with dependency.missing and what to install', async () => {
+    const script = `
+      const { otelTelemetry } = await import('./adapters/otel/index.ts')
+      const { Runtime } = await import('./src/index.ts')
+      let failure = null
+      try {
+        await Runtime.open({ telemetry: otelTelemetry() })
+      } catch (error) {
+        failure = { name: error.name, code: error.code, message: error.message }
+      }
+      console.log(JSON.stringify({ imported: true, failure }))
+    `
+    const { result, stderr } = await runChild(script, { hide: ['@opentelemetry/api'] })
+    expect(result, stderr).toEqual({
+      imported: true,
+      failure: { name: 'DependencyError', code: 'dependency.missing', message: 'hearth-runtime/otel needs @opentelemetry/api: npm install @opentelemetry/api@1' },
+    })
+  })
+})
