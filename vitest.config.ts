@@ -15,8 +15,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
-    // The PostgreSQL chaos suite runs on its own: `npm run test:pg-chaos`.
-    exclude: ['test/postgres/chaos/**', '**/node_modules/**'],
+    // The PostgreSQL chaos suite and the browser test run on their own: `npm run test:pg-chaos`, `npm run test:browser`.
+    exclude: ['test/postgres/chaos/**', 'test/browser/**', '**/node_modules/**'],
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,

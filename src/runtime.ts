@@ -217,6 +217,16 @@ export class Runtime {
     return agent as Agent<output<Schema>>
   }
 
+  /** Every defined agent version (teams and workflows included), by key then version. */
+  listAgents(): Agent[] {
+    return this.#agents.list().sort((a, b) => (a.key === b.key ? a.version - b.version : a.key < b.key ? -1 : 1))
+  }
+
+  /** The routes: each id with its provider's key, its model (the provider's own when the route names none) and its fallbacks. */
+  listRoutes(): { id: string; provider: string; model: string | undefined; fallbacks: readonly string[] }[] {
+    return Object.entries(this.#routes).map(([id, route]) => ({ id, provider: route.provider, model: route.model ?? this.#providers[route.provider]?.model, fallbacks: route.fallbacks ?? [] }))
+  }
+
   /** Resolves `key` (latest) or `key@version`. */
   getAgent(reference: string): Agent {
     return this.#agents.resolve(reference)

@@ -16,6 +16,8 @@ export interface HandlerSettings {
   logger: Logger
   /** The pages of other origins allowed; undefined: none. */
   cors: CorsSettings | undefined
+  /** Whether the inspector page is served. */
+  inspector: boolean
 }
 
 /** One request on its way through the handler. */

@@ -16,6 +16,8 @@ import { checkBodyType } from './request-body.js'
 import { errorResponse } from './responses.js'
 import { allowedMethods, checkMethod, matchRoute, type RouteName } from './router.js'
 import { addMessage, listMessages } from './message-routes.js'
+import { listAgents, listRoutes } from './catalog-routes.js'
+import { inspectorAsset, inspectorPage } from './inspector/inspector-routes.js'
 import { createMemory, deleteMemories, deleteMemory, getMemory, listMemories, listMemoryTopics, updateMemory } from './memory-routes.js'
 import { cancelRun, getRun, getRunTree, listRuns, submitInput } from './run-routes.js'
 import { createRun, createThread, deleteThread, getThread, listThreadRuns, listThreads, updateThread } from './thread-routes.js'
@@ -30,6 +32,14 @@ export interface HttpHandlerOptions {
    * @default undefined (no auth: every caller is `{ org_id: 'default', user_id: null }`)
    */
   authenticate?: Authenticate
+  /**
+   * Serve the inspector page at `{basePath}/inspector` (and its script and
+   * style under `{basePath}/inspector/`): a page that lists threads and runs,
+   * follows a run live, answers its input requests, cancels and starts runs.
+   * The page needs no token and holds no data; it asks for the key.
+   * @default false
+   */
+  inspector?: boolean
   /** A path prefix the routes live under, e.g. `/api` (no trailing slash). @default '' */
   basePath?: string
   /** Milliseconds between the `: ping` comments of an event stream. @default 15000 */
@@ -88,6 +98,10 @@ const handlers: Readonly<Record<`${RouteName} ${string}`, RouteHandler>> = {
   'memory PATCH': updateMemory,
   'memory DELETE': deleteMemory,
   'memory-topics GET': listMemoryTopics,
+  'agents GET': listAgents,
+  'routes GET': listRoutes,
+  'inspector GET': inspectorPage,
+  'inspector-asset GET': inspectorAsset,
   'health GET': checkHealth,
 }
 
@@ -127,7 +141,9 @@ function settingsOf(options: HttpHandlerOptions): HandlerSettings {
   if (typeof maxBufferedBytes !== 'number' || !Number.isSafeInteger(maxBufferedBytes) || maxBufferedBytes < 1) {
     throw new TypeError(`Expected \`maxBufferedBytes\` to be a positive integer, got \`${String(maxBufferedBytes)}\``)
   }
-  return { basePath, pingIntervalMs, maxBodyBytes, maxBufferedBytes, logger: resolveLogger(options.logger), cors: corsSettingsOf(options.cors) }
+  const inspector = options.inspector ?? false
+  if (typeof inspector !== 'boolean') throw new TypeError(`Expected \`inspector\` to be a boolean, got \`${String(inspector)}\``)
+  return { basePath, pingIntervalMs, maxBodyBytes, maxBufferedBytes, logger: resolveLogger(options.logger), cors: corsSettingsOf(options.cors), inspector }
 }
 
 /** Serves `runtime` over HTTP: returns a web-standard `(Request) => Promise<Response>`. */
@@ -145,13 +161,15 @@ export function createHttpHandler(runtime: Runtime, options: HttpHandlerOptions 
 
   async function serve(request: Request, traceId: string): Promise<Response> {
     const url = new URL(request.url)
-    const match = matchRoute(url.pathname, settings.basePath)
+    const match = matchRoute(url.pathname, settings.basePath, settings.inspector)
     const method = request.method.toUpperCase()
     checkMethod(match, method, cors !== undefined)
     // Before auth: a page of another site never reaches `authenticate`.
     checkWriteOrigin(request, url, method, cors)
     if (method === 'OPTIONS') return preflightResponse(request, allowedMethods(match, true), traceId, cors as CorsSettings)
-    const caller = match.name === 'health' ? anonymousCaller : await identify(request, authenticate)
+    // Health, and the inspector's page and files (which hold no data), need no token.
+    const open = match.name === 'health' || match.name === 'inspector' || match.name === 'inspector-asset'
+    const caller = open ? anonymousCaller : await identify(request, authenticate)
     if (method !== 'GET' && method !== 'HEAD') checkBodyType(request)
     const context: RequestContext = { runtime, request, url, caller, traceId, settings, id: match.id }
     const handler = handlers[`${match.name} ${method}`]

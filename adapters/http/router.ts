@@ -21,6 +21,10 @@ export type RouteName =
   | 'memories'
   | 'memory'
   | 'memory-topics'
+  | 'agents'
+  | 'routes'
+  | 'inspector'
+  | 'inspector-asset'
   | 'health'
 
 /** The methods each resource takes; HEAD wherever GET is, answered like GET without a body. */
@@ -39,6 +43,10 @@ export const routeMethods: Readonly<Record<RouteName, readonly string[]>> = {
   memories: ['GET', 'HEAD', 'POST', 'DELETE'],
   memory: ['GET', 'HEAD', 'PATCH', 'DELETE'],
   'memory-topics': ['GET', 'HEAD'],
+  agents: ['GET', 'HEAD'],
+  routes: ['GET', 'HEAD'],
+  inspector: ['GET', 'HEAD'],
+  'inspector-asset': ['GET', 'HEAD'],
   health: ['GET', 'HEAD'],
 }
 
@@ -61,8 +69,8 @@ function decodeSegments(path: string, pathname: string): string[] {
   }
 }
 
-/** Finds the route of a path (below `basePath`); `not_found.path` when there is none. */
-export function matchRoute(pathname: string, basePath: string): RouteMatch {
+/** Finds the route of a path (below `basePath`); `not_found.path` when there is none. The inspector's paths are routes only `withInspector`. */
+export function matchRoute(pathname: string, basePath: string, withInspector = false): RouteMatch {
   if (basePath !== '' && pathname !== basePath && !pathname.startsWith(`${basePath}/`)) throw unknownPath(pathname)
   const rest = pathname.slice(basePath.length)
   if (!rest.startsWith('/')) throw unknownPath(pathname)
@@ -71,6 +79,10 @@ export function matchRoute(pathname: string, basePath: string): RouteMatch {
   const [first, second, third, fourth] = segments
   const length = segments.length
   if (first === 'sessions' && length === 3 && third === 'runs') return { name: 'session-runs', id: second as string }
+  if (withInspector && first === 'inspector') {
+    if (length === 1) return { name: 'inspector', id: '' }
+    if (length === 2) return { name: 'inspector-asset', id: second as string }
+  }
   // Agno AgentOS's memory routes, at its paths (not under /v1); `/memories/topics` is Agno's name for `/memory_topics`.
   if (first === 'memory_topics' && length === 1) return { name: 'memory-topics', id: '' }
   if (first === 'memories') {
@@ -79,6 +91,8 @@ export function matchRoute(pathname: string, basePath: string): RouteMatch {
   }
   if (first !== 'v1' || length < 2 || length > 4) throw unknownPath(pathname)
   if (second === 'health' && length === 2) return { name: 'health', id: '' }
+  if (second === 'agents' && length === 2) return { name: 'agents', id: '' }
+  if (second === 'routes' && length === 2) return { name: 'routes', id: '' }
   if (second === 'threads') {
     if (length === 2) return { name: 'threads', id: '' }
     if (length === 3) return { name: 'thread', id: third as string }

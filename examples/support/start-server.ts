@@ -230,7 +230,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     execute: config.execute,
     controlTimeoutMs: config.controlTimeoutMs,
   })
-  const handler = createHttpHandler(runtime, config.apiKey === undefined ? {} : { authenticate: keyAuthenticator(config.apiKey) })
+  const handler = createHttpHandler(runtime, { inspector: true, ...(config.apiKey === undefined ? {} : { authenticate: keyAuthenticator(config.apiKey) }) })
   const server = createServer(toNodeListener(handler))
   let address: AddressInfo
   try {
@@ -246,6 +246,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     config.databaseUrl === undefined
       ? `  store  SQLite ${config.dbPath} (db_id ${runtime.store.id})`
       : `  store  PostgreSQL ${redactUrl(config.databaseUrl)} (db_id ${runtime.store.id})`,
+    `  look   ${url}/inspector: threads, runs live, approvals, cancel, a composer${config.apiKey === undefined ? ' (leave the key empty)' : ' (it asks for HEARTH_API_KEY)'}`,
     `  model  ${models.description}`,
     `  agent  ${assistantAgent.key}@${assistantAgent.version} with the tools add, send_email (asks for confirmation) and researcher (the agent researcher@1, run as a child run)`,
     '  team   panel@1 (persona_id "panel"): researcher@1 and critic@1 answer at once, then the panel combines them',
@@ -258,7 +259,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     config.apiKey === undefined
       ? '  auth   OFF: anyone who can reach this address can use it (set HEARTH_API_KEY to require a bearer token)'
       : '  auth   bearer token: send `Authorization: Bearer $HEARTH_API_KEY`',
-    ...(config.openai === undefined && config.anthropic === undefined ? ['  demo   messages: /tool NAME {json} (/tool researcher {"input":"…"} starts a child run), /slow N MS, /fail, /flaky N, or anything to echo'] : []),
+    ...(config.openai === undefined && config.anthropic === undefined ? ['  demo   messages: /tool NAME {json} (/tool researcher {"input":"…"} starts a child run), /slow N MS, /fail, /flaky N, /recall, or anything to echo'] : []),
+    ...(config.memory ? ['  memory assistant@1 keeps what a thread\'s user tells it (memory: auto); /memories?user_id=... lists it'] : []),
     '',
     `Create a thread and a run, and stream its events${config.apiKey === undefined ? '' : ' (with HEARTH_API_KEY exported in that shell)'}:`,
     '',
