@@ -54,13 +54,16 @@ describe.skipIf(!available)('the inspector in Chromium', () => {
   })
 
   /** The seqs the page shows in its raw event list, in order. */
-  const shownSeqs = (): Promise<number[]> => page.$$eval('#events [data-seq]', (nodes) => nodes.map((node) => Number((node as HTMLElement).dataset.seq)))
+  // Page-side code is passed as text: this file is type-checked against Node's types, not the DOM's.
+  const inPage = <T>(expression: string): Promise<T> => page.evaluate(expression) as Promise<T>
+  const shownSeqs = (): Promise<number[]> => inPage(`[...document.querySelectorAll('#events [data-seq]')].map((node) => Number(node.dataset.seq))`)
+  const values = (selector: string): Promise<string[]> => inPage(`[...document.querySelectorAll(${JSON.stringify(selector)})].map((node) => node.value)`)
 
   async function startRun(input: string): Promise<string> {
     await page.fill('#input', input)
     await page.click('#start')
-    await page.waitForFunction(() => location.hash.startsWith('#run_'))
-    return page.evaluate(() => location.hash.slice(1))
+    await page.waitForFunction(`location.hash.startsWith('#run_')`)
+    return inPage<string>('location.hash.slice(1)')
   }
 
   async function expectEverySeqOnce(runId: string): Promise<void> {
@@ -76,13 +79,13 @@ describe.skipIf(!available)('the inspector in Chromium', () => {
     await page.waitForSelector('#key-input')
     await page.fill('#key-input', 'wrong')
     await page.click('#key-submit')
-    await page.waitForFunction(() => document.getElementById('key-message')?.textContent === 'The key was refused.')
+    await page.waitForFunction(`document.getElementById('key-message')?.textContent === 'The key was refused.'`)
     await page.fill('#key-input', key)
     await page.click('#key-submit')
-    await page.waitForFunction(() => document.querySelectorAll('#agent option').length > 1)
-    const agents = await page.$$eval('#agent option', (options) => options.map((option) => (option as HTMLOptionElement).value))
+    await page.waitForFunction(`document.querySelectorAll('#agent option').length > 1`)
+    const agents = await values('#agent option')
     expect(agents).toEqual(expect.arrayContaining(['assistant@1', 'panel@1', 'report@1']))
-    expect(await page.$$eval('#route option', (options) => options.map((option) => (option as HTMLOptionElement).value))).toContain('default')
+    expect(await values('#route option')).toContain('default')
   })
 
   it('approves a tool call from the pending panel and shows the run complete, every seq once', async () => {
@@ -102,7 +105,7 @@ describe.skipIf(!available)('the inspector in Chromium', () => {
 
   it('reloads in the middle of a slow run and shows each delta once', async () => {
     const runId = await startRun('/slow 30 60')
-    await page.waitForFunction(() => document.querySelectorAll('.message [data-seq]').length >= 5)
+    await page.waitForFunction(`document.querySelectorAll('.message [data-seq]').length >= 5`)
     await page.reload()
     await page.waitForSelector('.note.end.completed')
     await expectEverySeqOnce(runId)
@@ -113,11 +116,11 @@ describe.skipIf(!available)('the inspector in Chromium', () => {
 
   it('cancels a run from the page', async () => {
     const runId = await startRun('/slow 400 50')
-    await page.waitForFunction(() => document.querySelectorAll('.message [data-seq]').length >= 3)
+    await page.waitForFunction(`document.querySelectorAll('.message [data-seq]').length >= 3`)
     await page.click('#cancel')
     await page.waitForSelector('.note.end.cancelled')
     expect((await runtime.getRun(runId)).status).toBe('cancelled')
-    await page.waitForFunction(() => document.querySelector('#runs .chip.cancelled') !== null)
+    await page.waitForFunction(`document.querySelector('#runs .chip.cancelled') !== null`)
     await expectEverySeqOnce(runId)
     await page.screenshot({ path: join(shots, 'cancelled.png') })
   })
