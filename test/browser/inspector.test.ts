@@ -22,6 +22,11 @@ const available = existsSync(executablePath)
 if (!available && process.env.CI !== undefined) throw new Error(`${executablePath} is missing: .ci/run installs Debian's chromium package`)
 if (!available) console.log(`test/browser/inspector.test.ts: skipped, no Chromium at ${executablePath} (apt-get install chromium)`)
 
+// The page's globals, for the functions that run in it: this file is type-checked against Node's types, not the DOM's
+// (and the page's CSP, which forbids eval, rules out passing them as strings).
+declare const document: { getElementById(id: string): { textContent: string | null } | null; querySelectorAll(selector: string): { length: number }; querySelector(selector: string): unknown }
+declare const location: { hash: string }
+
 const key = 'inspector-key'
 const shots = join(process.cwd(), 'test-results', 'inspector')
 
@@ -54,16 +59,13 @@ describe.skipIf(!available)('the inspector in Chromium', () => {
   })
 
   /** The seqs the page shows in its raw event list, in order. */
-  // Page-side code is passed as text: this file is type-checked against Node's types, not the DOM's.
-  const inPage = <T>(expression: string): Promise<T> => page.evaluate(expression) as Promise<T>
-  const shownSeqs = (): Promise<number[]> => inPage(`[...document.querySelectorAll('#events [data-seq]')].map((node) => Number(node.dataset.seq))`)
-  const values = (selector: string): Promise<string[]> => inPage(`[...document.querySelectorAll(${JSON.stringify(selector)})].map((node) => node.value)`)
+  const shownSeqs = (): Promise<number[]> => page.$$eval('#events [data-seq]', (nodes) => nodes.map((node) => Number((node as unknown as { dataset: { seq: string } }).dataset.seq)))
 
   async function startRun(input: string): Promise<string> {
     await page.fill('#input', input)
     await page.click('#start')
-    await page.waitForFunction(`location.hash.startsWith('#run_')`)
-    return inPage<string>('location.hash.slice(1)')
+    await page.waitForFunction(() => location.hash.startsWith('#run_'))
+    return page.evaluate(() => location.hash.slice(1))
   }
 
   async function expectEverySeqOnce(runId: string): Promise<void> {
@@ -79,13 +81,13 @@ describe.skipIf(!available)('the inspector in Chromium', () => {
     await page.waitForSelector('#key-input')
     await page.fill('#key-input', 'wrong')
     await page.click('#key-submit')
-    await page.waitForFunction(`document.getElementById('key-message')?.textContent === 'The key was refused.'`)
+    await page.waitForFunction(() => document.getElementById('key-message')?.textContent === 'The key was refused.')
     await page.fill('#key-input', key)
     await page.click('#key-submit')
-    await page.waitForFunction(`document.querySelectorAll('#agent option').length > 1`)
-    const agents = await values('#agent option')
+    await page.waitForFunction(() => document.querySelectorAll('#agent option').length > 1)
+    const agents = await page.$$eval('#agent option', (options) => options.map((option) => (option as unknown as { value: string }).value))
     expect(agents).toEqual(expect.arrayContaining(['assistant@1', 'panel@1', 'report@1']))
-    expect(await values('#route option')).toContain('default')
+    expect(await page.$$eval('#route option', (options) => options.map((option) => (option as unknown as { value: string }).value))).toContain('default')
   })
 
   it('approves a tool call from the pending panel and shows the run complete, every seq once', async () => {
@@ -105,7 +107,7 @@ describe.skipIf(!available)('the inspector in Chromium', () => {
 
   it('reloads in the middle of a slow run and shows each delta once', async () => {
     const runId = await startRun('/slow 30 60')
-    await page.waitForFunction(`document.querySelectorAll('.message [data-seq]').length >= 5`)
+    await page.waitForFunction(() => document.querySelectorAll('.message [data-seq]').length >= 5)
     await page.reload()
     await page.waitForSelector('.note.end.completed')
     await expectEverySeqOnce(runId)
@@ -116,11 +118,11 @@ describe.skipIf(!available)('the inspector in Chromium', () => {
 
   it('cancels a run from the page', async () => {
     const runId = await startRun('/slow 400 50')
-    await page.waitForFunction(`document.querySelectorAll('.message [data-seq]').length >= 3`)
+    await page.waitForFunction(() => document.querySelectorAll('.message [data-seq]').length >= 3)
     await page.click('#cancel')
     await page.waitForSelector('.note.end.cancelled')
     expect((await runtime.getRun(runId)).status).toBe('cancelled')
-    await page.waitForFunction(`document.querySelector('#runs .chip.cancelled') !== null`)
+    await page.waitForFunction(() => document.querySelector('#runs .chip.cancelled') !== null)
     await expectEverySeqOnce(runId)
     await page.screenshot({ path: join(shots, 'cancelled.png') })
   })
