@@ -137,6 +137,16 @@ describe('the example server without auth', () => {
     expect(server.banner).toContain('demo model')
   })
 
+  it('serves the inspector at /inspector, named in its banner, and the catalog its composer reads', async () => {
+    expect(server.banner).toContain(`${server.url}/inspector`)
+    const page = await fetch(`${server.url}/inspector`)
+    expect(page.status).toBe(200)
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'")
+    expect((await fetch(`${server.url}/inspector/app.js`)).status).toBe(200)
+    const agents = (await (await fetch(`${server.url}/v1/agents`)).json()) as { id: string }[]
+    expect(agents.map((agent) => agent.id)).toEqual(['assistant@1', 'critic@1', 'panel@1', 'report@1', 'researcher@1'])
+  })
+
   it("the banner's line, pasted into a shell, streams a run's events", async () => {
     const events = await runBannerLine(server.banner)
     expect(seqsOf(events)).toEqual(range(1, events.length))
