@@ -50,6 +50,34 @@ describe('EventHub', () => {
   })
 })
 
+describe('EventHub store-change listeners', () => {
+  it('keep the other listeners of a run when one leaves, and forget the run once the last has left', () => {
+    const hub = new EventHub()
+    const seen: string[] = []
+    const offA = hub.onStoreChange('run_a', () => void seen.push('a'))
+    const offB = hub.onStoreChange('run_a', () => void seen.push('b'))
+    offA()
+    hub.poke(['run_a'])
+    expect(seen).toEqual(['b'])
+    expect(hub.listenerCount('run_a').storeChanges).toBe(1)
+    offB()
+    expect(hub.listenerCount('run_a').storeChanges).toBe(0)
+    hub.poke(['run_a'])
+    expect(seen).toEqual(['b'])
+  })
+
+  it('let a listener that leaves twice take nothing of a later reader of its run', () => {
+    const hub = new EventHub()
+    const seen: string[] = []
+    const offFirst = hub.onStoreChange('run_a', () => void seen.push('first'))
+    offFirst()
+    hub.onStoreChange('run_a', () => void seen.push('second'))
+    offFirst()
+    hub.poke(['run_a'])
+    expect(seen).toEqual(['second'])
+  })
+})
+
 /** Counts the store's reads of events, to tell a reader that went back to the log from one that read its buffer. */
 function countReads(store: Awaited<ReturnType<typeof storeWithRun>>['store']): { count: number } {
   const counter = { count: 0 }
