@@ -17,6 +17,7 @@ function options(store: MemoryStore, name: string, model: ScriptedModel = modelO
     agents: [
       { key: 'slow', version: 1, instructions: 'slow' },
       { key: 'desk', version: 1, instructions: 'desk', tools: [confirm] },
+      { key: 'fails', version: 1, instructions: 'fail' },
     ],
   }
 }
@@ -24,6 +25,7 @@ function options(store: MemoryStore, name: string, model: ScriptedModel = modelO
 function modelOf(name: string): ScriptedModel {
   return scriptedModel((request, index) => {
     if (request.messages[0]?.content === 'slow') return reply(`${name} done`, { deltas: 3, delayMs: 20 })
+    if (request.messages[0]?.content === 'fail') return [{ delay: 40 }, { error: { code: 'provider.bad_request', message: 'refused' } }]
     return index === 0 ? callTools({ name: 'confirm', arguments: {}, id: 'c1' }) : reply(`${name} confirmed`)
   })
 }
@@ -128,6 +130,27 @@ describe('one active run per session, between two runtimes on one store', () => 
     expect(c?.start).toBeGreaterThanOrEqual(b?.end as number)
     expect(claims).toEqual([])
     expect((await store.getSession(session.id))?.activeRunId).toBeNull()
+  })
+
+  it('passes the session on from a run that failed and from one that was cancelled, too: no claim ahead of the next starts', async () => {
+    const store = memoryStore()
+    const claims: string[] = []
+    const claimSession = store.claimSession.bind(store)
+    store.claimSession = async (runId: string) => (claims.push(runId), claimSession(runId))
+    const first = await open(options(store, 'first'))
+    await open(options(store, 'second'))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const session = await first.createSession()
+    const failing = await first.createRun(session.id, { input: 'x', personaId: 'fails' })
+    const afterFailure = await first.createRun(session.id, { input: 'y', personaId: 'slow' })
+    expect((await first.waitForRun(failing.id)).status).toBe('failed')
+    expect((await first.waitForRun(afterFailure.id)).content).toBe('first done')
+    const desk = await first.createRun(session.id, { input: 'z', personaId: 'desk' })
+    const afterCancel = await first.createRun(session.id, { input: 'w', personaId: 'slow' })
+    await until(first, desk.id, 'run.waiting_for_input')
+    await first.cancelRun(desk.id)
+    expect((await first.waitForRun(afterCancel.id)).content).toBe('first done')
+    expect(claims).toEqual([])
   })
 
   it('gives a session to one of two runs started at once in two runtimes; the other waits, queued, and runs after it', async () => {
