@@ -20,7 +20,7 @@ function lastToolOutput(request: ModelRequest): string {
   return [...request.messages].reverse().find((message) => message.role === 'tool')?.content ?? ''
 }
 
-const usage = { inputTokens: 10, outputTokens: 5 }
+const usage = { inputTokens: 10, outputTokens: 5, cachedInputTokens: 2, reasoningTokens: 1 }
 
 /**
  * lead@1 asks researcher@1 (its input in the user message after `ask:`),
@@ -112,7 +112,7 @@ describe('child runs (agentTool)', () => {
     expect(child.metrics).toMatchObject({ inputTokens: 10, outputTokens: 5 })
     expect(completed).toMatchObject({ status: 'completed', usage: { input_tokens: 10, output_tokens: 5 }, total_cost_usd: child.totalCostUsd })
     // Two turns of its own (20 in, 10 out) and the child's one (10 in, 5 out): $1 per input token, $2 per output token.
-    expect(done.metrics).toMatchObject({ inputTokens: 30, outputTokens: 15, totalTokens: 45 })
+    expect(done.metrics).toMatchObject({ inputTokens: 30, outputTokens: 15, totalTokens: 45, cachedInputTokens: 6, reasoningTokens: 3 })
     expect(child.totalCostUsd).toBe(20)
     expect(done.totalCostUsd).toBe(60)
     expect(done.creditsUsed).toBe(60_000)

@@ -64,6 +64,18 @@ describe('run limits', () => {
     await runtime.close()
   })
 
+  it('does not count the time between two answers while a request is still open', async () => {
+    const runtime = await open([callTools({ name: 'confirm', arguments: {}, id: 'c1' }, { name: 'confirm', arguments: {}, id: 'c2' }), reply('confirmed')], { limits: { maxDurationMs: 150 } })
+    const run = await runtime.createRun({ input: 'go' })
+    for await (const event of run.events()) if (event.type === 'run.waiting_for_input') break
+    await runtime.submitInput(run.id, { content: 'yes', toolCallId: 'c1' })
+    // The run still waits for the second answer: this is a person's time, not the run's.
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    await runtime.submitInput(run.id, { content: 'yes', toolCallId: 'c2' })
+    expect(await run.result()).toMatchObject({ status: 'completed', content: 'confirmed' })
+    await runtime.close()
+  })
+
   it('counts the time after an answer: a run that crosses its duration limit after it resumed reports all its execution', async () => {
     const slow = tool({ name: 'slow', needsConfirmation: true, input: z.object({}), execute: () => new Promise((resolve) => setTimeout(() => resolve('late'), 400)) })
     const runtime = await open([callTools({ name: 'slow', arguments: {} }), reply('never')], { tools: [slow], limits: { maxDurationMs: 100 } })
